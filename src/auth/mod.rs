@@ -1,0 +1,14 @@
+//! Authentication and authorization: Django-format passwords, SimpleJWT-compatible tokens,
+//! the request's principal, and the policy every domain function asks before it acts.
+
+pub mod graphql;
+pub mod password;
+pub mod policy;
+pub mod principal;
+pub mod rest;
+pub mod service;
+pub mod token;
+
+pub use policy::{Access, ReadScope};
+pub use principal::{AuthState, Principal};
+pub use token::TokenKeys;

@@ -1,0 +1,189 @@
+//! The authentication use cases, shared by REST (`/api/accounts/token/...`), GraphQL (`login`,
+//! `refreshToken`) and the command line: log in, rotate a refresh token, create a user.
+
+use chrono::{DateTime, Utc};
+use entity::user;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::auth::password;
+use crate::auth::principal::load_principal;
+use crate::auth::token::{Subject, TokenError, TokenType};
+use crate::error::{AppError, AppResult, AuthError, FieldErrors, Problem, unique_violation_field};
+use crate::state::AppState;
+
+/// An access and a refresh token.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenPair {
+    pub refresh: String,
+    pub access: String,
+}
+
+/// Checks the credentials (on the blocking pool) and mints a pair. Unknown users, wrong
+/// passwords and inactive users all get the same answer, after the same work.
+pub async fn login(state: &AppState, username: &str, password_text: &str) -> AppResult<TokenPair> {
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&state.db)
+        .await?;
+    let Some(found) = found else {
+        let iterations = state.settings.password_iterations;
+        let password_text = password_text.to_owned();
+        let _ =
+            tokio::task::spawn_blocking(move || password::burn(&password_text, iterations)).await;
+        return Err(AppError::Unauthenticated(AuthError::BadCredentials));
+    };
+    let ok = password::verify_blocking(password_text.to_owned(), found.password.clone()).await;
+    if !ok || !found.is_active {
+        return Err(AppError::Unauthenticated(AuthError::BadCredentials));
+    }
+    Ok(mint_pair(state, found.id, &found.username, &found.email))
+}
+
+/// SimpleJWT's refresh with rotation and blacklisting: the used refresh token is recorded (so
+/// every replica refuses it from now on) and a new pair is issued.
+pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<TokenPair> {
+    let claims = state
+        .tokens
+        .verify(refresh_token, TokenType::Refresh)
+        .map_err(|e| {
+            AppError::Unauthenticated(AuthError::InvalidRefreshToken {
+                expired: e == TokenError::Expired,
+            })
+        })?;
+    let user_id =
+        claims
+            .user_id()
+            .ok_or(AppError::Unauthenticated(AuthError::InvalidRefreshToken {
+                expired: false,
+            }))?;
+    blacklist(state, &claims.jti, user_id, claims.exp).await?;
+    let principal = load_principal(&state.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated(
+            AuthError::NoActiveAccountForToken,
+        ))?;
+    Ok(mint_pair(
+        state,
+        principal.id,
+        &principal.username,
+        &principal.email,
+    ))
+}
+
+/// Records a refresh token as used; a second use (even concurrent) finds it there.
+async fn blacklist(state: &AppState, jti: &str, user_id: i64, exp: i64) -> AppResult<()> {
+    let expires_at: DateTime<Utc> = DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now);
+    let insert = Query::insert()
+        .into_table("gateway_token_blacklist")
+        .columns(["jti", "user_id", "expires_at", "blacklisted_at"])
+        .values_panic([
+            jti.into(),
+            user_id.into(),
+            expires_at.into(),
+            crate::time::now().into(),
+        ])
+        .to_owned();
+    match state.db.execute(&insert).await {
+        Ok(_) => Ok(()),
+        Err(e) if unique_violation_field(&e, &[("jti", "jti")]).is_some() => Err(
+            AppError::Unauthenticated(AuthError::BlacklistedRefreshToken),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Forgets blacklist entries whose tokens have expired anyway.
+pub async fn purge_blacklist(state: &AppState) -> AppResult<u64> {
+    let delete = Query::delete()
+        .from_table("gateway_token_blacklist")
+        .and_where(Expr::col("expires_at").lt(Utc::now()))
+        .to_owned();
+    Ok(state.db.execute(&delete).await?.rows_affected())
+}
+
+pub fn mint_pair(state: &AppState, id: i64, username: &str, email: &str) -> TokenPair {
+    let subject = Subject {
+        id,
+        username,
+        email,
+    };
+    TokenPair {
+        refresh: state.tokens.mint(TokenType::Refresh, &subject).0,
+        access: state.tokens.mint(TokenType::Access, &subject).0,
+    }
+}
+
+/// A new user for the command line and the demo data.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub email: Option<&'a str>,
+    pub staff: bool,
+}
+
+/// Creates a user with a Django-format password hash; refuses a taken username or email.
+pub async fn create_user(state: &AppState, new: NewUser<'_>) -> AppResult<user::Model> {
+    let mut errors = FieldErrors::new();
+    let username = new.username.trim();
+    if username.is_empty() {
+        errors.add_field("username", Problem::Blank);
+    } else if username.chars().count() > 150 {
+        errors.add_field("username", Problem::MaxLength(150));
+    } else if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    {
+        errors.add_field(
+            "username",
+            Problem::Rule(
+                "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+                    .into(),
+            ),
+        );
+    }
+    if new.password.is_empty() {
+        errors.add_field("password", Problem::Blank);
+    }
+    let email = match new.email.map(str::trim) {
+        Some(e) if !e.is_empty() => e.to_owned(),
+        _ => format!("{username}@localhost"),
+    };
+    if email.chars().count() > 254 || !email.contains('@') {
+        errors.add_field(
+            "email",
+            Problem::Rule("Enter a valid email address.".into()),
+        );
+    }
+    errors.into_result()?;
+    let hash =
+        password::make_blocking(new.password.to_owned(), state.settings.password_iterations).await;
+    let now = crate::time::now();
+    let model = user::ActiveModel {
+        password: Set(hash),
+        last_login: Set(None),
+        is_superuser: Set(new.staff),
+        username: Set(username.to_owned()),
+        first_name: Set(String::new()),
+        last_name: Set(String::new()),
+        is_staff: Set(new.staff),
+        is_active: Set(true),
+        date_joined: Set(now),
+        email: Set(email),
+        phone: Set(None),
+        date_of_birth: Set(None),
+        ..Default::default()
+    };
+    model.insert(&state.db).await.map_err(|e| {
+        match unique_violation_field(&e, &[("username", "username"), ("email", "email")]) {
+            Some(field) => AppError::invalid(
+                field,
+                Problem::Unique {
+                    model: "user",
+                    field,
+                },
+            ),
+            None => e.into(),
+        }
+    })
+}

@@ -1,0 +1,119 @@
+//! Connecting to the database: pool settings per backend, the SQL statement counter, and
+//! transactions that take their write lock up front.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::{
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::{Settings, redact_url};
+
+/// Counts the SQL statements the gateway sends. Per application instance (not global), so
+/// that a test can read how many statements one request executed.
+#[derive(Clone, Default, Debug)]
+pub struct SqlCounter(Arc<AtomicU64>);
+
+impl SqlCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Why the database could not be opened, phrased for the one-line start-up error.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open DATABASE_URL {url}: {reason}")]
+pub struct ConnectError {
+    pub url: String,
+    pub reason: String,
+}
+
+/// Opens the pool and checks that the database answers.
+pub async fn connect(
+    settings: &Settings,
+    counter: SqlCounter,
+) -> Result<DatabaseConnection, ConnectError> {
+    let url = &settings.database_url;
+    let is_sqlite = url.starts_with("sqlite:");
+    let mut opt = ConnectOptions::new(url.clone());
+    let pool = settings
+        .db_pool_size
+        .unwrap_or(if is_sqlite { 4 } else { 16 });
+    opt.max_connections(pool)
+        .min_connections(if is_sqlite { 1 } else { 2 })
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(300))
+        // Statements are never logged: they could carry personal data, and logs must not hold SQL.
+        .sqlx_logging(false);
+    if is_sqlite {
+        opt.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    }
+    let mut db = Database::connect(opt).await.map_err(|e| ConnectError {
+        url: redact_url(url),
+        reason: describe_connect_error(&e),
+    })?;
+    db.ping().await.map_err(|e| ConnectError {
+        url: redact_url(url),
+        reason: describe_connect_error(&e),
+    })?;
+    db.set_metric_callback(move |_info| {
+        counter.bump();
+        metrics::counter!("oms_sql_statements_total").increment(1);
+    });
+    Ok(db)
+}
+
+fn describe_connect_error(e: &DbErr) -> String {
+    let text = match e {
+        DbErr::Conn(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    // sqlx prefixes are noise for a person reading a start-up error
+    text.trim_start_matches("Connection Error: ")
+        .trim_start_matches("error communicating with database: ")
+        .to_owned()
+}
+
+/// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start,
+/// so concurrent writers queue (busy timeout) instead of failing when they upgrade a read lock.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.begin_with_options(TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        })
+        .await
+    } else {
+        db.begin().await
+    }
+}
+
+/// A read-only transaction, for reads that must see one snapshot (a page and its count).
+pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(None, Some(AccessMode::ReadOnly)).await
+    } else {
+        db.begin().await
+    }
+}
+
+/// Whether the database answers (readiness).
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    tokio::time::timeout(Duration::from_secs(2), db.execute_unprepared("SELECT 1"))
+        .await
+        .is_ok_and(|r| r.is_ok())
+}

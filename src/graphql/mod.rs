@@ -1,0 +1,75 @@
+//! The GraphQL API: schema assembly from the feature slices, limits, the HTTP handlers,
+//! GraphiQL, scalars and the error mapping.
+
+pub mod context;
+pub mod errors;
+pub mod graphiql;
+pub mod http;
+pub mod loaders;
+pub mod scalars;
+
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use axum::Router;
+use axum::routing::get;
+
+use crate::auth::graphql::{AuthMutation, AuthQuery};
+use crate::state::AppState;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(AuthQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(AuthMutation);
+
+pub type SubscriptionRoot = EmptySubscription;
+
+pub type GqlSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+}
+
+/// The executable schema, with the limits of the settings and the state as schema data.
+pub fn build_schema(state: &AppState) -> GqlSchema {
+    let s = &state.settings;
+    builder()
+        .limit_depth(s.max_depth)
+        .limit_complexity(s.max_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(16)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
+        .data(state.clone())
+        .finish()
+}
+
+/// The SDL, as `oms-gateway schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+pub fn router(schema: GqlSchema) -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(http::get).post(http::post))
+        .route("/graphql/", get(http::get).post(http::post))
+        .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route(
+            "/schema.graphql",
+            get(|| async {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; charset=utf-8",
+                    )],
+                    sdl(),
+                )
+            }),
+        )
+        .layer(axum::Extension(schema))
+}

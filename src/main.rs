@@ -1,0 +1,184 @@
+//! `oms-gateway`: command-line dispatch only; the application lives in the library.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::Parser;
+use migration::{Migrator, MigratorTrait};
+use oms_gateway::auth::service::{self, NewUser};
+use oms_gateway::cli::{Cli, Command, MigrateAction, ServeArgs, UserCommand};
+use oms_gateway::config::{JwtSecret, Settings};
+use oms_gateway::state::AppState;
+use oms_gateway::{graphql, seed, server, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_args(&cli.settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("oms-gateway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(Command::Schema) = cli.command {
+        print!("{}", graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init_tracing(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("oms-gateway: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    match runtime.block_on(run(command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("oms-gateway: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args, settings).await,
+        Command::Migrate { action } => {
+            let state = AppState::connect(settings).await?;
+            migrate(&state, action).await
+        }
+        Command::Seed => {
+            let state = AppState::connect(settings).await?;
+            server::migrate(&state).await?;
+            let report = seed::load(&state).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            username,
+            password,
+            email,
+            staff,
+        }) => {
+            let password = match password {
+                Some(p) => p,
+                None => read_password()?,
+            };
+            let state = AppState::connect(settings).await?;
+            server::migrate(&state).await?;
+            let user = service::create_user(
+                &state,
+                NewUser {
+                    username: &username,
+                    password: &password,
+                    email: email.as_deref(),
+                    staff,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(seed::describe_error(&e)))?;
+            println!(
+                "created user {} (id {}{})",
+                user.username,
+                user.id,
+                if user.is_staff { ", staff" } else { "" }
+            );
+            Ok(())
+        }
+        Command::Token { username } => {
+            if matches!(settings.jwt_secret, JwtSecret::Ephemeral(_)) {
+                eprintln!(
+                    "oms-gateway: warning: OMS_JWT_SECRET is not set, so this token is signed with a \
+                     random key no server shares; set OMS_JWT_SECRET to the server's secret"
+                );
+            }
+            let state = AppState::connect(settings).await?;
+            let token = seed::access_token_for(&state, &username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no active user named {username:?}"))?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
+    if matches!(settings.jwt_secret, JwtSecret::Ephemeral(_)) {
+        tracing::warn!(
+            "OMS_JWT_SECRET is not set: tokens are signed with a random per-process key and stop \
+             working when the process restarts"
+        );
+    }
+    let bind = settings.bind;
+    let state = AppState::connect(settings).await?;
+    if !args.no_migrate {
+        server::migrate(&state).await?;
+    }
+    if args.demo {
+        let report = seed::load(&state).await?;
+        println!("{report}");
+        let lifetime = humantime::format_duration(state.settings.access_token_lifetime);
+        println!("Ready access tokens (valid {lifetime}):");
+        for name in ["admin", "user"] {
+            if let Some(token) = seed::access_token_for(&state, name).await? {
+                println!("  {name}: {token}");
+            }
+        }
+    }
+    let (listener, addr) = server::bind(bind).await?;
+    println!("oms-gateway listening on http://{addr} (GraphiQL: http://{addr}/graphql)");
+    tracing::info!(%addr, "listening");
+    server::serve(state, listener).await
+}
+
+async fn migrate(state: &AppState, action: MigrateAction) -> anyhow::Result<()> {
+    let db = &state.db;
+    let fail = |e: migration::DbErr| anyhow::anyhow!("migration failed: {e}");
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(db, None).await.map_err(fail)?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down => {
+            Migrator::down(db, Some(1)).await.map_err(fail)?;
+            println!("last migration reverted");
+        }
+        MigrateAction::Fresh => {
+            Migrator::fresh(db).await.map_err(fail)?;
+            println!("database emptied and migrations applied");
+        }
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(db)
+                .await
+                .map_err(fail)?
+            {
+                println!("{:<8} {}", m.status().to_string(), m.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The password of `user create` when neither --password nor OMS_PASSWORD gives it.
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password given (use --password, OMS_PASSWORD or standard input)");
+    }
+    Ok(password)
+}

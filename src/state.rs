@@ -1,0 +1,41 @@
+//! `AppState`: what every handler and resolver shares (database, settings, token keys, event
+//! bus, statement counter). Cheap to clone: every field is a handle.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::TokenKeys;
+use crate::config::Settings;
+use crate::db::{self, ConnectError, SqlCounter};
+use crate::events::EventBus;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub tokens: Arc<TokenKeys>,
+    pub events: EventBus,
+    /// SQL statements sent by this instance (tests read it around a request).
+    pub sql: SqlCounter,
+}
+
+impl AppState {
+    /// Connects to the database of `settings` and assembles the state.
+    pub async fn connect(settings: Settings) -> Result<AppState, ConnectError> {
+        let sql = SqlCounter::default();
+        let db = db::connect(&settings, sql.clone()).await?;
+        Ok(AppState::from_parts(db, settings, sql))
+    }
+
+    pub fn from_parts(db: DatabaseConnection, settings: Settings, sql: SqlCounter) -> AppState {
+        let tokens = Arc::new(TokenKeys::from_settings(&settings));
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            tokens,
+            events: EventBus::new(),
+            sql,
+        }
+    }
+}

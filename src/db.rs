@@ -59,6 +59,8 @@ pub async fn connect(
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // LIKE is case-sensitive on PostgreSQL; make SQLite's agree (`contains`, `startsWith`)
+                .pragma("case_sensitive_like", "ON")
         });
     }
     let mut db = Database::connect(opt).await.map_err(|e| ConnectError {

@@ -1,1 +1,4 @@
-//! The catalog slice.
+//! The catalog slice: categories, products, warehouses, locations and stock.
+
+pub mod graphql;
+pub mod service;

@@ -1,16 +1,237 @@
-//! Per-request DataLoaders, one per relation, so that no cache crosses requests or users.
+//! Per-request DataLoaders, one per relation, so that the statements of a request do not grow
+//! with the rows it returns, and no cache crosses requests or users.
+//!
+//! Lists also *prefetch*: knowing (by look-ahead) what the client selected under the orders of
+//! a page, `prefetch_orders` loads each relation for the whole page at once and feeds the
+//! loaders, so nested resolvers find everything cached and no batching delay is paid.
 
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::Lookahead;
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{category, location, order, order_item, payment, product, stock, user, warehouse};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::auth::graphql::UserObject;
+use crate::catalog::service as catalog;
+use crate::error::{AppError, AppResult};
+use crate::orders::service as orders;
+use crate::payments::service as payments;
 use crate::state::AppState;
+
+macro_rules! loader {
+    ($(#[$doc:meta])* $name:ident, $value:ty, |$state:ident, $keys:ident| $body:expr) => {
+        $(#[$doc])*
+        pub struct $name(AppState);
+
+        impl Loader<i64> for $name {
+            type Value = $value;
+            type Error = AppError;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+                let $state = &self.0;
+                let $keys = keys;
+                $body
+            }
+        }
+    };
+}
+
+loader!(
+    /// Users by id (without their password hashes).
+    UserLoader, UserObject, |state, keys| users_by_id(state, keys).await
+);
+loader!(
+    /// Orders by id.
+    OrderLoader, order::Model, |state, keys| orders::orders_by_id(&state.db, keys).await
+);
+loader!(
+    /// Items by order id.
+    ItemsLoader, Vec<order_item::Model>, |state, keys| orders::items_by_order(&state.db, keys).await
+);
+loader!(
+    /// Payments by order id.
+    PaymentsLoader, Vec<payment::Model>, |state, keys| payments::payments_by_order(&state.db, keys).await
+);
+loader!(
+    /// Products by id.
+    ProductLoader, product::Model, |state, keys| catalog::products_by_id(&state.db, keys).await
+);
+loader!(
+    /// Categories by id.
+    CategoryLoader, category::Model, |state, keys| catalog::categories_by_id(&state.db, keys).await
+);
+loader!(
+    /// Stock rows by id.
+    StockLoader, stock::Model, |state, keys| catalog::stocks_by_id(&state.db, keys).await
+);
+loader!(
+    /// Locations by id.
+    LocationLoader, location::Model, |state, keys| catalog::locations_by_id(&state.db, keys).await
+);
+loader!(
+    /// Warehouses by id.
+    WarehouseLoader, warehouse::Model, |state, keys| catalog::warehouses_by_id(&state.db, keys).await
+);
+
+async fn users_by_id(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, UserObject>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String, bool, bool)> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::Email,
+            user::Column::IsStaff,
+            user::Column::IsSuperuser,
+        ])
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, email, is_staff, is_superuser)| {
+            (
+                id,
+                UserObject {
+                    id,
+                    username,
+                    email: Some(email).filter(|e| !e.is_empty()),
+                    is_staff: is_staff || is_superuser,
+                },
+            )
+        })
+        .collect())
+}
 
 /// The DataLoaders of one request.
 pub struct Loaders {
-    pub state: AppState,
+    pub users: DataLoader<UserLoader>,
+    pub orders: DataLoader<OrderLoader>,
+    pub items: DataLoader<ItemsLoader>,
+    pub payments: DataLoader<PaymentsLoader>,
+    pub products: DataLoader<ProductLoader>,
+    pub categories: DataLoader<CategoryLoader>,
+    pub stocks: DataLoader<StockLoader>,
+    pub locations: DataLoader<LocationLoader>,
+    pub warehouses: DataLoader<WarehouseLoader>,
 }
 
 impl Loaders {
     pub fn new(state: &AppState) -> Self {
+        fn dl<L: Loader<i64>>(l: L) -> DataLoader<L> {
+            DataLoader::new(l, tokio::spawn)
+        }
         Loaders {
-            state: state.clone(),
+            users: dl(UserLoader(state.clone())),
+            orders: dl(OrderLoader(state.clone())),
+            items: dl(ItemsLoader(state.clone())),
+            payments: dl(PaymentsLoader(state.clone())),
+            products: dl(ProductLoader(state.clone())),
+            categories: dl(CategoryLoader(state.clone())),
+            stocks: dl(StockLoader(state.clone())),
+            locations: dl(LocationLoader(state.clone())),
+            warehouses: dl(WarehouseLoader(state.clone())),
         }
     }
+
+    /// Loads, for all `orders` at once, every relation selected under them (`selections`:
+    /// look-aheads of the order objects, e.g. `nodes` and `edges.node`), and feeds the loaders.
+    pub async fn prefetch_orders(
+        &self,
+        state: &AppState,
+        orders: &[order::Model],
+        selections: &[Lookahead<'_>],
+    ) -> AppResult<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let wants = |path: &[&str]| {
+            selections.iter().any(|l| {
+                let mut l = l.field(path[0]);
+                for p in &path[1..] {
+                    l = l.field(p);
+                }
+                l.exists()
+            })
+        };
+        let db = &state.db;
+        let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        if wants(&["customer"]) {
+            let ids = distinct(orders.iter().map(|o| o.customer_id));
+            self.users.feed_many(users_by_id(state, &ids).await?).await;
+        }
+        if wants(&["payments"]) || wants(&["amountPaid"]) || wants(&["balanceDue"]) {
+            self.payments
+                .feed_many(payments::payments_by_order(db, &order_ids).await?)
+                .await;
+        }
+        if !wants(&["items"]) {
+            return Ok(());
+        }
+        let items = orders::items_by_order(db, &order_ids).await?;
+        let all_items: Vec<&order_item::Model> = items.values().flatten().collect();
+        let want_stock = wants(&["items", "stock"]);
+        let stocks = if want_stock {
+            let ids = distinct(all_items.iter().filter_map(|i| i.stock_id));
+            catalog::stocks_by_id(db, &ids).await?
+        } else {
+            HashMap::new()
+        };
+        let mut product_ids = Vec::new();
+        if wants(&["items", "product"]) {
+            product_ids.extend(all_items.iter().map(|i| i.product_id));
+        }
+        if wants(&["items", "stock", "product"]) {
+            product_ids.extend(stocks.values().map(|s| s.product_id));
+        }
+        let product_ids = distinct(product_ids.into_iter());
+        if !product_ids.is_empty() {
+            let products = catalog::products_by_id(db, &product_ids).await?;
+            if wants(&["items", "product", "category"])
+                || wants(&["items", "stock", "product", "category"])
+            {
+                let ids = distinct(products.values().map(|p| p.category_id));
+                self.categories
+                    .feed_many(catalog::categories_by_id(db, &ids).await?)
+                    .await;
+            }
+            self.products.feed_many(products).await;
+        }
+        let want_location =
+            wants(&["items", "stock", "location"]) || wants(&["items", "stock", "label"]);
+        if want_location && !stocks.is_empty() {
+            let ids = distinct(stocks.values().map(|s| s.location_id));
+            let locations = catalog::locations_by_id(db, &ids).await?;
+            if wants(&["items", "stock", "location", "warehouse"])
+                || wants(&["items", "stock", "label"])
+            {
+                let ids = distinct(locations.values().map(|l| l.warehouse_id));
+                self.warehouses
+                    .feed_many(catalog::warehouses_by_id(db, &ids).await?)
+                    .await;
+            }
+            self.locations.feed_many(locations).await;
+        }
+        if want_stock {
+            self.stocks.feed_many(stocks).await;
+        }
+        self.items.feed_many(items).await;
+        Ok(())
+    }
+}
+
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+/// A relation the database must have (a foreign key), missing: the data is inconsistent.
+pub fn missing(what: &str, id: i64) -> AppError {
+    AppError::internal(anyhow::anyhow!(
+        "{what} {id} is referenced but does not exist"
+    ))
 }

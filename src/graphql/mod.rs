@@ -6,6 +6,7 @@ pub mod errors;
 pub mod graphiql;
 pub mod http;
 pub mod loaders;
+pub mod pagination;
 pub mod scalars;
 
 use async_graphql::extensions::apollo_persisted_queries::{
@@ -16,13 +17,21 @@ use axum::Router;
 use axum::routing::get;
 
 use crate::auth::graphql::{AuthMutation, AuthQuery};
+use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::orders::graphql::{OrdersMutation, OrdersQuery};
+use crate::payments::graphql::{PaymentsMutation, PaymentsQuery};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(AuthQuery);
+pub struct QueryRoot(OrdersQuery, PaymentsQuery, AuthQuery, CatalogQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(AuthMutation);
+pub struct MutationRoot(
+    OrdersMutation,
+    PaymentsMutation,
+    AuthMutation,
+    CatalogMutation,
+);
 
 pub type SubscriptionRoot = EmptySubscription;
 

@@ -1,0 +1,172 @@
+//! The filter operators of the list inputs (CONTRACT §4), and how each becomes SQL.
+//!
+//! These structs are the input shapes of the GraphQL API (hence the `InputObject` derive); the
+//! REST face builds the same structs from its query string, so both filter through one path.
+
+use async_graphql::{Enum, InputObject};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, Value};
+
+use crate::graphql::scalars::{Dec, Timestamp};
+
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct IntFilter {
+    pub eq: Option<i64>,
+    pub ne: Option<i64>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<i64>>,
+    pub not_in: Option<Vec<i64>>,
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+impl IntFilter {
+    pub fn eq(v: i64) -> Self {
+        IntFilter {
+            eq: Some(v),
+            ..Default::default()
+        }
+    }
+
+    pub fn condition(&self, col: &Expr) -> Condition {
+        let c = |op: fn(Expr, Value) -> Expr, v: Option<i64>| {
+            v.map(|v| op(col.clone(), Value::BigInt(Some(v))))
+        };
+        Condition::all()
+            .add_option(c(|a, b| a.eq(b), self.eq))
+            .add_option(c(|a, b| a.ne(b), self.ne))
+            .add_option(c(|a, b| a.gt(b), self.gt))
+            .add_option(c(|a, b| a.gte(b), self.gte))
+            .add_option(c(|a, b| a.lt(b), self.lt))
+            .add_option(c(|a, b| a.lte(b), self.lte))
+            .add_option(
+                self.in_list
+                    .as_ref()
+                    .map(|l| col.clone().is_in(l.iter().copied())),
+            )
+            .add_option(
+                self.not_in
+                    .as_ref()
+                    .map(|l| col.clone().is_not_in(l.iter().copied())),
+            )
+    }
+}
+
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct DecimalFilter {
+    pub eq: Option<Dec>,
+    pub ne: Option<Dec>,
+    pub gt: Option<Dec>,
+    pub gte: Option<Dec>,
+    pub lt: Option<Dec>,
+    pub lte: Option<Dec>,
+}
+
+impl DecimalFilter {
+    pub fn condition(&self, col: &Expr) -> Condition {
+        let c = |op: fn(Expr, Value) -> Expr, v: Option<Dec>| {
+            v.map(|v| op(col.clone(), Value::Decimal(Some(v.0))))
+        };
+        Condition::all()
+            .add_option(c(|a, b| a.eq(b), self.eq))
+            .add_option(c(|a, b| a.ne(b), self.ne))
+            .add_option(c(|a, b| a.gt(b), self.gt))
+            .add_option(c(|a, b| a.gte(b), self.gte))
+            .add_option(c(|a, b| a.lt(b), self.lt))
+            .add_option(c(|a, b| a.lte(b), self.lte))
+    }
+}
+
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct DateTimeFilter {
+    pub gt: Option<Timestamp>,
+    pub gte: Option<Timestamp>,
+    pub lt: Option<Timestamp>,
+    pub lte: Option<Timestamp>,
+    pub is_null: Option<bool>,
+}
+
+impl DateTimeFilter {
+    pub fn condition(&self, col: &Expr) -> Condition {
+        let c = |op: fn(Expr, Value) -> Expr, v: Option<Timestamp>| {
+            v.map(|v| op(col.clone(), Value::ChronoDateTimeUtc(Some(v.0))))
+        };
+        Condition::all()
+            .add_option(c(|a, b| a.gt(b), self.gt))
+            .add_option(c(|a, b| a.gte(b), self.gte))
+            .add_option(c(|a, b| a.lt(b), self.lt))
+            .add_option(c(|a, b| a.lte(b), self.lte))
+            .add_option(self.is_null.map(|null| {
+                if null {
+                    col.clone().is_null()
+                } else {
+                    col.clone().is_not_null()
+                }
+            }))
+    }
+}
+
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct StringFilter {
+    pub eq: Option<String>,
+    pub ne: Option<String>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<String>>,
+    /// Case-sensitive substring.
+    pub contains: Option<String>,
+    /// Case-sensitive prefix.
+    pub starts_with: Option<String>,
+}
+
+impl StringFilter {
+    pub fn condition(&self, col: &Expr) -> Condition {
+        Condition::all()
+            .add_option(self.eq.clone().map(|v| col.clone().eq(v)))
+            .add_option(self.ne.clone().map(|v| col.clone().ne(v)))
+            .add_option(self.in_list.clone().map(|l| col.clone().is_in(l)))
+            .add_option(self.contains.as_ref().map(|v| {
+                col.clone()
+                    .like(LikeExpr::new(format!("%{}%", escape_like(v))).escape('\\'))
+            }))
+            .add_option(self.starts_with.as_ref().map(|v| {
+                col.clone()
+                    .like(LikeExpr::new(format!("{}%", escape_like(v))).escape('\\'))
+            }))
+    }
+}
+
+/// `%`, `_` and `\` taken literally in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Equality operators over an enum stored as its lowercase text.
+pub fn enum_condition<T: Copy>(
+    col: &Expr,
+    as_str: fn(T) -> &'static str,
+    eq: Option<T>,
+    ne: Option<T>,
+    in_list: Option<&[T]>,
+    not_in: Option<&[T]>,
+) -> Condition {
+    Condition::all()
+        .add_option(eq.map(|v| col.clone().eq(as_str(v))))
+        .add_option(ne.map(|v| col.clone().ne(as_str(v))))
+        .add_option(in_list.map(|l| col.clone().is_in(l.iter().map(|v| as_str(*v)))))
+        .add_option(not_in.map(|l| col.clone().is_not_in(l.iter().map(|v| as_str(*v)))))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}

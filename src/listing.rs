@@ -1,0 +1,339 @@
+//! Sorted, filtered, keyset-paginated lists (Relay connections), shared by orders and payments.
+//!
+//! A cursor is opaque to clients: base64 of the sort key values of a row plus the signature of
+//! the sort it belongs to. Pages are found with `WHERE (keys) > (cursor keys)` in the sort's own
+//! order (`ORDER BY ... LIMIT n + 1`), never OFFSET, so they are index range scans, stay stable
+//! while rows are inserted, and a cursor of a deleted row still works. NULLs sort last in
+//! ascending order and first in descending order on both backends.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering, Order, Value};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde_json::json;
+
+use crate::error::{AppError, AppResult, Problem};
+
+/// `first` when the client gives neither `first` nor `last`.
+pub const DEFAULT_PAGE: u64 = 20;
+/// The most rows one page returns (`first`/`last` above it are capped).
+pub const MAX_PAGE: u64 = 100;
+
+/// The type of a sort key's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Int,
+    Text,
+    Money,
+    Time,
+}
+
+/// One column of a sort.
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    /// Stable name, part of the cursor's signature (`created_at`).
+    pub name: &'static str,
+    pub column: Expr,
+    pub kind: KeyKind,
+    pub nullable: bool,
+    pub descending: bool,
+}
+
+/// The value of a sort key in one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyValue {
+    Null,
+    Int(i64),
+    Text(String),
+    Money(Decimal),
+    Time(DateTime<Utc>),
+}
+
+impl KeyValue {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            KeyValue::Null => serde_json::Value::Null,
+            KeyValue::Int(i) => json!(i),
+            KeyValue::Text(s) => json!(s),
+            KeyValue::Money(d) => json!(d.to_string()),
+            KeyValue::Time(t) => json!(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        }
+    }
+
+    fn from_json(kind: KeyKind, v: &serde_json::Value) -> Option<KeyValue> {
+        if v.is_null() {
+            return Some(KeyValue::Null);
+        }
+        Some(match kind {
+            KeyKind::Int => KeyValue::Int(v.as_i64()?),
+            KeyKind::Text => KeyValue::Text(v.as_str()?.to_owned()),
+            KeyKind::Money => KeyValue::Money(Decimal::from_str_exact(v.as_str()?).ok()?),
+            KeyKind::Time => {
+                KeyValue::Time(DateTime::parse_from_rfc3339(v.as_str()?).ok()?.to_utc())
+            }
+        })
+    }
+
+    fn to_value(&self, kind: KeyKind) -> Value {
+        match (self, kind) {
+            (KeyValue::Int(i), _) => Value::BigInt(Some(*i)),
+            (KeyValue::Text(s), _) => Value::String(Some(s.clone())),
+            (KeyValue::Money(d), _) => Value::Decimal(Some(*d)),
+            (KeyValue::Time(t), _) => Value::ChronoDateTimeUtc(Some(*t)),
+            (KeyValue::Null, KeyKind::Int) => Value::BigInt(None),
+            (KeyValue::Null, KeyKind::Money) => Value::Decimal(None),
+            (KeyValue::Null, KeyKind::Time) => Value::ChronoDateTimeUtc(None),
+            (KeyValue::Null, KeyKind::Text) => Value::String(None),
+        }
+    }
+}
+
+/// A sort: the requested keys, always ending with the unique `id`.
+#[derive(Debug, Clone)]
+pub struct Sort {
+    pub keys: Vec<SortKey>,
+}
+
+impl Sort {
+    fn signature(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| format!("{}:{}", k.name, if k.descending { "d" } else { "a" }))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn reversed(&self) -> Sort {
+        Sort {
+            keys: self
+                .keys
+                .iter()
+                .map(|k| SortKey {
+                    descending: !k.descending,
+                    ..k.clone()
+                })
+                .collect(),
+        }
+    }
+
+    pub fn encode_cursor(&self, values: &[KeyValue]) -> String {
+        let body = json!({ "s": self.signature(), "v": values.iter().map(KeyValue::to_json).collect::<Vec<_>>() });
+        URL_SAFE_NO_PAD.encode(body.to_string())
+    }
+
+    /// The key values of a cursor, if it was made for this sort.
+    pub fn decode_cursor(&self, cursor: &str, field: &str) -> AppResult<Vec<KeyValue>> {
+        let bad = || {
+            AppError::invalid(
+                field,
+                Problem::Rule("is not a valid cursor for this list and orderBy".into()),
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        if body.get("s").and_then(|s| s.as_str()) != Some(self.signature().as_str()) {
+            return Err(bad());
+        }
+        let values = body.get("v").and_then(|v| v.as_array()).ok_or_else(bad)?;
+        if values.len() != self.keys.len() {
+            return Err(bad());
+        }
+        self.keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| {
+                let kv = KeyValue::from_json(k.kind, v).ok_or_else(bad)?;
+                if kv == KeyValue::Null && !k.nullable {
+                    return Err(bad());
+                }
+                Ok(kv)
+            })
+            .collect()
+    }
+
+    /// Rows strictly after `values` in this sort's order.
+    fn after(&self, values: &[KeyValue]) -> Condition {
+        let mut any = Condition::any();
+        for i in 0..self.keys.len() {
+            let mut all = Condition::all();
+            for (k, v) in self.keys[..i].iter().zip(values) {
+                all = all.add(equal(k, v));
+            }
+            all = all.add(strictly_after(&self.keys[i], &values[i]));
+            any = any.add(all);
+        }
+        any
+    }
+
+    /// Rows at `values` or before them in this sort's order.
+    fn at_or_before(&self, values: &[KeyValue]) -> Condition {
+        let mut same = Condition::all();
+        for (k, v) in self.keys.iter().zip(values) {
+            same = same.add(equal(k, v));
+        }
+        Condition::any()
+            .add(self.reversed().after(values))
+            .add(same)
+    }
+
+    fn apply_order<E: EntityTrait>(&self, mut select: Select<E>) -> Select<E> {
+        for k in &self.keys {
+            let (order, nulls) = if k.descending {
+                (Order::Desc, NullOrdering::First)
+            } else {
+                (Order::Asc, NullOrdering::Last)
+            };
+            select = if k.nullable {
+                select.order_by_with_nulls(k.column.clone(), order, nulls)
+            } else {
+                select.order_by(k.column.clone(), order)
+            };
+        }
+        select
+    }
+}
+
+fn equal(k: &SortKey, v: &KeyValue) -> Condition {
+    match v {
+        KeyValue::Null => Condition::all().add(k.column.clone().is_null()),
+        _ => Condition::all().add(k.column.clone().eq(v.to_value(k.kind))),
+    }
+}
+
+/// Ascending: NULLs last; descending: NULLs first.
+fn strictly_after(k: &SortKey, v: &KeyValue) -> Condition {
+    let col = k.column.clone();
+    match (k.descending, v) {
+        (false, KeyValue::Null) => Condition::any().add(Expr::val(1).eq(0)),
+        (false, v) if k.nullable => Condition::any()
+            .add(col.clone().gt(v.to_value(k.kind)))
+            .add(col.is_null()),
+        (false, v) => Condition::all().add(col.gt(v.to_value(k.kind))),
+        (true, KeyValue::Null) => Condition::all().add(col.is_not_null()),
+        (true, v) => Condition::all().add(col.lt(v.to_value(k.kind))),
+    }
+}
+
+/// What the client asked for: `first`/`after` forwards or `last`/`before` backwards.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub first: Option<i64>,
+    pub after: Option<String>,
+    pub last: Option<i64>,
+    pub before: Option<String>,
+}
+
+/// One page: rows with their cursors, in the requested order.
+#[derive(Debug, Clone)]
+pub struct Page<M> {
+    pub rows: Vec<(M, String)>,
+    pub has_next: bool,
+    pub has_previous: bool,
+}
+
+impl<M> Page<M> {
+    pub fn start_cursor(&self) -> Option<&str> {
+        self.rows.first().map(|(_, c)| c.as_str())
+    }
+
+    pub fn end_cursor(&self) -> Option<&str> {
+        self.rows.last().map(|(_, c)| c.as_str())
+    }
+}
+
+fn page_size(value: Option<i64>, field: &str) -> AppResult<Option<u64>> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(AppError::invalid(field, Problem::MinValue(0))),
+        Some(n) => Ok(Some(std::cmp::min(n as u64, MAX_PAGE))),
+    }
+}
+
+/// Fetches one page of `select` (already filtered) in `sort` order.
+pub async fn fetch_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    sort: &Sort,
+    request: &PageRequest,
+    keys_of: impl Fn(&E::Model) -> Vec<KeyValue>,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    let first = page_size(request.first, "first")?;
+    let last = page_size(request.last, "last")?;
+    let after = request
+        .after
+        .as_deref()
+        .map(|c| sort.decode_cursor(c, "after"))
+        .transpose()?;
+    let before = request
+        .before
+        .as_deref()
+        .map(|c| sort.decode_cursor(c, "before"))
+        .transpose()?;
+    let backward = first.is_none() && last.is_some();
+    let limit = if backward {
+        last.unwrap_or(DEFAULT_PAGE)
+    } else {
+        first.unwrap_or(DEFAULT_PAGE)
+    };
+
+    let mut bounded = select.clone();
+    if let Some(a) = &after {
+        bounded = bounded.filter(sort.after(a));
+    }
+    if let Some(b) = &before {
+        bounded = bounded.filter(sort.reversed().after(b));
+    }
+    let walk = if backward {
+        sort.reversed()
+    } else {
+        sort.clone()
+    };
+    let mut rows = walk.apply_order(bounded).limit(limit + 1).all(db).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    if backward {
+        rows.reverse();
+    }
+    // Whether anything lies on the other side of the cursor the client came from (the cursor's
+    // own row included, when it still exists).
+    let beyond_cursor = match (backward, &after, &before) {
+        (false, Some(a), _) => exists(db, select.filter(sort.at_or_before(a))).await?,
+        (true, _, Some(b)) => exists(db, select.filter(sort.reversed().at_or_before(b))).await?,
+        _ => false,
+    };
+    let (has_next, has_previous) = if backward {
+        (beyond_cursor, more)
+    } else {
+        (more, beyond_cursor)
+    };
+    let rows = rows
+        .into_iter()
+        .map(|m| {
+            let cursor = sort.encode_cursor(&keys_of(&m));
+            (m, cursor)
+        })
+        .collect();
+    Ok(Page {
+        rows,
+        has_next,
+        has_previous,
+    })
+}
+
+async fn exists<E, C>(db: &C, select: Select<E>) -> AppResult<bool>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    Ok(select.limit(1).one(db).await?.is_some())
+}

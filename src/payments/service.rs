@@ -1,0 +1,394 @@
+//! Every rule of payments (CONTRACT §6 and §7), for GraphQL and REST alike.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{Money, order, payment};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
+};
+
+use crate::auth::{Access, ReadScope};
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
+use crate::events::{ChangeKind, Event};
+use crate::listing::{self, Page, PageRequest};
+use crate::orders::status::OrderStatus;
+use crate::payments::filter::{self, PaymentFilter, PaymentSort};
+use crate::payments::status::PaymentStatus;
+use crate::state::AppState;
+use crate::{money, time};
+
+/// A new payment as parsed by a face (`None`: missing or unparseable, already recorded).
+#[derive(Debug, Clone, Default)]
+pub struct NewPayment {
+    pub order_id: Option<i64>,
+    pub amount: Option<Decimal>,
+    pub payment_method: Option<String>,
+    /// Defaults to pending.
+    pub status: Option<PaymentStatus>,
+    pub errors: FieldErrors,
+}
+
+/// A change to a payment.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentChange {
+    pub status: Option<PaymentStatus>,
+    pub amount: Option<Decimal>,
+    pub payment_method: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Moving the payment to another order (REST's `order_id`; staff only).
+    pub order_id: Option<i64>,
+    pub errors: FieldErrors,
+}
+
+/// Payments of orders the scope may see.
+fn scoped(select: Select<payment::Entity>, scope: ReadScope) -> Select<payment::Entity> {
+    match scope {
+        ReadScope::All => select,
+        ReadScope::Customer(id) => select
+            .join(JoinType::InnerJoin, payment::Relation::Order.def())
+            .filter(order::Column::CustomerId.eq(id)),
+    }
+}
+
+pub async fn get_payment(
+    state: &AppState,
+    access: &Access,
+    id: i64,
+) -> AppResult<Option<payment::Model>> {
+    let scope = access.read_scope()?;
+    Ok(scoped(payment::Entity::find_by_id(id), scope)
+        .one(&state.db)
+        .await?)
+}
+
+/// Payments of each order, in id order, in one statement; every asked order gets an entry.
+pub async fn payments_by_order<C: ConnectionTrait>(
+    db: &C,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<payment::Model>>> {
+    let mut map: HashMap<i64, Vec<payment::Model>> =
+        order_ids.iter().map(|id| (*id, Vec::new())).collect();
+    if order_ids.is_empty() {
+        return Ok(map);
+    }
+    let rows = payment::Entity::find()
+        .filter(payment::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(payment::Column::OrderId)
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await?;
+    for r in rows {
+        map.entry(r.order_id).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// Sum of the completed payments of an order.
+pub fn amount_paid(payments: &[payment::Model]) -> Decimal {
+    payments
+        .iter()
+        .filter(|p| p.status == PaymentStatus::Completed.as_str())
+        .map(|p| p.amount.0)
+        .sum()
+}
+
+pub async fn list_payments(
+    state: &AppState,
+    access: &Access,
+    filter: Option<&PaymentFilter>,
+    order_by: &[PaymentSort],
+    page: &PageRequest,
+) -> AppResult<Page<payment::Model>> {
+    let scope = access.read_scope()?;
+    let mut select = scoped(payment::Entity::find(), scope);
+    if let Some(f) = filter {
+        select = select.filter(f.condition());
+    }
+    let sort = filter::sort(order_by);
+    listing::fetch_page(&state.db, select, &sort, page, |p| {
+        filter::key_values(&sort, p)
+    })
+    .await
+}
+
+pub async fn count_payments(
+    state: &AppState,
+    access: &Access,
+    filter: Option<&PaymentFilter>,
+) -> AppResult<u64> {
+    let scope = access.read_scope()?;
+    let mut select = scoped(payment::Entity::find(), scope);
+    if let Some(f) = filter {
+        select = select.filter(f.condition());
+    }
+    Ok(select.count(&state.db).await?)
+}
+
+/// Every matching payment the caller may see, newest first (REST lists).
+pub async fn all_payments(
+    state: &AppState,
+    access: &Access,
+    filter: Option<&PaymentFilter>,
+    window: Option<(u64, u64)>,
+) -> AppResult<Vec<payment::Model>> {
+    let scope = access.read_scope()?;
+    let mut select = scoped(payment::Entity::find(), scope).order_by_desc(payment::Column::Id);
+    if let Some(f) = filter {
+        select = select.filter(f.condition());
+    }
+    if let Some((offset, limit)) = window {
+        select = select.offset(offset).limit(limit);
+    }
+    Ok(select.all(&state.db).await?)
+}
+
+fn check_method(errors: &mut FieldErrors, method: &str) -> String {
+    let m = method.trim();
+    if m.is_empty() {
+        errors.add_field("payment_method", Problem::Blank);
+    } else if m.chars().count() > 50 {
+        errors.add_field("payment_method", Problem::MaxLength(50));
+    }
+    m.to_owned()
+}
+
+fn check_amount(errors: &mut FieldErrors, amount: Decimal) -> Money {
+    match money::positive_amount(amount) {
+        Ok(m) => m,
+        Err(problems) => {
+            for p in problems {
+                errors.add_field("amount", p);
+            }
+            Money::ZERO
+        }
+    }
+}
+
+/// The order a payment refers to, locked, if the caller may see it.
+async fn lock_order(
+    txn: &DatabaseTransaction,
+    scope: ReadScope,
+    id: i64,
+) -> AppResult<Option<order::Model>> {
+    let mut select = order::Entity::find_by_id(id);
+    if let ReadScope::Customer(c) = scope {
+        select = select.filter(order::Column::CustomerId.eq(c));
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_shared();
+    }
+    Ok(select.one(txn).await?)
+}
+
+/// Records a payment on an order the caller may see. Customers create only pending payments;
+/// no payment is added to a cancelled order; a completed one gets `paid_at`.
+pub async fn create_payment(
+    state: &AppState,
+    access: &Access,
+    input: NewPayment,
+) -> AppResult<payment::Model> {
+    access.user()?;
+    let scope = access.read_scope()?;
+    if !access.is_privileged() && input.status.is_some_and(|s| s != PaymentStatus::Pending) {
+        return Err(AppError::Forbidden(
+            "Customers may only create pending payments.".into(),
+        ));
+    }
+    let mut errors = input.errors;
+    let amount = input.amount.map(|a| check_amount(&mut errors, a));
+    let method = input
+        .payment_method
+        .as_deref()
+        .map(|m| check_method(&mut errors, m));
+    let status = input.status.unwrap_or(PaymentStatus::Pending);
+    let txn = begin_write(&state.db).await?;
+    let order = match input.order_id {
+        Some(id) => lock_order(&txn, scope, id).await?,
+        None => None,
+    };
+    if input.order_id.is_some() && order.is_none() {
+        // its absence outranks problems of other fields: the order is what the payment is for
+        return Err(AppError::NotFound("Order"));
+    }
+    errors.into_result()?;
+    let (Some(order), Some(amount), Some(method)) = (order, amount, method) else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "payment input passed checks incompletely"
+        )));
+    };
+    if order.status == OrderStatus::Cancelled.as_str() {
+        return Err(AppError::conflict_on(
+            FieldPath::field("order_id"),
+            "No payment can be added to a cancelled order.",
+        ));
+    }
+    let now = time::now();
+    let paid_at = (status == PaymentStatus::Completed).then_some(now);
+    let id = payment::Entity::insert(payment::ActiveModel {
+        amount: Set(amount),
+        payment_method: Set(method.clone()),
+        status: Set(status.as_str().to_owned()),
+        paid_at: Set(paid_at),
+        created_at: Set(now),
+        order_id: Set(order.id),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    let created = payment::Model {
+        id,
+        amount,
+        payment_method: method,
+        status: status.as_str().to_owned(),
+        paid_at,
+        created_at: now,
+        order_id: order.id,
+    };
+    txn.commit().await?;
+    state.events.publish(Event::Payment {
+        kind: ChangeKind::Created,
+        payment_id: created.id,
+        order_id: order.id,
+        customer_id: order.customer_id,
+    });
+    Ok(created)
+}
+
+async fn lock_visible(
+    txn: &DatabaseTransaction,
+    scope: ReadScope,
+    id: i64,
+) -> AppResult<(payment::Model, order::Model)> {
+    let mut select = payment::Entity::find_by_id(id).find_also_related(order::Entity);
+    if let ReadScope::Customer(c) = scope {
+        select = select.filter(order::Column::CustomerId.eq(c));
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    match select.one(txn).await? {
+        Some((p, Some(o))) => Ok((p, o)),
+        _ => Err(AppError::NotFound("Payment")),
+    }
+}
+
+fn stored_status(p: &payment::Model) -> AppResult<PaymentStatus> {
+    p.status
+        .parse()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("payment {} has an unknown status", p.id)))
+}
+
+/// Changes a payment (staff only). Status moves pending -> completed | failed, failed ->
+/// pending, completed -> refunded; becoming completed sets `paid_at` unless given.
+pub async fn update_payment(
+    state: &AppState,
+    access: &Access,
+    id: i64,
+    change: PaymentChange,
+) -> AppResult<payment::Model> {
+    access.user()?;
+    let scope = access.read_scope()?;
+    let txn = begin_write(&state.db).await?;
+    let (current, order) = lock_visible(&txn, scope, id).await?;
+    let from = stored_status(&current)?;
+    let mut errors = change.errors;
+    let amount = change.amount.map(|a| check_amount(&mut errors, a));
+    let method = change
+        .payment_method
+        .as_deref()
+        .map(|m| check_method(&mut errors, m));
+    let changes_something = change.status.is_some_and(|s| s != from)
+        || amount.is_some_and(|a| a != current.amount)
+        || method
+            .as_ref()
+            .is_some_and(|m| *m != current.payment_method)
+        || change.paid_at.is_some_and(|p| Some(p) != current.paid_at)
+        || change.order_id.is_some_and(|o| o != current.order_id);
+    if changes_something && !access.is_privileged() {
+        return Err(AppError::forbidden());
+    }
+    if let Some(to) = change.status
+        && !from.can_become(to)
+    {
+        return Err(AppError::conflict_on(
+            FieldPath::field("status"),
+            format!("A payment cannot go from {from} to {to}."),
+        ));
+    }
+    let mut target_order = order.clone();
+    if let Some(oid) = change.order_id
+        && oid != current.order_id
+    {
+        match lock_order(&txn, scope, oid).await? {
+            Some(o) => target_order = o,
+            None => errors.add_field("order_id", Problem::DoesNotExist(oid.to_string())),
+        }
+    }
+    errors.into_result()?;
+    if !changes_something {
+        return Ok(current);
+    }
+    let to = change.status.unwrap_or(from);
+    let paid_at = match (change.paid_at, to) {
+        (Some(p), _) => Some(p),
+        (None, PaymentStatus::Completed) if from != PaymentStatus::Completed => Some(time::now()),
+        (None, _) => current.paid_at,
+    };
+    let updated = payment::Model {
+        status: to.as_str().to_owned(),
+        amount: amount.unwrap_or(current.amount),
+        payment_method: method.unwrap_or(current.payment_method.clone()),
+        paid_at,
+        order_id: target_order.id,
+        ..current.clone()
+    };
+    payment::Entity::update_many()
+        .col_expr(
+            payment::Column::Status,
+            Expr::val(updated.status.clone()).into(),
+        )
+        .col_expr(payment::Column::Amount, Expr::val(updated.amount).into())
+        .col_expr(
+            payment::Column::PaymentMethod,
+            Expr::val(updated.payment_method.clone()).into(),
+        )
+        .col_expr(payment::Column::PaidAt, Expr::val(updated.paid_at).into())
+        .col_expr(payment::Column::OrderId, Expr::val(updated.order_id).into())
+        .filter(payment::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    state.events.publish(Event::Payment {
+        kind: ChangeKind::Updated,
+        payment_id: id,
+        order_id: target_order.id,
+        customer_id: target_order.customer_id,
+    });
+    Ok(updated)
+}
+
+/// Deletes a payment (staff only).
+pub async fn delete_payment(state: &AppState, access: &Access, id: i64) -> AppResult<()> {
+    access.user()?;
+    let scope = access.read_scope()?;
+    let txn = begin_write(&state.db).await?;
+    let (current, order) = lock_visible(&txn, scope, id).await?;
+    if !access.is_privileged() {
+        return Err(AppError::forbidden());
+    }
+    payment::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    state.events.publish(Event::Payment {
+        kind: ChangeKind::Deleted,
+        payment_id: id,
+        order_id: current.order_id,
+        customer_id: order.customer_id,
+    });
+    Ok(())
+}

@@ -133,7 +133,7 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "OMS_REST_PAGE_SIZE")]
     pub rest_page_size: Option<String>,
     /// Maximum depth of a GraphQL query.
-    #[arg(long, global = true, env = "OMS_MAX_DEPTH", default_value = "12")]
+    #[arg(long, global = true, env = "OMS_MAX_DEPTH", default_value = "15")]
     pub max_depth: String,
     /// Maximum complexity (cost) of a GraphQL query; a list costs its `first`/`last` times its selection.
     #[arg(
@@ -143,6 +143,12 @@ pub struct SettingsArgs {
         default_value = "20000"
     )]
     pub max_complexity: String,
+    /// Maximum number of aliased fields in one GraphQL document.
+    #[arg(long, global = true, env = "OMS_MAX_ALIASES", default_value = "50")]
+    pub max_aliases: String,
+    /// Maximum number of fields selected in one GraphQL document.
+    #[arg(long, global = true, env = "OMS_MAX_FIELDS", default_value = "500")]
+    pub max_fields: String,
     /// Maximum size of a request body in bytes.
     #[arg(
         long,

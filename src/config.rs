@@ -51,6 +51,8 @@ pub struct Settings {
     pub rest_page_size: Option<u64>,
     pub max_depth: usize,
     pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_fields: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub cors_origins: Vec<String>,
@@ -139,6 +141,8 @@ impl Settings {
         };
         let max_depth = positive("OMS_MAX_DEPTH", "max-depth", &a.max_depth)?;
         let max_complexity = positive("OMS_MAX_COMPLEXITY", "max-complexity", &a.max_complexity)?;
+        let max_aliases = positive("OMS_MAX_ALIASES", "max-aliases", &a.max_aliases)?;
+        let max_fields = positive("OMS_MAX_FIELDS", "max-fields", &a.max_fields)?;
         let max_body_bytes = positive("OMS_MAX_BODY_BYTES", "max-body-bytes", &a.max_body_bytes)?;
         let request_timeout =
             lifetime("OMS_REQUEST_TIMEOUT", "request-timeout", &a.request_timeout)?;
@@ -192,6 +196,8 @@ impl Settings {
             rest_page_size,
             max_depth,
             max_complexity,
+            max_aliases,
+            max_fields,
             max_body_bytes,
             request_timeout,
             cors_origins,
@@ -226,14 +232,31 @@ fn check_database_url(raw: &str) -> Result<String, ConfigError> {
     }
 }
 
-/// The URL with its password replaced, for messages and logs.
+/// The URL with its password replaced, for messages and logs (also when it does not parse).
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => raw.to_owned(),
+        Ok(_) => raw.to_owned(),
+        Err(_) => {
+            // `scheme://user:password@rest`: hide what lies between the first ':' after the
+            // scheme and the last '@' before the path
+            let Some(start) = raw.find("://").map(|i| i + 3) else {
+                return raw.to_owned();
+            };
+            let authority_end = raw[start..].find('/').map_or(raw.len(), |i| start + i);
+            match (
+                raw[start..authority_end].rfind('@'),
+                raw[start..authority_end].find(':'),
+            ) {
+                (Some(at), Some(colon)) if colon < at => {
+                    format!("{}***{}", &raw[..start + colon + 1], &raw[start + at..])
+                }
+                _ => raw.to_owned(),
+            }
+        }
     }
 }
 

@@ -92,8 +92,12 @@ mod tests {
             vec![Problem::MaxDecimalPlaces(2)]
         );
         assert_eq!(
-            price(d("12345678901.5")).unwrap_err(),
+            price(d("123456789012.5")).unwrap_err(),
             vec![Problem::MaxDigits(12)]
+        );
+        assert_eq!(
+            price(d("12345678901.5")).unwrap_err(),
+            vec![Problem::MaxWholeDigits(10)]
         );
         assert_eq!(
             price(d("12345678901")).unwrap_err(),

@@ -1,14 +1,16 @@
 //! Django's PBKDF2 password hasher: `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`.
 //!
 //! Users of the legacy database log in unchanged, and users created here log in there. The
-//! iteration count of each stored hash is honoured. Hashing is deliberately slow (10^6 rounds),
+//! iteration count of each stored hash is honoured. PBKDF2 comes from `ring` (the TLS stack's
+//! crypto library, already in the build), fast even in debug builds. Hashing is deliberately slow (10^6 rounds),
 //! so callers run it on the blocking pool (`verify_blocking`, `make_blocking`).
+
+use std::num::NonZeroU32;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use ring::pbkdf2::{PBKDF2_HMAC_SHA256, derive as ring_derive, verify as ring_verify};
 
 const ALGORITHM: &str = "pbkdf2_sha256";
 const SALT_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -25,17 +27,26 @@ pub fn verify(password: &str, encoded: &str) -> bool {
     if alg != ALGORITHM {
         return false;
     }
-    let Ok(iterations) = iterations.parse::<u32>() else {
+    let Some(iterations) = iterations
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= 100_000_000)
+        .and_then(NonZeroU32::new)
+    else {
         return false;
     };
-    if iterations == 0 || iterations > 100_000_000 {
-        return false;
-    }
     let Ok(expected) = STANDARD.decode(hash) else {
         return false;
     };
-    let computed = derive(password, salt, iterations);
-    expected.len() == computed.len() && bool::from(computed.ct_eq(&expected))
+    // constant-time comparison inside ring
+    ring_verify(
+        PBKDF2_HMAC_SHA256,
+        iterations,
+        salt.as_bytes(),
+        password.as_bytes(),
+        &expected,
+    )
+    .is_ok()
 }
 
 /// A new Django-format hash of `password` with a random 22-character salt.
@@ -56,7 +67,14 @@ pub fn burn(password: &str, iterations: u32) {
 
 fn derive(password: &str, salt: &str, iterations: u32) -> [u8; 32] {
     let mut out = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut out);
+    let rounds = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
+    ring_derive(
+        PBKDF2_HMAC_SHA256,
+        rounds,
+        salt.as_bytes(),
+        password.as_bytes(),
+        &mut out,
+    );
     out
 }
 

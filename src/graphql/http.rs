@@ -6,6 +6,8 @@
 //! `application/graphql-response+json` gets 400 for parse and validation errors instead.
 //! The caller's identity is resolved from the `Authorization` header once per HTTP request.
 
+use std::sync::Arc;
+
 use async_graphql::{BatchRequest, BatchResponse, Request as GqlRequest};
 use axum::Extension;
 use axum::body::Bytes;
@@ -15,8 +17,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::{Access, principal};
+use crate::graphql::apq::PersistedQueries;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::{GqlSchema, graphiql};
+use crate::graphql::{GqlSchema, graphiql, limits};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -24,6 +27,7 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub async fn get(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
+    Extension(apq): Extension<Arc<PersistedQueries>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -54,12 +58,20 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    execute(&state, &schema, &headers, BatchRequest::Single(request)).await
+    execute(
+        &state,
+        &schema,
+        &apq,
+        &headers,
+        BatchRequest::Single(request),
+    )
+    .await
 }
 
 pub async fn post(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
+    Extension(apq): Extension<Arc<PersistedQueries>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -93,7 +105,7 @@ pub async fn post(
             );
         }
     };
-    execute(&state, &schema, &headers, batch).await
+    execute(&state, &schema, &apq, &headers, batch).await
 }
 
 /// Reads a JSON request body into a single request or a batch, checking its shape first so
@@ -163,18 +175,51 @@ fn is_mutation(request: &GqlRequest) -> bool {
 async fn execute(
     state: &AppState,
     schema: &GqlSchema,
+    apq: &PersistedQueries,
     headers: &HeaderMap,
     batch: BatchRequest,
 ) -> Response {
     let auth = principal::authenticate(state, headers).await;
     let access = Access::new(auth, &state.settings);
-    let attach = |r: GqlRequest| r.data(access.clone()).data(Loaders::new(state));
-    let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(attach(r)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(attach).collect()),
+    let response = match batch {
+        BatchRequest::Single(r) => {
+            BatchResponse::Single(run_one(state, schema, apq, &access, r).await)
+        }
+        BatchRequest::Batch(rs) => {
+            let mut out = Vec::with_capacity(rs.len());
+            for r in rs {
+                out.push(run_one(state, schema, apq, &access, r).await);
+            }
+            BatchResponse::Batch(out)
+        }
     };
-    let response = schema.execute_batch(batch).await;
     respond(headers, response)
+}
+
+/// Resolves a persisted query, parses the document once and checks the selection limits,
+/// then executes it with the caller's access and fresh loaders.
+async fn run_one(
+    state: &AppState,
+    schema: &GqlSchema,
+    apq: &PersistedQueries,
+    access: &Access,
+    request: GqlRequest,
+) -> async_graphql::Response {
+    let mut request = match apq.resolve(request) {
+        Ok(r) => r,
+        Err(e) => return async_graphql::Response::from_errors(vec![e]),
+    };
+    let settings = &state.settings;
+    match request.parsed_query() {
+        Ok(document) => {
+            if let Err(e) = limits::check(document, settings.max_aliases, settings.max_fields) {
+                return async_graphql::Response::from_errors(vec![e]);
+            }
+        }
+        Err(e) => return async_graphql::Response::from_errors(vec![e]),
+    }
+    let request = request.data(access.clone()).data(Loaders::new(state));
+    schema.execute(request).await
 }
 
 fn accepts_graphql_response_json(headers: &HeaderMap) -> bool {

@@ -1,17 +1,16 @@
 //! The GraphQL API: schema assembly from the feature slices, limits, the HTTP handlers,
 //! GraphiQL, scalars and the error mapping.
 
+pub mod apq;
 pub mod context;
 pub mod errors;
 pub mod graphiql;
 pub mod http;
+pub mod limits;
 pub mod loaders;
 pub mod pagination;
 pub mod scalars;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use axum::Router;
 use axum::routing::get;
@@ -23,9 +22,11 @@ use crate::payments::graphql::{PaymentsMutation, PaymentsQuery};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(OrdersQuery, PaymentsQuery, AuthQuery, CatalogQuery);
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     OrdersMutation,
     PaymentsMutation,
@@ -53,7 +54,6 @@ pub fn build_schema(state: &AppState) -> GqlSchema {
         .limit_complexity(s.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(16)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
         .data(state.clone())
         .finish()
 }
@@ -81,4 +81,7 @@ pub fn router(schema: GqlSchema) -> Router<AppState> {
             }),
         )
         .layer(axum::Extension(schema))
+        .layer(axum::Extension(std::sync::Arc::new(
+            apq::PersistedQueries::new(1024),
+        )))
 }

@@ -112,14 +112,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
-    if matches!(settings.jwt_secret, JwtSecret::Ephemeral(_)) {
+    let bind = settings.bind;
+    let state = AppState::connect(settings).await?;
+    // warned only once the database answers, so that a bad DATABASE_URL ends with one line
+    if matches!(state.settings.jwt_secret, JwtSecret::Ephemeral(_)) {
         tracing::warn!(
             "OMS_JWT_SECRET is not set: tokens are signed with a random per-process key and stop \
              working when the process restarts"
         );
     }
-    let bind = settings.bind;
-    let state = AppState::connect(settings).await?;
     if !args.no_migrate {
         server::migrate(&state).await?;
     }

@@ -1,0 +1,441 @@
+//! The test harness: `spawn_app()` starts the real gateway (state, migrations, router, a real
+//! TCP listener) on a fresh database of its own, so tests run in parallel and see only their
+//! own rows.
+//!
+//! The database is a SQLite file in a temporary folder, or, when `OMS_TEST_DATABASE_URL` names
+//! a PostgreSQL server (`postgres://postgres@127.0.0.1:5432/postgres`), a newly created database
+//! `oms_test_<uuid>` on it, dropped again when the test ends (also when it fails).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entity::user;
+use migration::sea_orm::{
+    ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
+    Set,
+};
+use oms_gateway::auth::service::{self, NewUser};
+use oms_gateway::config::{JwtSecret, Settings};
+use oms_gateway::state::AppState;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+/// The signing key of every test app (tests mint their own tokens with it).
+pub const JWT_SECRET: &str = "test-secret-for-the-oms-gateway-integration-tests";
+
+/// PBKDF2 rounds for users created by tests: cheap, but a real Django-format hash.
+pub const TEST_PASSWORD_ITERATIONS: u32 = 1000;
+
+/// The PostgreSQL server tests create their databases on, if any.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("OMS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// Whether this run uses PostgreSQL (`OMS_TEST_DATABASE_URL` is set).
+#[allow(dead_code)]
+pub fn on_postgres() -> bool {
+    postgres_admin_url().is_some()
+}
+
+/// A database that exists for one test: a SQLite file in a temporary folder, or a PostgreSQL
+/// database dropped (`WITH (FORCE)`) when this value is dropped.
+pub struct TestDatabase {
+    pub url: String,
+    kind: Kind,
+}
+
+enum Kind {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on the backend this run tests (see the module comment).
+    pub async fn create() -> TestDatabase {
+        match postgres_admin_url() {
+            Some(admin) => TestDatabase::postgres(&admin).await,
+            None => TestDatabase::sqlite(),
+        }
+    }
+
+    /// A fresh, empty SQLite file, whatever the run's backend.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("oms-test.db");
+        TestDatabase {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            kind: Kind::Sqlite(dir),
+        }
+    }
+
+    /// A fresh, empty database on the PostgreSQL server of `admin_url`.
+    pub async fn postgres(admin_url: &str) -> TestDatabase {
+        let name = format!("oms_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach OMS_TEST_DATABASE_URL {admin_url}: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(admin_url).expect("OMS_TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        TestDatabase {
+            url: url.to_string(),
+            kind: Kind::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.kind, Kind::Postgres { .. })
+    }
+
+    /// A plain SeaORM connection to this database (no gateway settings, no statement counter).
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(self.url.as_str())
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Kind::Postgres { admin_url, name } = &self.kind else {
+            return; // the TempDir removes the SQLite file
+        };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        // Drop cannot await, and may run inside the test's runtime: use a thread with its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let admin = Database::connect(admin_url.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let result = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .map_err(|e| e.to_string());
+                let _ = admin.close().await;
+                result.map(|_| ())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("warning: could not drop the test database: {e}"),
+            Err(_) => eprintln!("warning: dropping the test database panicked"),
+        }
+    }
+}
+
+/// A running gateway on its own database.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    #[allow(dead_code)]
+    pub database_url: String,
+    server: JoinHandle<()>,
+    // last: the server and the pool go first, then the database
+    #[allow(dead_code)]
+    database: Arc<TestDatabase>,
+}
+
+/// Settings of every test app: the given database, cheap password hashes, a fixed key.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::for_database(database_url);
+    settings.password_iterations = TEST_PASSWORD_ITERATIONS;
+    settings.jwt_secret = JwtSecret::Configured(JWT_SECRET.to_owned());
+    settings.cors_origins = Vec::new();
+    settings
+}
+
+/// The real application on a fresh database, with the test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As `spawn_app`, after `configure` has adjusted the settings.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = Arc::new(TestDatabase::create().await);
+    let mut settings = test_settings(&database.url);
+    configure(&mut settings);
+    start(database, settings).await
+}
+
+async fn start(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
+    let state = AppState::connect(settings)
+        .await
+        .expect("the test app connects to its database");
+    oms_gateway::server::migrate(&state)
+        .await
+        .expect("the migrations apply");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let address = listener.local_addr().expect("the bound address");
+    let app = oms_gateway::app::build_app(state.clone());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    TestApp {
+        address,
+        client,
+        database_url: database.url.clone(),
+        state,
+        server,
+        database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A response read whole: status, headers and the body as JSON (`Value::Null` if it is not).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a 401 with SimpleJWT's `WWW-Authenticate` header and this exact body.
+    #[track_caller]
+    pub fn assert_unauthorized(&self, body: Value) {
+        assert_eq!(self.status, StatusCode::UNAUTHORIZED, "{}", self.text);
+        assert_eq!(
+            self.header("www-authenticate"),
+            Some("Bearer realm=\"api\""),
+            "every 401 carries WWW-Authenticate"
+        );
+        assert_eq!(self.body, body);
+    }
+}
+
+impl TestApp {
+    /// Another instance of the gateway on the same database (a second replica).
+    #[allow(dead_code)]
+    pub async fn replica(&self) -> TestApp {
+        let settings = (*self.state.settings).clone();
+        start(self.database.clone(), settings).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// SQL statements this instance has sent so far; compare around a request.
+    pub fn sql_count(&self) -> u64 {
+        self.state.sql.get()
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    fn with_token(
+        builder: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        match token {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.get(self.url(path)), token);
+        Reply::read(request.send().await.expect("GET sent")).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.post(self.url(path)).json(body), token);
+        Reply::read(request.send().await.expect("POST sent")).await
+    }
+
+    #[allow(dead_code)]
+    pub async fn put_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.put(self.url(path)).json(body), token);
+        Reply::read(request.send().await.expect("PUT sent")).await
+    }
+
+    #[allow(dead_code)]
+    pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.patch(self.url(path)).json(body), token);
+        Reply::read(request.send().await.expect("PATCH sent")).await
+    }
+
+    #[allow(dead_code)]
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.delete(self.url(path)), token);
+        Reply::read(request.send().await.expect("DELETE sent")).await
+    }
+
+    /// A raw POST: any body, any content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let request = self
+            .client
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        Reply::read(request.send().await.expect("POST sent")).await
+    }
+
+    /// `POST /graphql` as an SPA sends it; the whole reply.
+    pub async fn gql_reply(&self, query: &str, variables: Value, token: Option<&str>) -> Reply {
+        self.post_json(
+            "/graphql",
+            &json!({ "query": query, "variables": variables }),
+            token,
+        )
+        .await
+    }
+
+    /// `POST /graphql`; asserts the HTTP status is 200 and returns the JSON body
+    /// (`data` and/or `errors`).
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let reply = self.gql_reply(query, variables, token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "GraphQL over HTTP: {}",
+            reply.text
+        );
+        reply.body
+    }
+
+    /// Creates an active user with a Django-format password; returns its id.
+    pub async fn create_user(&self, username: &str, password: &str, staff: bool) -> i64 {
+        let email = format!("{username}@example.com");
+        service::create_user(
+            &self.state,
+            NewUser {
+                username,
+                password,
+                email: Some(&email),
+                staff,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create user {username}: {e:?}"))
+        .id
+    }
+
+    /// Sets `is_active` of a user directly in the database.
+    pub async fn set_active(&self, user_id: i64, active: bool) {
+        let found = user::Entity::find_by_id(user_id)
+            .one(self.db())
+            .await
+            .expect("read the user")
+            .expect("the user exists");
+        let mut model = found.into_active_model();
+        model.is_active = Set(active);
+        model.update(self.db()).await.expect("update the user");
+    }
+
+    /// `POST /api/accounts/token/`; panics unless it answers 200. Returns (access, refresh).
+    pub async fn login(&self, username: &str, password: &str) -> (String, String) {
+        let reply = self
+            .post_json(
+                "/api/accounts/token/",
+                &json!({ "username": username, "password": password }),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "login: {}", reply.text);
+        let text = |key: &str| {
+            reply.body[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("login answer has no {key}: {}", reply.text))
+                .to_owned()
+        };
+        (text("access"), text("refresh"))
+    }
+}
+
+/// The payload of a JWT, decoded without any verification.
+pub fn jwt_payload(token: &str) -> Value {
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = URL_SAFE_NO_PAD.decode(part).expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("a JSON payload")
+}
+
+/// The header of a JWT, decoded without any verification.
+pub fn jwt_header(token: &str) -> Value {
+    let part = token.split('.').next().expect("a JWT has a header");
+    let bytes = URL_SAFE_NO_PAD.decode(part).expect("base64url header");
+    serde_json::from_slice(&bytes).expect("a JSON header")
+}
+
+/// Signs `claims` with `secret` and `algorithm`, as another issuer would.
+pub fn sign(claims: &Value, secret: &[u8], algorithm: jsonwebtoken::Algorithm) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(algorithm),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .expect("encode a JWT")
+}
+
+/// Verifies a token as SimpleJWT would (HS256, the test key) and returns its claims.
+pub fn verify_hs256(token: &str, secret: &[u8]) -> Value {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.leeway = 0;
+    validation.validate_exp = true;
+    jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret),
+        &validation,
+    )
+    .expect("the token verifies with HS256 and the shared secret")
+    .claims
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,12 @@
+//! The integration tests: one binary (short link times), one module per area. Every test
+//! starts the real gateway on a fresh database of its own (`helpers::spawn_app`), on SQLite,
+//! or on PostgreSQL when `OMS_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod auth_access;
+mod auth_refresh;
+mod auth_token;
+mod cli;
+mod migrations;
+mod server;

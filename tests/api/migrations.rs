@@ -1,0 +1,524 @@
+//! The migrations on the three situations they meet: an empty SQLite file, an empty PostgreSQL
+//! database (the gateway creates the nine tables, with their constraints, and drops them again),
+//! the database of a running legacy Django deployment (left exactly as it is; only the gateway's
+//! own indexes and tables are added and removed), and a partial legacy schema (refused).
+
+use migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
+use migration::{LEGACY_TABLES, Migrator, MigratorTrait};
+use oms_gateway::state::AppState;
+
+use crate::helpers::{TestDatabase, postgres_admin_url, test_settings};
+
+/// Django's DDL, verbatim.
+const LEGACY_SQL: &str = include_str!("../../migration/sql/legacy-postgres.sql");
+
+/// The Django-made hash of `admin12345` (legacy-schema.md §2).
+const DJANGO_HASH: &str =
+    "pbkdf2_sha256$870000$ZkzyoqNRiAQ3J6Tq8hbYBE$bUr/OSYFy9KGKgdZ1O+HSo/fnZ2/gTSnpwP8U9h7UN0=";
+
+/// The indexes the gateway must add beside the legacy ones.
+const GATEWAY_INDEXES: [&str; 5] = [
+    "gw_order_status_id",
+    "gw_order_customer_id",
+    "gw_order_created_at_id",
+    "gw_orderitem_order_id",
+    "gw_payment_order_id",
+];
+
+const TS: &str = "'2025-11-08 10:00:00.123456+00'";
+
+/// One row per legacy table, as Django writes them: every NOT NULL column named, no defaults.
+fn legacy_rows() -> Vec<String> {
+    vec![
+        format!(
+            "INSERT INTO accounts_user (password, last_login, is_superuser, username, first_name, \
+             last_name, is_staff, is_active, date_joined, email, phone, date_of_birth) VALUES \
+             ('{DJANGO_HASH}', {TS}, TRUE, 'admin', 'Ada', 'Admin', TRUE, TRUE, {TS}, \
+             'admin@inventoryhub.example', '+15550100', '1990-01-02')"
+        ),
+        "INSERT INTO products_category (name, slug, lft, rght, tree_id, level, parent_id) VALUES \
+         ('Electronics', 'electronics', 1, 2, 1, 0, NULL)"
+            .to_owned(),
+        format!(
+            "INSERT INTO products_product (name, slug, description, sku, price, created_at, \
+             updated_at, category_id, created_by_id) VALUES ('Laptop', 'laptop', 'A laptop', \
+             'SKU123', 999.99, {TS}, {TS}, \
+             (SELECT id FROM products_category WHERE slug = 'electronics'), \
+             (SELECT id FROM accounts_user WHERE username = 'admin'))"
+        ),
+        format!(
+            "INSERT INTO wms_warehouse (name, address, created_at, updated_at) VALUES \
+             ('Main WH', '123 Street', {TS}, {TS})"
+        ),
+        "INSERT INTO wms_location (code, description, warehouse_id) VALUES ('A1', 'Shelf A1', \
+         (SELECT id FROM wms_warehouse WHERE name = 'Main WH'))"
+            .to_owned(),
+        format!(
+            "INSERT INTO wms_stock (quantity, updated_at, location_id, product_id) VALUES (49, {TS}, \
+             (SELECT id FROM wms_location WHERE code = 'A1'), \
+             (SELECT id FROM products_product WHERE sku = 'SKU123'))"
+        ),
+        format!(
+            "INSERT INTO oms_order (status, total_amount, created_at, updated_at, customer_id) VALUES \
+             ('pending', 999.99, {TS}, {TS}, (SELECT id FROM accounts_user WHERE username = 'admin'))"
+        ),
+        "INSERT INTO oms_orderitem (quantity, price, order_id, product_id, stock_id) VALUES \
+         (1, 999.99, (SELECT MIN(id) FROM oms_order), \
+         (SELECT id FROM products_product WHERE sku = 'SKU123'), (SELECT MIN(id) FROM wms_stock))"
+            .to_owned(),
+        format!(
+            "INSERT INTO oms_payment (amount, payment_method, status, paid_at, created_at, order_id) \
+             VALUES (999.99, 'Credit Card', 'pending', NULL, {TS}, (SELECT MIN(id) FROM oms_order))"
+        ),
+    ]
+}
+
+async fn exec(db: &DatabaseConnection, sql: &str) {
+    db.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The single text column `j` of every row of `sql`.
+async fn texts(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    let backend = db.get_database_backend();
+    db.query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|row| row.try_get::<String>("", "j").expect("a text column j"))
+        .collect()
+}
+
+fn legacy_list() -> String {
+    LEGACY_TABLES
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn tables(db: &DatabaseConnection) -> Vec<String> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            texts(
+                db,
+                "SELECT table_name::text AS j FROM information_schema.tables \
+                 WHERE table_schema = current_schema() ORDER BY 1",
+            )
+            .await
+        }
+        _ => {
+            texts(
+                db,
+                "SELECT name AS j FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+            )
+            .await
+        }
+    }
+}
+
+async fn indexes(db: &DatabaseConnection) -> Vec<String> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            texts(
+                db,
+                "SELECT indexname::text AS j FROM pg_indexes \
+                 WHERE schemaname = current_schema() ORDER BY 1",
+            )
+            .await
+        }
+        _ => {
+            texts(
+                db,
+                "SELECT name AS j FROM sqlite_master WHERE type = 'index' ORDER BY 1",
+            )
+            .await
+        }
+    }
+}
+
+/// Every row of the nine tables, as JSON text (PostgreSQL).
+async fn pg_rows(db: &DatabaseConnection) -> Vec<String> {
+    let mut all = Vec::new();
+    for table in LEGACY_TABLES {
+        let rows = texts(
+            db,
+            &format!(
+                "SELECT '{table} ' || row_to_json(t)::text AS j FROM \"{table}\" t ORDER BY t.id"
+            ),
+        )
+        .await;
+        assert_eq!(rows.len(), 1, "one row in {table}");
+        all.extend(rows);
+    }
+    all
+}
+
+/// Columns (name, position, type, length, precision, NULL, default, identity), constraints
+/// (kind, definition, deferrability) and the legacy indexes of the nine tables (PostgreSQL).
+async fn pg_legacy_schema(db: &DatabaseConnection) -> Vec<String> {
+    let list = legacy_list();
+    let mut all = texts(
+        db,
+        &format!(
+            "SELECT concat_ws('|', table_name, column_name, ordinal_position, data_type, \
+               coalesce(character_maximum_length::text, '-'), coalesce(numeric_precision::text, '-'), \
+               coalesce(numeric_scale::text, '-'), is_nullable, coalesce(column_default, '-'), \
+               is_identity, coalesce(identity_generation, '-')) AS j \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name IN ({list}) \
+             ORDER BY table_name, ordinal_position"
+        ),
+    )
+    .await;
+    let columns = all.len();
+    assert!(
+        columns >= 50,
+        "the nine tables have their columns: {columns}"
+    );
+    let constraints = texts(
+        db,
+        &format!(
+            "SELECT concat_ws('|', r.relname, c.conname, c.contype, pg_get_constraintdef(c.oid), \
+               c.condeferrable, c.condeferred) AS j \
+             FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
+             JOIN pg_namespace n ON n.oid = r.relnamespace \
+             WHERE n.nspname = current_schema() AND r.relname IN ({list}) ORDER BY 1"
+        ),
+    )
+    .await;
+    assert!(
+        constraints
+            .iter()
+            .any(|c| c.contains("CHECK ((quantity >= 0))")),
+        "{constraints:#?}"
+    );
+    assert!(
+        constraints.iter().any(|c| c
+            .contains("oms_order_customer_id_3056ffc2_fk_accounts_user_id")
+            && c.ends_with("|t|t")),
+        "deferred foreign keys: {constraints:#?}"
+    );
+    all.extend(constraints);
+    all.extend(
+        texts(
+            db,
+            &format!(
+                "SELECT indexname || '|' || indexdef AS j FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename IN ({list}) \
+                 AND indexname NOT LIKE 'gw\\_%' ORDER BY 1"
+            ),
+        )
+        .await,
+    );
+    all
+}
+
+/// All the schema holds (tables, columns, indexes, the migrations table), to show that a
+/// second `up` changes nothing (PostgreSQL).
+async fn pg_everything(db: &DatabaseConnection) -> Vec<String> {
+    let mut all = texts(
+        db,
+        "SELECT concat_ws('|', table_name, column_name, data_type, is_nullable, \
+           coalesce(column_default, '-')) AS j FROM information_schema.columns \
+         WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+    )
+    .await;
+    all.extend(
+        texts(
+            db,
+            "SELECT indexname || '|' || indexdef AS j FROM pg_indexes \
+             WHERE schemaname = current_schema() ORDER BY 1",
+        )
+        .await,
+    );
+    all.extend(
+        texts(
+            db,
+            "SELECT row_to_json(m)::text AS j FROM gateway_migrations m ORDER BY version",
+        )
+        .await,
+    );
+    all.extend(pg_rows(db).await);
+    all
+}
+
+/// Reads one row of every table through the gateway's entities (types and names match).
+async fn read_through_entities(db: &DatabaseConnection) {
+    use entity::prelude::*;
+    assert_eq!(User::find().all(db).await.expect("users").len(), 1);
+    assert_eq!(Category::find().all(db).await.expect("categories").len(), 1);
+    let products = Product::find().all(db).await.expect("products");
+    assert_eq!(products.len(), 1);
+    assert_eq!(products[0].sku, "SKU123");
+    assert_eq!(
+        Warehouse::find().all(db).await.expect("warehouses").len(),
+        1
+    );
+    assert_eq!(Location::find().all(db).await.expect("locations").len(), 1);
+    let stock = Stock::find().all(db).await.expect("stock");
+    assert_eq!(stock[0].quantity, 49);
+    assert_eq!(Order::find().all(db).await.expect("orders").len(), 1);
+    assert_eq!(OrderItem::find().all(db).await.expect("items").len(), 1);
+    assert_eq!(Payment::find().all(db).await.expect("payments").len(), 1);
+}
+
+fn skip(test: &str) -> bool {
+    if postgres_admin_url().is_none() {
+        eprintln!("note: {test} needs PostgreSQL: set OMS_TEST_DATABASE_URL to run it (skipped)");
+        return true;
+    }
+    false
+}
+
+#[tokio::test]
+async fn postgres_legacy_database_is_left_as_it_is() {
+    if skip("postgres_legacy_database_is_left_as_it_is") {
+        return;
+    }
+    let admin = postgres_admin_url().unwrap();
+    let database = TestDatabase::postgres(&admin).await;
+    let db = database.connect().await;
+
+    // the situation of a running Django deployment: its DDL, a row in each of its tables
+    for statement in migration::sql::split_statements(LEGACY_SQL) {
+        exec(&db, &statement).await;
+    }
+    for insert in legacy_rows() {
+        exec(&db, &insert).await;
+    }
+    let rows = pg_rows(&db).await;
+    let schema = pg_legacy_schema(&db).await;
+
+    Migrator::up(&db, None).await.expect("the migrations apply");
+
+    assert_eq!(pg_rows(&db).await, rows, "every row is kept unchanged");
+    assert_eq!(
+        pg_legacy_schema(&db).await,
+        schema,
+        "no legacy column, constraint or index changed"
+    );
+    let present = indexes(&db).await;
+    for index in GATEWAY_INDEXES {
+        assert!(present.iter().any(|i| i == index), "{index} in {present:?}");
+    }
+    assert!(
+        tables(&db)
+            .await
+            .iter()
+            .any(|t| t == "gateway_token_blacklist")
+    );
+    assert!(!tables(&db).await.iter().any(|t| t == "seaql_migrations"));
+    read_through_entities(&db).await;
+
+    // a second `up` is a no-op
+    let everything = pg_everything(&db).await;
+    Migrator::up(&db, None).await.expect("a second up");
+    assert_eq!(pg_everything(&db).await, everything);
+    assert!(
+        Migrator::get_pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // down all the way: the gateway's additions go, the legacy tables and rows stay
+    Migrator::down(&db, None).await.expect("down all the way");
+    assert_eq!(pg_rows(&db).await, rows);
+    assert_eq!(pg_legacy_schema(&db).await, schema);
+    let left = tables(&db).await;
+    for table in LEGACY_TABLES {
+        assert!(left.iter().any(|t| t == table), "{table} kept: {left:?}");
+    }
+    assert!(
+        !left
+            .iter()
+            .any(|t| t == "gateway_token_blacklist" || t == "gateway_meta"),
+        "{left:?}"
+    );
+    let left = indexes(&db).await;
+    assert!(!left.iter().any(|i| i.starts_with("gw_")), "{left:?}");
+
+    // and up again, then the legacy admin logs in through the gateway with its Django hash
+    Migrator::up(&db, None).await.expect("up again");
+    assert_eq!(pg_rows(&db).await, rows);
+    let state = AppState::connect(test_settings(&database.url))
+        .await
+        .unwrap();
+    let pair = oms_gateway::auth::service::login(&state, "admin", "admin12345")
+        .await
+        .expect("the legacy admin logs in");
+    assert!(!pair.access.is_empty());
+}
+
+/// On an empty database the gateway creates the nine tables, with Django's constraints, and a
+/// `down` all the way drops them again (the gateway created them).
+async fn an_empty_database_gets_the_nine_tables(database: &TestDatabase) {
+    let state = AppState::connect(test_settings(&database.url))
+        .await
+        .unwrap();
+    let db = &state.db;
+    assert!(tables(db).await.is_empty(), "starts empty");
+
+    Migrator::up(db, None).await.expect("the migrations apply");
+    let created = tables(db).await;
+    for table in LEGACY_TABLES.iter().chain(&["gateway_token_blacklist"]) {
+        assert!(created.iter().any(|t| t == table), "{table} in {created:?}");
+    }
+    let present = indexes(db).await;
+    for index in GATEWAY_INDEXES {
+        assert!(present.iter().any(|i| i == index), "{index} in {present:?}");
+    }
+
+    // Django-shaped rows fit
+    for insert in legacy_rows() {
+        exec(db, &insert).await;
+    }
+
+    let refused = |sql: String, what: &'static str| async move {
+        let result = db.execute_unprepared(&sql).await;
+        assert!(result.is_err(), "{what} must be refused: {sql}");
+    };
+    // UNIQUE
+    refused(
+        format!(
+            "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, \
+             is_staff, is_active, date_joined, email) VALUES ('!', FALSE, 'admin', '', '', FALSE, \
+             TRUE, {TS}, 'other@example.com')"
+        ),
+        "a duplicate username",
+    )
+    .await;
+    refused(
+        "INSERT INTO products_product (name, slug, sku, price, created_at, updated_at, category_id) \
+         SELECT 'Laptop 2', 'laptop-2', 'SKU123', 1, created_at, updated_at, category_id \
+         FROM products_product"
+            .to_owned(),
+        "a duplicate SKU",
+    )
+    .await;
+    // CHECK
+    refused(
+        "UPDATE wms_stock SET quantity = -1".to_owned(),
+        "a negative stock",
+    )
+    .await;
+    refused(
+        "UPDATE oms_orderitem SET quantity = -1".to_owned(),
+        "a negative item quantity",
+    )
+    .await;
+    // FOREIGN KEY
+    refused(
+        format!(
+            "INSERT INTO oms_order (status, total_amount, created_at, updated_at, customer_id) \
+             VALUES ('pending', 1, {TS}, {TS}, 987654)"
+        ),
+        "an order of a missing customer",
+    )
+    .await;
+    refused(
+        "INSERT INTO oms_payment (amount, payment_method, status, created_at, order_id) \
+         SELECT 1, 'Cash', 'pending', created_at, 987654 FROM oms_order"
+            .to_owned(),
+        "a payment of a missing order",
+    )
+    .await;
+    // and what is allowed still is (so the refusals were about the constraints)
+    exec(db, "UPDATE wms_stock SET quantity = 0").await;
+    exec(
+        db,
+        &format!(
+            "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, \
+             is_staff, is_active, date_joined, email) VALUES ('!', FALSE, 'user', '', '', FALSE, \
+             TRUE, {TS}, 'user@example.com')"
+        ),
+    )
+    .await;
+
+    Migrator::down(db, None).await.expect("down all the way");
+    let left = tables(db).await;
+    for table in LEGACY_TABLES
+        .iter()
+        .chain(&["gateway_token_blacklist", "gateway_meta"])
+    {
+        assert!(
+            !left.iter().any(|t| t == table),
+            "{table} dropped: {left:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_empty_database_gets_the_nine_tables_with_constraints() {
+    an_empty_database_gets_the_nine_tables(&TestDatabase::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_empty_database_gets_the_nine_tables_with_constraints() {
+    if skip("postgres_empty_database_gets_the_nine_tables_with_constraints") {
+        return;
+    }
+    let database = TestDatabase::postgres(&postgres_admin_url().unwrap()).await;
+    an_empty_database_gets_the_nine_tables(&database).await;
+}
+
+/// Some legacy tables but not all: `up` refuses, naming the missing ones, and creates none.
+async fn a_partial_legacy_schema_is_refused(database: &TestDatabase) {
+    let db = database.connect().await;
+    if database.is_postgres() {
+        let statements = migration::sql::split_statements(LEGACY_SQL);
+        for statement in statements
+            .iter()
+            .filter(|s| s.contains("\"accounts_user\""))
+            .take(3)
+        {
+            exec(&db, statement).await;
+        }
+    } else {
+        exec(
+            &db,
+            "CREATE TABLE accounts_user (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, \
+             username varchar(150) NOT NULL UNIQUE)",
+        )
+        .await;
+    }
+    assert_eq!(tables(&db).await, ["accounts_user"]);
+
+    let error = Migrator::up(&db, None)
+        .await
+        .expect_err("a partial legacy schema is refused")
+        .to_string();
+    for missing in LEGACY_TABLES.iter().filter(|t| **t != "accounts_user") {
+        assert!(error.contains(missing), "{missing} named in: {error}");
+    }
+    assert!(error.contains("accounts_user"), "{error}");
+    let after = tables(&db).await;
+    for missing in LEGACY_TABLES.iter().filter(|t| **t != "accounts_user") {
+        assert!(
+            !after.iter().any(|t| t == missing),
+            "{missing} not created: {after:?}"
+        );
+    }
+    assert_eq!(
+        Migrator::get_pending_migrations(&db).await.unwrap().len(),
+        3,
+        "nothing recorded as applied"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_partial_legacy_schema_is_refused() {
+    a_partial_legacy_schema_is_refused(&TestDatabase::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_partial_legacy_schema_is_refused() {
+    if skip("postgres_partial_legacy_schema_is_refused") {
+        return;
+    }
+    let database = TestDatabase::postgres(&postgres_admin_url().unwrap()).await;
+    a_partial_legacy_schema_is_refused(&database).await;
+}

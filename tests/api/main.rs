@@ -2,11 +2,13 @@
 //! starts the real gateway on a fresh database of its own (`helpers::spawn_app`), on SQLite,
 //! or on PostgreSQL when `OMS_TEST_DATABASE_URL` is set.
 
+mod fixtures;
 mod helpers;
 
 mod auth_access;
 mod auth_refresh;
 mod auth_token;
 mod cli;
+mod graphql_orders;
 mod migrations;
 mod server;

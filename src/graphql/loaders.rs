@@ -8,13 +8,14 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::Lookahead;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, location, order, order_item, payment, product, stock, user, warehouse};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::graphql::UserObject;
 use crate::catalog::service as catalog;
 use crate::error::{AppError, AppResult};
+use crate::orders::read::{self, ItemJoins};
 use crate::orders::service as orders;
 use crate::payments::service as payments;
 use crate::state::AppState;
@@ -109,21 +110,22 @@ async fn users_by_id(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Us
 
 /// The DataLoaders of one request.
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub orders: DataLoader<OrderLoader>,
-    pub items: DataLoader<ItemsLoader>,
-    pub payments: DataLoader<PaymentsLoader>,
-    pub products: DataLoader<ProductLoader>,
-    pub categories: DataLoader<CategoryLoader>,
-    pub stocks: DataLoader<StockLoader>,
-    pub locations: DataLoader<LocationLoader>,
-    pub warehouses: DataLoader<WarehouseLoader>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub orders: DataLoader<OrderLoader, HashMapCache>,
+    pub items: DataLoader<ItemsLoader, HashMapCache>,
+    pub payments: DataLoader<PaymentsLoader, HashMapCache>,
+    pub products: DataLoader<ProductLoader, HashMapCache>,
+    pub categories: DataLoader<CategoryLoader, HashMapCache>,
+    pub stocks: DataLoader<StockLoader, HashMapCache>,
+    pub locations: DataLoader<LocationLoader, HashMapCache>,
+    pub warehouses: DataLoader<WarehouseLoader, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(state: &AppState) -> Self {
-        fn dl<L: Loader<i64>>(l: L) -> DataLoader<L> {
-            DataLoader::new(l, tokio::spawn)
+        // with a cache: it is what the prefetch feeds (`DataLoader::new` caches nothing)
+        fn dl<L: Loader<i64>>(l: L) -> DataLoader<L, HashMapCache> {
+            DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
         }
         Loaders {
             users: dl(UserLoader(state.clone())),
@@ -172,53 +174,58 @@ impl Loaders {
         if !wants(&["items"]) {
             return Ok(());
         }
-        let items = orders::items_by_order(db, &order_ids).await?;
-        let all_items: Vec<&order_item::Model> = items.values().flatten().collect();
-        let want_stock = wants(&["items", "stock"]);
-        let stocks = if want_stock {
-            let ids = distinct(all_items.iter().filter_map(|i| i.stock_id));
-            catalog::stocks_by_id(db, &ids).await?
-        } else {
-            HashMap::new()
+        // the items with their product, stock, location and warehouse: one joined statement
+        let joins = ItemJoins {
+            product: wants(&["items", "product"]),
+            stock: wants(&["items", "stock"]),
         };
-        let mut product_ids = Vec::new();
-        if wants(&["items", "product"]) {
-            product_ids.extend(all_items.iter().map(|i| i.product_id));
+        let rows = read::items_with_refs(db, &order_ids, joins).await?;
+        let mut items: HashMap<i64, Vec<order_item::Model>> = HashMap::with_capacity(rows.len());
+        let mut products = HashMap::new();
+        let mut stocks = HashMap::new();
+        let mut locations = HashMap::new();
+        let mut warehouses = HashMap::new();
+        for (order_id, list) in rows {
+            let mut models = Vec::with_capacity(list.len());
+            for row in list {
+                if let Some(p) = row.product {
+                    products.insert(p.id, p);
+                }
+                if let Some(s) = row.stock {
+                    stocks.insert(s.id, s);
+                }
+                if let Some(l) = row.location {
+                    locations.insert(l.id, l);
+                }
+                if let Some(w) = row.warehouse {
+                    warehouses.insert(w.id, w);
+                }
+                models.push(row.item);
+            }
+            items.insert(order_id, models);
         }
+        // rarer paths: a stock's own product, and product categories
         if wants(&["items", "stock", "product"]) {
-            product_ids.extend(stocks.values().map(|s| s.product_id));
+            let missing: Vec<i64> = distinct(
+                stocks
+                    .values()
+                    .map(|s| s.product_id)
+                    .filter(|id| !products.contains_key(id)),
+            );
+            products.extend(catalog::products_by_id(db, &missing).await?);
         }
-        let product_ids = distinct(product_ids.into_iter());
-        if !product_ids.is_empty() {
-            let products = catalog::products_by_id(db, &product_ids).await?;
-            if wants(&["items", "product", "category"])
-                || wants(&["items", "stock", "product", "category"])
-            {
-                let ids = distinct(products.values().map(|p| p.category_id));
-                self.categories
-                    .feed_many(catalog::categories_by_id(db, &ids).await?)
-                    .await;
-            }
-            self.products.feed_many(products).await;
+        if wants(&["items", "product", "category"])
+            || wants(&["items", "stock", "product", "category"])
+        {
+            let ids = distinct(products.values().map(|p| p.category_id));
+            self.categories
+                .feed_many(catalog::categories_by_id(db, &ids).await?)
+                .await;
         }
-        let want_location =
-            wants(&["items", "stock", "location"]) || wants(&["items", "stock", "label"]);
-        if want_location && !stocks.is_empty() {
-            let ids = distinct(stocks.values().map(|s| s.location_id));
-            let locations = catalog::locations_by_id(db, &ids).await?;
-            if wants(&["items", "stock", "location", "warehouse"])
-                || wants(&["items", "stock", "label"])
-            {
-                let ids = distinct(locations.values().map(|l| l.warehouse_id));
-                self.warehouses
-                    .feed_many(catalog::warehouses_by_id(db, &ids).await?)
-                    .await;
-            }
-            self.locations.feed_many(locations).await;
-        }
-        if want_stock {
-            self.stocks.feed_many(stocks).await;
-        }
+        self.products.feed_many(products).await;
+        self.stocks.feed_many(stocks).await;
+        self.locations.feed_many(locations).await;
+        self.warehouses.feed_many(warehouses).await;
         self.items.feed_many(items).await;
         Ok(())
     }

@@ -3,5 +3,6 @@
 
 pub mod filter;
 pub mod graphql;
+pub mod read;
 pub mod service;
 pub mod status;

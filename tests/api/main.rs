@@ -9,6 +9,7 @@ mod auth_access;
 mod auth_refresh;
 mod auth_token;
 mod cli;
+mod graphiql;
 mod graphql_orders;
 mod migrations;
 mod server;

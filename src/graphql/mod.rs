@@ -1,5 +1,5 @@
 //! The GraphQL API: schema assembly from the feature slices, limits, the HTTP handlers,
-//! GraphiQL, scalars and the error mapping.
+//! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
 pub mod context;
 pub mod errors;
@@ -8,11 +8,13 @@ pub mod http;
 pub mod loaders;
 pub mod pagination;
 pub mod scalars;
+pub mod subscriptions;
+pub mod ws;
 
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use axum::Router;
 use axum::routing::get;
 
@@ -33,7 +35,7 @@ pub struct MutationRoot(
     CatalogMutation,
 );
 
-pub type SubscriptionRoot = EmptySubscription;
+pub type SubscriptionRoot = subscriptions::SubscriptionRoot;
 
 pub type GqlSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

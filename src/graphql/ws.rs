@@ -164,15 +164,29 @@ async fn connection(
 
     // the `connection_init` we read goes first, so that the library acknowledges it
     let input = futures_util::stream::iter([Ok(init_frame)]).chain(stream);
-    GraphQLWebSocket::new_with_pair(
-        StallGuard::new(sink, SEND_STALL_TIMEOUT),
-        input,
-        schema,
-        protocol,
-    )
-    .on_connection_init(move |_payload| async move { Ok(data) })
-    .serve()
-    .await;
+    // async-graphql closes with 1002 for a frame it cannot read; graphql-transport-ws says 4400
+    let sink = StallGuard::new(sink, SEND_STALL_TIMEOUT).with(move |m: Message| {
+        futures_util::future::ready(Ok::<_, axum::Error>(protocol_close_code(m, wire)))
+    });
+    GraphQLWebSocket::new_with_pair(Box::pin(sink), input, schema, protocol)
+        .on_connection_init(move |_payload| async move { Ok(data) })
+        .serve()
+        .await;
+}
+
+/// The library's "invalid message" close (1002) as graphql-transport-ws names it (4400).
+fn protocol_close_code(message: Message, wire: WebSocketProtocols) -> Message {
+    match message {
+        Message::Close(Some(frame))
+            if frame.code == 1002 && wire == WebSocketProtocols::GraphQLWS =>
+        {
+            Message::Close(Some(CloseFrame {
+                code: code::BAD_REQUEST,
+                reason: "Invalid message received".into(),
+            }))
+        }
+        other => other,
+    }
 }
 
 /// How a connection opened.

@@ -328,6 +328,12 @@ async fn a_malformed_connection_init_closes_with_4400() {
     let mut ws = WsClient::connect(&app, TRANSPORT_WS, None).await;
     ws.subscribe("1", ORDER_EVENTS, json!({})).await;
     assert_eq!(ws.expect_close().await.code, 4401);
+    // after the handshake too, a frame that is no message closes with 4400
+    let mut ws = WsClient::connect(&app, TRANSPORT_WS, None).await;
+    ws.init(json!({ "Authorization": format!("Bearer {}", d.user) }))
+        .await;
+    ws.send_text("{not json").await;
+    assert_eq!(ws.expect_close().await.code, 4400);
     // a ping before connection_init is answered, and the connection goes on
     let mut ws = WsClient::connect(&app, TRANSPORT_WS, None).await;
     ws.send(json!({ "type": "ping" })).await;
@@ -800,4 +806,22 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
     assert!(
         metric(&app.metrics().await, "oms_events_listener_reconnects_total") > reconnects_before
     );
+}
+
+#[tokio::test]
+async fn the_schema_declares_the_subscriptions_of_the_contract() {
+    let sdl = oms_gateway::graphql::sdl();
+    let squeezed: String = sdl.split_whitespace().collect::<Vec<_>>().join(" ");
+    for wanted in [
+        "orderEvents(orderId: Int, customerId: Int): OrderEvent!",
+        "paymentEvents(orderId: Int): PaymentEvent!",
+        "enum ChangeKind { CREATED UPDATED DELETED }",
+        "kind: ChangeKind!",
+        "orderId: Int!",
+        "paymentId: Int!",
+        "order: Order ",
+        "payment: Payment ",
+    ] {
+        assert!(squeezed.contains(wanted), "missing `{wanted}` in:\n{sdl}");
+    }
 }

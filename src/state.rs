@@ -21,13 +21,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Connects to the database of `settings` and assembles the state.
+    /// Connects to the database of `settings` and assembles the state (on PostgreSQL with the
+    /// LISTEN/NOTIFY event transport, listening before this returns).
     pub async fn connect(settings: Settings) -> Result<AppState, ConnectError> {
         let sql = SqlCounter::default();
         let db = db::connect(&settings, sql.clone()).await?;
-        Ok(AppState::from_parts(db, settings, sql))
+        let events = EventBus::connect(&settings).await?;
+        let mut state = AppState::from_parts(db, settings, sql);
+        state.events = events;
+        Ok(state)
     }
 
+    /// The state over an open database, with an in-process event bus.
     pub fn from_parts(db: DatabaseConnection, settings: Settings, sql: SqlCounter) -> AppState {
         let tokens = Arc::new(TokenKeys::from_settings(&settings));
         AppState {

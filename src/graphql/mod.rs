@@ -1,5 +1,5 @@
 //! The GraphQL API: schema assembly from the feature slices, limits, the HTTP handlers,
-//! GraphiQL, scalars and the error mapping.
+//! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
 pub mod apq;
 pub mod context;
@@ -10,8 +10,10 @@ pub mod limits;
 pub mod loaders;
 pub mod pagination;
 pub mod scalars;
+pub mod subscriptions;
+pub mod ws;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use axum::Router;
 use axum::routing::get;
 
@@ -34,7 +36,7 @@ pub struct MutationRoot(
     CatalogMutation,
 );
 
-pub type SubscriptionRoot = EmptySubscription;
+pub type SubscriptionRoot = subscriptions::SubscriptionRoot;
 
 pub type GqlSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

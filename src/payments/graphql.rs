@@ -112,7 +112,7 @@ impl PaymentConnection {
 }
 
 /// Prefetches the orders of these payments and what is selected under them.
-async fn prefetch_payment_orders(
+pub(crate) async fn prefetch_payment_orders(
     ctx: &Context<'_>,
     payments: &[&payment::Model],
     selections: &[async_graphql::Lookahead<'_>],

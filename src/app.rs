@@ -27,6 +27,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/metrics", get(move || async move { metrics.render() }))
         .merge(auth::rest::router())
         .merge(graphql::router(schema))
+        .merge(crate::rest::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(telemetry::track_requests))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

@@ -158,6 +158,18 @@ pub async fn count_orders(
     Ok(select.count(&state.db).await?)
 }
 
+/// Whether the caller may filter orders by this customer (the REST `?customer=` choice): any
+/// existing user for those who see every order, only themselves for a customer.
+pub async fn visible_customer(state: &AppState, access: &Access, customer_id: i64) -> AppResult<bool> {
+    match access.read_scope()? {
+        ReadScope::All => Ok(user::Entity::find_by_id(customer_id)
+            .count(&state.db)
+            .await?
+            > 0),
+        ReadScope::Customer(id) => Ok(id == customer_id),
+    }
+}
+
 /// Every matching order the caller may see, newest first, optionally one offset window of
 /// them (the REST layer's bare arrays and DRF page numbers).
 pub async fn all_orders(

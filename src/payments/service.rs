@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{Money, order, payment};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set,
 };
 
 use crate::auth::{Access, ReadScope};
@@ -270,7 +270,9 @@ async fn lock_visible(
         select = select.filter(order::Column::CustomerId.eq(c));
     }
     if txn.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_exclusive();
+        // `FOR UPDATE OF oms_payment`: PostgreSQL refuses to lock the nullable side of the
+        // outer join to the order, and only the payment's row is changed here
+        QueryTrait::query(&mut select).lock_with_tables(LockType::Update, [payment::Entity]);
     }
     match select.one(txn).await? {
         Some((p, Some(o))) => Ok((p, o)),

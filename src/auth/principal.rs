@@ -51,7 +51,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
     };
     let mut parts = text.split_whitespace();
     match parts.next() {
-        Some(scheme) if scheme == "Bearer" => {}
+        Some("Bearer") => {}
         _ => return Ok(None),
     }
     match (parts.next(), parts.next()) {

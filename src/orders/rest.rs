@@ -162,7 +162,9 @@ pub async fn represent(state: &AppState, orders: Vec<order::Model>) -> AppResult
     let warehouses =
         warehouses_by_id(db, &distinct(locations.values().map(|l| l.warehouse_id))).await?;
     let label = |stock_id: i64| -> AppResult<String> {
-        let stock = stocks.get(&stock_id).ok_or_else(|| missing("stock", stock_id))?;
+        let stock = stocks
+            .get(&stock_id)
+            .ok_or_else(|| missing("stock", stock_id))?;
         let location = locations
             .get(&stock.location_id)
             .ok_or_else(|| missing("location", stock.location_id))?;
@@ -506,7 +508,10 @@ mod tests {
             ],
         }));
         assert_eq!(new.items.len(), 2);
-        assert_eq!(new.items[0].price, Some(rust_decimal::Decimal::new(99_999, 2)));
+        assert_eq!(
+            new.items[0].price,
+            Some(rust_decimal::Decimal::new(99_999, 2))
+        );
         assert_eq!(
             field_map(&new.errors),
             json!({

@@ -117,7 +117,8 @@ fn is_decimal_syntax(text: &str) -> bool {
     let whole = parts.next().unwrap_or("");
     let fraction = parts.next().unwrap_or("");
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
+    let mantissa_ok =
+        digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
     let exponent_ok = exponent.is_none_or(|e| {
         let e = e.strip_prefix(['+', '-']).unwrap_or(e);
         !e.is_empty() && e.len() <= 4 && digits(e)
@@ -173,7 +174,11 @@ pub fn parse_datetime(value: &Value) -> Result<DateTime<Utc>, Problem> {
         return Ok(dt.to_utc().trunc_subsecs(6));
     }
     let with_t = t.replacen(' ', "T", 1);
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(&with_t, format) {
             return Ok(dt.to_utc().trunc_subsecs(6));
         }
@@ -232,12 +237,7 @@ impl<'a> Form<'a> {
 
     /// The value given for `name`, if any. An absent field the serializer requires and a null
     /// where none is allowed are recorded as DRF words them.
-    fn given(
-        &self,
-        name: &str,
-        required: bool,
-        errors: &mut FieldErrors,
-    ) -> Option<&'a Value> {
+    fn given(&self, name: &str, required: bool, errors: &mut FieldErrors) -> Option<&'a Value> {
         match self.fields.get(name) {
             None => {
                 if required && !self.partial {
@@ -270,12 +270,7 @@ impl<'a> Form<'a> {
         self.read(name, required, errors, parse_integer)
     }
 
-    pub fn decimal(
-        &self,
-        name: &str,
-        required: bool,
-        errors: &mut FieldErrors,
-    ) -> Option<Decimal> {
+    pub fn decimal(&self, name: &str, required: bool, errors: &mut FieldErrors) -> Option<Decimal> {
         self.read(name, required, errors, parse_decimal)
     }
 
@@ -399,7 +394,14 @@ mod tests {
         assert_eq!(parse_integer(&json!(2.0)), Ok(2));
         assert_eq!(parse_integer(&json!("-3")), Ok(-3));
         assert_eq!(parse_integer(&json!("99999999999999999999")), Ok(i64::MAX));
-        for bad in [json!("2.5"), json!(2.5), json!("two"), json!(true), json!([1]), json!("")] {
+        for bad in [
+            json!("2.5"),
+            json!(2.5),
+            json!("two"),
+            json!(true),
+            json!([1]),
+            json!(""),
+        ] {
             assert_eq!(parse_integer(&bad), Err(Problem::InvalidInteger), "{bad}");
         }
     }
@@ -414,7 +416,16 @@ mod tests {
         assert_eq!(parse_decimal(&json!(".5")), Ok(dec("0.5")));
         assert_eq!(parse_decimal(&json!("+5.")), Ok(dec("5")));
         assert_eq!(parse_decimal(&json!(7)), Ok(dec("7")));
-        for bad in [json!("abc"), json!("NaN"), json!("Infinity"), json!(""), json!("."), json!(true), json!("1e"), json!({})] {
+        for bad in [
+            json!("abc"),
+            json!("NaN"),
+            json!("Infinity"),
+            json!(""),
+            json!("."),
+            json!(true),
+            json!("1e"),
+            json!({}),
+        ] {
             assert_eq!(parse_decimal(&bad), Err(Problem::InvalidNumber), "{bad}");
         }
         assert_eq!(
@@ -428,10 +439,22 @@ mod tests {
         assert_eq!(parse_pk(&json!(3)), Ok(3));
         assert_eq!(parse_pk(&json!("3")), Ok(3));
         assert_eq!(parse_pk(&json!(3.0)), Ok(3));
-        assert_eq!(parse_pk(&json!("abc")), Err(Problem::IncorrectPkType("str".into())));
-        assert_eq!(parse_pk(&json!(true)), Err(Problem::IncorrectPkType("bool".into())));
-        assert_eq!(parse_pk(&json!([1])), Err(Problem::IncorrectPkType("list".into())));
-        assert_eq!(parse_pk(&json!(1.5)), Err(Problem::IncorrectPkType("float".into())));
+        assert_eq!(
+            parse_pk(&json!("abc")),
+            Err(Problem::IncorrectPkType("str".into()))
+        );
+        assert_eq!(
+            parse_pk(&json!(true)),
+            Err(Problem::IncorrectPkType("bool".into()))
+        );
+        assert_eq!(
+            parse_pk(&json!([1])),
+            Err(Problem::IncorrectPkType("list".into()))
+        );
+        assert_eq!(
+            parse_pk(&json!(1.5)),
+            Err(Problem::IncorrectPkType("float".into()))
+        );
         assert_eq!(
             parse_pk(&json!("99999999999999999999")),
             Err(Problem::DoesNotExist("99999999999999999999".into()))
@@ -441,7 +464,10 @@ mod tests {
     #[test]
     fn choices_and_timestamps() {
         use crate::orders::status::OrderStatus;
-        assert_eq!(parse_choice::<OrderStatus>(&json!("pending")), Ok(OrderStatus::Pending));
+        assert_eq!(
+            parse_choice::<OrderStatus>(&json!("pending")),
+            Ok(OrderStatus::Pending)
+        );
         assert_eq!(
             parse_choice::<OrderStatus>(&json!("bogus")),
             Err(Problem::InvalidChoice("bogus".into()))
@@ -454,9 +480,15 @@ mod tests {
         assert_eq!(at("2025-11-21T12:20:00Z"), "2025-11-21T12:20:00Z");
         assert_eq!(at("2025-11-21T14:20:00+02:00"), "2025-11-21T12:20:00Z");
         assert_eq!(at("2025-11-21 12:20"), "2025-11-21T12:20:00Z");
-        assert_eq!(at("2025-11-21T12:20:00.1234567"), "2025-11-21T12:20:00.123456Z");
+        assert_eq!(
+            at("2025-11-21T12:20:00.1234567"),
+            "2025-11-21T12:20:00.123456Z"
+        );
         assert_eq!(at("2025-11-21"), "2025-11-21T00:00:00Z");
-        assert_eq!(parse_datetime(&json!("soon")), Err(Problem::InvalidDateTime));
+        assert_eq!(
+            parse_datetime(&json!("soon")),
+            Err(Problem::InvalidDateTime)
+        );
         assert_eq!(parse_datetime(&json!(5)), Err(Problem::InvalidDateTime));
     }
 
@@ -466,7 +498,10 @@ mod tests {
         let mut errors = FieldErrors::new();
         let form = Form::root(&body, false, &mut errors).unwrap();
         assert_eq!(form.pk("customer_id", true, &mut errors), None);
-        assert_eq!(form.choice::<crate::orders::status::OrderStatus>("status", false, &mut errors), None);
+        assert_eq!(
+            form.choice::<crate::orders::status::OrderStatus>("status", false, &mut errors),
+            None
+        );
         let items = form.list("items", true, &mut errors).unwrap();
         let first = form.element("items", 0, &items[0], &mut errors).unwrap();
         assert_eq!(first.integer("quantity", true, &mut errors), None);

@@ -57,7 +57,13 @@ fn scheme(parts: &Parts) -> &'static str {
         .headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     match forwarded.as_deref() {
         Some("https") => "https",
         _ => "http",

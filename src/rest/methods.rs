@@ -73,9 +73,9 @@ pub fn view(router: MethodRouter<AppState>, view: &'static View) -> MethodRouter
                 not_allowed(&state, auth, &method, view)
             },
         )
-        .layer(middleware::map_response(move |response: Response| async move {
-            with_view_headers(response, view)
-        }))
+        .layer(middleware::map_response(
+            move |response: Response| async move { with_view_headers(response, view) },
+        ))
 }
 
 /// OPTIONS needs what a read needs (DRF checks permissions before any handler).

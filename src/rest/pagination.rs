@@ -152,23 +152,41 @@ mod tests {
         assert_eq!(plan(&q("status=pending"), None), Plan::Bare);
         assert_eq!(
             plan(&q(""), Some(10)),
-            Plan::Paged { wanted: Wanted::Number(1), size: 10 }
+            Plan::Paged {
+                wanted: Wanted::Number(1),
+                size: 10
+            }
         );
         assert_eq!(
             plan(&q("page=2"), None),
-            Plan::Paged { wanted: Wanted::Number(2), size: DEFAULT_PAGE_SIZE }
+            Plan::Paged {
+                wanted: Wanted::Number(2),
+                size: DEFAULT_PAGE_SIZE
+            }
         );
         assert_eq!(
             plan(&q("page_size=5000"), Some(3)),
-            Plan::Paged { wanted: Wanted::Number(1), size: MAX_PAGE_SIZE }
+            Plan::Paged {
+                wanted: Wanted::Number(1),
+                size: MAX_PAGE_SIZE
+            }
         );
         assert_eq!(
             plan(&q("page_size=x&page=last"), Some(3)),
-            Plan::Paged { wanted: Wanted::Last, size: 3 }
+            Plan::Paged {
+                wanted: Wanted::Last,
+                size: 3
+            }
         );
         for bad in ["page=0", "page=abc", "page=-1", "page=1.0"] {
             assert!(
-                matches!(plan(&q(bad), None), Plan::Paged { wanted: Wanted::Invalid, .. }),
+                matches!(
+                    plan(&q(bad), None),
+                    Plan::Paged {
+                        wanted: Wanted::Invalid,
+                        ..
+                    }
+                ),
                 "{bad}"
             );
         }

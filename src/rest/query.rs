@@ -106,7 +106,10 @@ mod tests {
         let q = QueryParams::parse(Some("id=abc&status=bogus&customer=x&status=pending&page=2"));
         let mut errors = FieldErrors::new();
         assert!(q.number("id", &mut errors).is_none());
-        assert_eq!(q.choice::<OrderStatus>("status", &mut errors), Some(OrderStatus::Pending));
+        assert_eq!(
+            q.choice::<OrderStatus>("status", &mut errors),
+            Some(OrderStatus::Pending)
+        );
         assert!(q.model_choice("customer", &mut errors).is_none());
         assert_eq!(
             crate::rest::errors::field_map(&errors),

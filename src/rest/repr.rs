@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entity::Money;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
 
 use crate::error::AppError;
 
@@ -53,11 +53,12 @@ pub fn decimal_input_schema() -> RefOr<Schema> {
 
 /// The schema of an id input: an integer, or a string holding one (as DRF accepts).
 pub fn id_input_schema() -> RefOr<Schema> {
-    let number = ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .format(Some(SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Int64,
-        )));
+    let number =
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )));
     let text = ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some("^[0-9]+$"));

@@ -30,7 +30,10 @@ fn assert_same_order(rest: &Value, gql: &Value) {
     assert_eq!(rest["total_amount"], gql["totalAmount"]);
     assert_eq!(instant(&rest["created_at"]), instant(&gql["createdAt"]));
     assert_eq!(instant(&rest["updated_at"]), instant(&gql["updatedAt"]));
-    let (ri, gi) = (rest["items"].as_array().unwrap(), gql["items"].as_array().unwrap());
+    let (ri, gi) = (
+        rest["items"].as_array().unwrap(),
+        gql["items"].as_array().unwrap(),
+    );
     assert_eq!(ri.len(), gi.len());
     for (r, g) in ri.iter().zip(gi) {
         assert_eq!(r["id"], g["id"]);

@@ -56,7 +56,9 @@ fn documented_payment_list() -> Value {
 #[tokio::test]
 async fn get_order_list_as_documented() {
     let app = spawn().await;
-    let a = app.get("/api/erp/oms/orders/", Some(&app.admin().await)).await;
+    let a = app
+        .get("/api/erp/oms/orders/", Some(&app.admin().await))
+        .await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.header("content-type"), Some("application/json"));
     assert_matches_doc(&a.body, &documented_order_list());
@@ -65,12 +67,18 @@ async fn get_order_list_as_documented() {
 #[tokio::test]
 async fn get_order_list_with_the_documented_query() {
     let app = spawn().await;
-    let path = format!("/api/erp/oms/orders/?status=pending&customer={}", app.demo.user);
+    let path = format!(
+        "/api/erp/oms/orders/?status=pending&customer={}",
+        app.demo.user
+    );
     let a = app.get(&path, Some(&app.admin().await)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_matches_doc(&a.body, &documented_order_list());
     let none = app
-        .get("/api/erp/oms/orders/?status=confirmed", Some(&app.admin().await))
+        .get(
+            "/api/erp/oms/orders/?status=confirmed",
+            Some(&app.admin().await),
+        )
         .await;
     assert_eq!(none.body, json!([]));
 }
@@ -138,7 +146,11 @@ async fn patch_order_as_documented() {
     let path = format!("/api/erp/oms/orders/{}/", app.demo.order);
     let before = app.get(&path, Some(&app.admin().await)).await.body;
     let a = app
-        .patch(&path, Some(&app.admin().await), &json!({"status": "confirmed"}))
+        .patch(
+            &path,
+            Some(&app.admin().await),
+            &json!({"status": "confirmed"}),
+        )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_matches_doc(
@@ -184,7 +196,10 @@ async fn delete_order_as_documented() {
     assert_eq!(a.body, Value::Null);
     let gone = app.get(&path, Some(&app.admin().await)).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    assert_eq!(gone.body, json!({"detail": "No Order matches the given query."}));
+    assert_eq!(
+        gone.body,
+        json!({"detail": "No Order matches the given query."})
+    );
     // its payment went with it
     let payments = app
         .get("/api/erp/oms/payments/", Some(&app.admin().await))
@@ -208,7 +223,9 @@ async fn unauthorized_as_documented() {
         (reqwest::Method::PATCH, payment.as_str()),
         (reqwest::Method::DELETE, payment.as_str()),
     ] {
-        let a = app.request(method.clone(), path, None, Some(&json!({}))).await;
+        let a = app
+            .request(method.clone(), path, None, Some(&json!({})))
+            .await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{method} {path}");
         // DRF's own wording (CONTRACT §9), not the document's paraphrase
         assert_eq!(
@@ -232,7 +249,10 @@ async fn get_payment_list_as_documented() {
 #[tokio::test]
 async fn get_payment_list_with_the_documented_query() {
     let app = spawn().await;
-    let path = format!("/api/erp/oms/payments/?status=pending&order={}", app.demo.order);
+    let path = format!(
+        "/api/erp/oms/payments/?status=pending&order={}",
+        app.demo.order
+    );
     let a = app.get(&path, Some(&app.admin().await)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_matches_doc(&a.body, &documented_payment_list());
@@ -279,7 +299,11 @@ async fn patch_payment_as_documented() {
     let app = spawn().await;
     let path = format!("/api/erp/oms/payments/{}/", app.demo.payment);
     let a = app
-        .patch(&path, Some(&app.admin().await), &json!({"status": "completed"}))
+        .patch(
+            &path,
+            Some(&app.admin().await),
+            &json!({"status": "completed"}),
+        )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_matches_doc(
@@ -305,5 +329,8 @@ async fn delete_payment_as_documented() {
     assert_eq!(a.body, Value::Null);
     let gone = app.get(&path, Some(&app.admin().await)).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    assert_eq!(gone.body, json!({"detail": "No Payment matches the given query."}));
+    assert_eq!(
+        gone.body,
+        json!({"detail": "No Payment matches the given query."})
+    );
 }

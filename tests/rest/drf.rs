@@ -58,7 +58,9 @@ async fn item_errors_are_nested_by_position_and_reported_at_once() {
 async fn required_null_and_type_errors_use_drf_wording() {
     let app = spawn().await;
     let token = app.admin().await;
-    let a = app.post("/api/erp/oms/orders/", Some(&token), &json!({})).await;
+    let a = app
+        .post("/api/erp/oms/orders/", Some(&token), &json!({}))
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         a.body,
@@ -94,7 +96,9 @@ async fn required_null_and_type_errors_use_drf_wording() {
             "payment_method": ["This field may not be blank."],
         })
     );
-    let a = app.post("/api/erp/oms/payments/", Some(&token), &json!([1])).await;
+    let a = app
+        .post("/api/erp/oms/payments/", Some(&token), &json!([1]))
+        .await;
     assert_eq!(
         a.body,
         json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
@@ -164,9 +168,20 @@ async fn the_originals_500s_are_clear_400s() {
             &json!({"customer_id": 2, "items": [{"product_id": 1, "quantity": 50, "price": "1.00", "stock_id": 1}]}),
         )
         .await;
-    assert_eq!(oversell.status, StatusCode::BAD_REQUEST, "{}", oversell.body);
-    let message = oversell.body["items"][0]["quantity"][0].as_str().unwrap_or_default();
-    assert!(message.starts_with("Insufficient stock"), "{}", oversell.body);
+    assert_eq!(
+        oversell.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        oversell.body
+    );
+    let message = oversell.body["items"][0]["quantity"][0]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("Insufficient stock"),
+        "{}",
+        oversell.body
+    );
     let empty = app
         .post(
             "/api/erp/oms/orders/",
@@ -175,14 +190,21 @@ async fn the_originals_500s_are_clear_400s() {
         )
         .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    assert_eq!(empty.body, json!({"items": ["This list may not be empty."]}));
+    assert_eq!(
+        empty.body,
+        json!({"items": ["This list may not be empty."]})
+    );
 
     // items of an existing order: sent back unchanged, accepted; changed, refused
     let path = format!("/api/erp/oms/orders/{}/", app.demo.order);
     let current = app.get(&path, Some(&token)).await.body;
     let same = json!([{"product_id": 1, "quantity": 1, "price": "999.99", "stock_id": 1}]);
     let echoed = app
-        .patch(&path, Some(&token), &json!({"status": "confirmed", "items": same}))
+        .patch(
+            &path,
+            Some(&token),
+            &json!({"status": "confirmed", "items": same}),
+        )
         .await;
     assert_eq!(echoed.status, StatusCode::OK, "{}", echoed.body);
     assert_eq!(echoed.body["items"], current["items"]);
@@ -213,7 +235,9 @@ async fn put_is_a_full_update() {
     let app = spawn().await;
     let token = app.admin().await;
     let path = format!("/api/erp/oms/orders/{}/", app.demo.order);
-    let partial = app.put(&path, Some(&token), &json!({"status": "confirmed"})).await;
+    let partial = app
+        .put(&path, Some(&token), &json!({"status": "confirmed"}))
+        .await;
     assert_eq!(partial.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         partial.body,
@@ -234,7 +258,9 @@ async fn put_is_a_full_update() {
     assert_eq!(full.body["status"], "cancelled");
 
     let payment = format!("/api/erp/oms/payments/{}/", app.demo.payment);
-    let partial = app.put(&payment, Some(&token), &json!({"status": "failed"})).await;
+    let partial = app
+        .put(&payment, Some(&token), &json!({"status": "failed"}))
+        .await;
     assert_eq!(
         partial.body,
         json!({
@@ -261,7 +287,13 @@ async fn media_types_and_parse_errors() {
     let app = spawn().await;
     let token = app.admin().await;
     let a = app
-        .raw(Method::POST, "/api/erp/oms/orders/", Some(&token), "text/plain", "hello")
+        .raw(
+            Method::POST,
+            "/api/erp/oms/orders/",
+            Some(&token),
+            "text/plain",
+            "hello",
+        )
         .await;
     assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
@@ -287,7 +319,10 @@ async fn media_types_and_parse_errors() {
             "/api/erp/oms/payments/",
             Some(&token),
             "application/x-www-form-urlencoded",
-            &format!("order_id={}&amount=12.5&payment_method=Bank+Transfer", app.demo.order),
+            &format!(
+                "order_id={}&amount=12.5&payment_method=Bank+Transfer",
+                app.demo.order
+            ),
         )
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
@@ -295,12 +330,24 @@ async fn media_types_and_parse_errors() {
     assert_eq!(a.body["payment_method"], "Bank Transfer");
     // an unreadable body on a missing item: DRF looks the item up first
     let a = app
-        .raw(Method::PATCH, "/api/erp/oms/orders/999/", Some(&token), "text/plain", "x")
+        .raw(
+            Method::PATCH,
+            "/api/erp/oms/orders/999/",
+            Some(&token),
+            "text/plain",
+            "x",
+        )
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     // an unauthenticated caller hears 401 before anything about the body
     let a = app
-        .raw(Method::POST, "/api/erp/oms/orders/", None, "application/json", "{")
+        .raw(
+            Method::POST,
+            "/api/erp/oms/orders/",
+            None,
+            "application/json",
+            "{",
+        )
         .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
 }
@@ -318,11 +365,25 @@ async fn ids_that_are_missing_or_not_integers_are_404() {
     ] {
         let expected = json!({"detail": format!("No {model} matches the given query.")});
         let a = app.get(path, Some(&token)).await;
-        assert_eq!((a.status, &a.body), (StatusCode::NOT_FOUND, &expected), "GET {path}");
-        let a = app.patch(path, Some(&token), &json!({"status": "pending"})).await;
-        assert_eq!((a.status, &a.body), (StatusCode::NOT_FOUND, &expected), "PATCH {path}");
+        assert_eq!(
+            (a.status, &a.body),
+            (StatusCode::NOT_FOUND, &expected),
+            "GET {path}"
+        );
+        let a = app
+            .patch(path, Some(&token), &json!({"status": "pending"}))
+            .await;
+        assert_eq!(
+            (a.status, &a.body),
+            (StatusCode::NOT_FOUND, &expected),
+            "PATCH {path}"
+        );
         let a = app.delete(path, Some(&token)).await;
-        assert_eq!((a.status, &a.body), (StatusCode::NOT_FOUND, &expected), "DELETE {path}");
+        assert_eq!(
+            (a.status, &a.body),
+            (StatusCode::NOT_FOUND, &expected),
+            "DELETE {path}"
+        );
     }
 }
 
@@ -341,7 +402,9 @@ async fn wrong_methods_are_405_with_allow() {
         (Method::POST, "/api/erp/oms/payments/1", item),
         (Method::POST, "/api/erp/oms/", "GET, HEAD, OPTIONS"),
     ] {
-        let a = app.request(method.clone(), path, Some(&token), Some(&json!({}))).await;
+        let a = app
+            .request(method.clone(), path, Some(&token), Some(&json!({})))
+            .await;
         assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert_eq!(
             a.body,
@@ -371,7 +434,9 @@ async fn head_options_and_trailing_slashes() {
         let without = app.get(path, Some(&token)).await;
         assert_eq!(with.status, StatusCode::OK, "{path}/");
         assert_eq!(with.body, without.body, "{path} with and without the slash");
-        let head = app.request(Method::HEAD, &format!("{path}/"), Some(&token), None).await;
+        let head = app
+            .request(Method::HEAD, &format!("{path}/"), Some(&token), None)
+            .await;
         assert_eq!(head.status, StatusCode::OK);
         assert_eq!(head.body, Value::Null, "HEAD has no body");
         assert_eq!(head.header("content-type"), Some("application/json"));

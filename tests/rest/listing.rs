@@ -49,7 +49,10 @@ async fn bad_filter_values_are_field_errors() {
     let app = spawn().await;
     let token = app.admin().await;
     for (path, body) in [
-        ("/api/erp/oms/orders/?id=abc", json!({"id": ["Enter a number."]})),
+        (
+            "/api/erp/oms/orders/?id=abc",
+            json!({"id": ["Enter a number."]}),
+        ),
         (
             "/api/erp/oms/orders/?status=bogus",
             json!({"status": ["Select a valid choice. bogus is not one of the available choices."]}),
@@ -95,17 +98,26 @@ async fn filters_select_and_unknown_parameters_are_ignored() {
             .map(|a| a.iter().filter_map(|o| o["id"].as_i64()).collect())
             .unwrap_or_default()
     };
-    let all = app.get("/api/erp/oms/orders/?foo=bar&ordering=id", Some(&token)).await;
+    let all = app
+        .get("/api/erp/oms/orders/?foo=bar&ordering=id", Some(&token))
+        .await;
     assert_eq!(ids(&all.body), vec![3, 2, 1], "newest first");
     let mine = app
-        .get(&format!("/api/erp/oms/orders/?customer={other}"), Some(&token))
+        .get(
+            &format!("/api/erp/oms/orders/?customer={other}"),
+            Some(&token),
+        )
         .await;
     assert_eq!(ids(&mine.body), vec![3, 2]);
-    let one = app.get("/api/erp/oms/orders/?id=2&status=", Some(&token)).await;
+    let one = app
+        .get("/api/erp/oms/orders/?id=2&status=", Some(&token))
+        .await;
     assert_eq!(ids(&one.body), vec![2]);
     let none = app.get("/api/erp/oms/orders/?id=2.5", Some(&token)).await;
     assert_eq!(none.body, json!([]));
-    let by_order = app.get("/api/erp/oms/payments/?order=3", Some(&token)).await;
+    let by_order = app
+        .get("/api/erp/oms/payments/?order=3", Some(&token))
+        .await;
     assert_eq!(ids(&by_order.body), vec![3]);
     assert_eq!(by_order.body[0]["order"], "Order #3 - other");
 }
@@ -117,7 +129,10 @@ async fn pages_have_absolute_links_that_keep_the_query() {
     let token = app.admin().await;
     let base = app.url("/api/erp/oms/orders/");
     let first = app
-        .get("/api/erp/oms/orders/?page_size=2&status=pending", Some(&token))
+        .get(
+            "/api/erp/oms/orders/?page_size=2&status=pending",
+            Some(&token),
+        )
         .await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body["count"], 5);
@@ -134,7 +149,10 @@ async fn pages_have_absolute_links_that_keep_the_query() {
         .collect();
     assert_eq!(ids, vec![5, 4]);
     let second = app
-        .get("/api/erp/oms/orders/?page=2&page_size=2&status=pending", Some(&token))
+        .get(
+            "/api/erp/oms/orders/?page=2&page_size=2&status=pending",
+            Some(&token),
+        )
         .await;
     assert_eq!(
         second.body["previous"],
@@ -148,7 +166,10 @@ async fn pages_have_absolute_links_that_keep_the_query() {
         .get("/api/erp/oms/orders/?page=last&page_size=2", Some(&token))
         .await;
     assert_eq!(last.body["next"], json!(null));
-    assert_eq!(last.body["previous"], json!(format!("{base}?page=2&page_size=2")));
+    assert_eq!(
+        last.body["previous"],
+        json!(format!("{base}?page=2&page_size=2"))
+    );
     assert_eq!(last.body["results"].as_array().map(Vec::len), Some(1));
     for bad in ["page=4&page_size=2", "page=0", "page=abc"] {
         let a = app

@@ -58,7 +58,10 @@ async fn the_openapi_document_describes_every_documented_endpoint() {
         Method::OPTIONS,
     ];
     let expected: [(&str, &[Method]); 5] = [
-        ("/api/erp/oms/", &[Method::GET, Method::HEAD, Method::OPTIONS]),
+        (
+            "/api/erp/oms/",
+            &[Method::GET, Method::HEAD, Method::OPTIONS],
+        ),
         ("/api/erp/oms/orders/", &collection),
         ("/api/erp/oms/orders/{id}/", &item),
         ("/api/erp/oms/payments/", &collection),
@@ -90,7 +93,14 @@ async fn the_openapi_document_describes_every_documented_endpoint() {
                 .resolve(&spec)
                 .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
             if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
-                assert_eq!(code, if *method == Method::POST { "201" } else { "200" });
+                assert_eq!(
+                    code,
+                    if *method == Method::POST {
+                        "201"
+                    } else {
+                        "200"
+                    }
+                );
                 let body = op
                     .request_body
                     .as_ref()
@@ -109,7 +119,10 @@ async fn the_openapi_document_describes_every_documented_endpoint() {
             }
             if *method != Method::OPTIONS {
                 let codes: Vec<&String> = responses.keys().collect();
-                assert!(codes.iter().any(|c| *c == "401"), "{method} {path} documents 401");
+                assert!(
+                    codes.iter().any(|c| *c == "401"),
+                    "{method} {path} documents 401"
+                );
             }
         }
     }
@@ -125,19 +138,49 @@ async fn the_openapi_document_describes_every_documented_endpoint() {
     };
     assert_eq!(
         schema("Order"),
-        ["id", "customer", "status", "total_amount", "created_at", "updated_at", "items", "payments"]
+        [
+            "id",
+            "customer",
+            "status",
+            "total_amount",
+            "created_at",
+            "updated_at",
+            "items",
+            "payments"
+        ]
     );
-    assert_eq!(schema("OrderItem"), ["id", "product", "quantity", "price", "stock"]);
+    assert_eq!(
+        schema("OrderItem"),
+        ["id", "product", "quantity", "price", "stock"]
+    );
     assert_eq!(
         schema("OrderPayment"),
-        ["id", "amount", "payment_method", "status", "paid_at", "created_at"]
+        [
+            "id",
+            "amount",
+            "payment_method",
+            "status",
+            "paid_at",
+            "created_at"
+        ]
     );
     assert_eq!(
         schema("Payment"),
-        ["id", "order", "amount", "payment_method", "status", "paid_at", "created_at"]
+        [
+            "id",
+            "order",
+            "amount",
+            "payment_method",
+            "status",
+            "paid_at",
+            "created_at"
+        ]
     );
     assert_eq!(schema("OrderWrite"), ["customer_id", "status", "items"]);
-    assert_eq!(schema("OrderItemWrite"), ["product_id", "quantity", "price", "stock_id"]);
+    assert_eq!(
+        schema("OrderItemWrite"),
+        ["product_id", "quantity", "price", "stock_id"]
+    );
     assert_eq!(
         schema("PaymentWrite"),
         ["order_id", "amount", "payment_method", "status", "paid_at"]

@@ -23,13 +23,20 @@ async fn a_customer_sees_and_changes_only_their_own_orders() {
     let payment = format!("/api/erp/oms/payments/{}/", app.demo.payment);
 
     // the demo order is user's: other sees nothing of it
-    assert_eq!(ids(&app.get("/api/erp/oms/orders/", Some(&user)).await.body), vec![1]);
     assert_eq!(
-        app.get("/api/erp/oms/orders/", Some(&other_token)).await.body,
+        ids(&app.get("/api/erp/oms/orders/", Some(&user)).await.body),
+        vec![1]
+    );
+    assert_eq!(
+        app.get("/api/erp/oms/orders/", Some(&other_token))
+            .await
+            .body,
         json!([])
     );
     assert_eq!(
-        app.get("/api/erp/oms/payments/", Some(&other_token)).await.body,
+        app.get("/api/erp/oms/payments/", Some(&other_token))
+            .await
+            .body,
         json!([])
     );
     for path in [&order, &payment] {
@@ -44,7 +51,10 @@ async fn a_customer_sees_and_changes_only_their_own_orders() {
     }
     // filtering by someone else, or by an order not theirs, is not an available choice
     let a = app
-        .get(&format!("/api/erp/oms/orders/?customer={}", app.demo.user), Some(&other_token))
+        .get(
+            &format!("/api/erp/oms/orders/?customer={}", app.demo.user),
+            Some(&other_token),
+        )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let a = app
@@ -66,12 +76,16 @@ async fn a_customer_sees_and_changes_only_their_own_orders() {
     );
 
     // the owner may not confirm, may cancel; may not delete
-    let a = app.patch(&order, Some(&user), &json!({"status": "confirmed"})).await;
+    let a = app
+        .patch(&order, Some(&user), &json!({"status": "confirmed"}))
+        .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     assert!(a.body["detail"].is_string(), "{}", a.body);
     let a = app.delete(&order, Some(&user)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
-    let a = app.patch(&order, Some(&user), &json!({"status": "cancelled"})).await;
+    let a = app
+        .patch(&order, Some(&user), &json!({"status": "cancelled"}))
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(a.body["status"], "cancelled");
 
@@ -156,7 +170,13 @@ async fn anonymous_read_opens_the_gets_only() {
     let app = spawn_with(|s| s.anonymous_read = true).await;
     let order = format!("/api/erp/oms/orders/{}/", app.demo.order);
     let payment = format!("/api/erp/oms/payments/{}/", app.demo.payment);
-    for path in ["/api/erp/oms/", "/api/erp/oms/orders/", "/api/erp/oms/payments/", &order, &payment] {
+    for path in [
+        "/api/erp/oms/",
+        "/api/erp/oms/orders/",
+        "/api/erp/oms/payments/",
+        &order,
+        &payment,
+    ] {
         let a = app.get(path, None).await;
         assert_eq!(a.status, StatusCode::OK, "GET {path}");
     }
@@ -169,7 +189,9 @@ async fn anonymous_read_opens_the_gets_only() {
         .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert_eq!(a.header("www-authenticate"), Some("Bearer realm=\"api\""));
-    let a = app.patch(&order, None, &json!({"status": "cancelled"})).await;
+    let a = app
+        .patch(&order, None, &json!({"status": "cancelled"}))
+        .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     let a = app.delete(&payment, None).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
@@ -188,7 +210,11 @@ mod legacy {
         let (_, token) = app.new_customer("someone").await;
         let orders = app.get("/api/erp/oms/orders/", Some(&token)).await;
         assert_eq!(orders.status, StatusCode::OK);
-        assert_eq!(ids(&orders.body), vec![1], "every order, not only their own");
+        assert_eq!(
+            ids(&orders.body),
+            vec![1],
+            "every order, not only their own"
+        );
         let payments = app.get("/api/erp/oms/payments/", Some(&token)).await;
         assert_eq!(payments.status, StatusCode::OK);
         assert_eq!(ids(&payments.body), vec![1]);
@@ -235,7 +261,11 @@ mod legacy {
         let app = spawn_with(|s| s.authz = AuthzMode::Legacy).await;
         let path = format!("/api/erp/oms/payments/{}/", app.demo.payment);
         let a = app
-            .patch(&path, Some(&app.admin().await), &json!({"status": "completed"}))
+            .patch(
+                &path,
+                Some(&app.admin().await),
+                &json!({"status": "completed"}),
+            )
             .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         assert_eq!(a.body["status"], "completed");

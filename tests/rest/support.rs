@@ -330,7 +330,8 @@ async fn answer(response: reqwest::Response) -> Answer {
 /// fractional digits).
 pub fn is_drf_timestamp(text: &str) -> bool {
     let b = text.as_bytes();
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
     let head = b.len() >= 20
         && digits(0..4)
         && b[4] == b'-'

@@ -305,7 +305,7 @@ pub async fn create(
     let access = Access::new(auth, &state.settings);
     access.user()?;
     let DrfBody(body) = body?;
-    let created = service::create_order(&state, &access, new_order(&body)).await?;
+    let created = service::create_order(&state, &access, new_order(&body)?).await?;
     let shown = represent_one(&state, created).await?;
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
@@ -407,7 +407,7 @@ async fn change(
             return Err(unreadable);
         }
     };
-    let updated = service::update_order(&state, &access, id, order_change(&body, partial)).await?;
+    let updated = service::update_order(&state, &access, id, order_change(&body, partial)?).await?;
     Ok(Json(represent_one(&state, updated).await?).into_response())
 }
 
@@ -437,58 +437,56 @@ pub async fn destroy(
 }
 
 /// A `POST` body as DRF's order serializer reads it (`customer_id` and `items` required).
-fn new_order(body: &Value) -> NewOrder {
+fn new_order(body: &Value) -> AppResult<NewOrder> {
     let mut errors = FieldErrors::new();
     let mut new = NewOrder::default();
-    if let Some(form) = Form::root(body, false, &mut errors) {
-        new.customer_id = form.pk("customer_id", true, &mut errors);
-        new.status = form.choice("status", false, &mut errors);
-        if let Some(list) = form.list("items", true, &mut errors) {
-            errors.set_list_len("items", list.len());
-            for (i, value) in list.iter().enumerate() {
-                let item = match form.element("items", i, value, &mut errors) {
-                    Some(f) => NewItem {
-                        product_id: f.pk("product_id", true, &mut errors),
-                        quantity: f.integer("quantity", true, &mut errors),
-                        price: f.decimal("price", true, &mut errors),
-                        stock_id: f.nullable_pk("stock_id", &mut errors).flatten(),
-                    },
-                    None => NewItem::default(),
-                };
-                new.items.push(item);
-            }
+    let form = Form::root(body, false)?;
+    new.customer_id = form.pk("customer_id", true, &mut errors);
+    new.status = form.choice("status", false, &mut errors);
+    if let Some(list) = form.list("items", true, &mut errors) {
+        errors.set_list_len("items", list.len());
+        for (i, value) in list.iter().enumerate() {
+            let item = match form.element("items", i, value, &mut errors) {
+                Some(f) => NewItem {
+                    product_id: f.pk("product_id", true, &mut errors),
+                    quantity: f.integer("quantity", true, &mut errors),
+                    price: f.decimal("price", true, &mut errors),
+                    stock_id: f.nullable_pk("stock_id", &mut errors).flatten(),
+                },
+                None => NewItem::default(),
+            };
+            new.items.push(item);
         }
     }
     new.errors = errors;
-    new
+    Ok(new)
 }
 
 /// A `PUT` (`partial: false`) or `PATCH` body.
-fn order_change(body: &Value, partial: bool) -> OrderChange {
+fn order_change(body: &Value, partial: bool) -> AppResult<OrderChange> {
     let mut errors = FieldErrors::new();
     let mut change = OrderChange::default();
-    if let Some(form) = Form::root(body, partial, &mut errors) {
-        change.customer_id = form.pk("customer_id", true, &mut errors);
-        change.status = form.choice("status", false, &mut errors);
-        if let Some(list) = form.list("items", true, &mut errors) {
-            errors.set_list_len("items", list.len());
-            let mut echoed = Vec::with_capacity(list.len());
-            for (i, value) in list.iter().enumerate() {
-                echoed.push(match form.element("items", i, value, &mut errors) {
-                    Some(f) => EchoedItem {
-                        product_id: f.pk("product_id", true, &mut errors),
-                        quantity: f.integer("quantity", true, &mut errors),
-                        price: f.decimal("price", true, &mut errors),
-                        stock_id: f.nullable_pk("stock_id", &mut errors),
-                    },
-                    None => EchoedItem::default(),
-                });
-            }
-            change.items = Some(echoed);
+    let form = Form::root(body, partial)?;
+    change.customer_id = form.pk("customer_id", true, &mut errors);
+    change.status = form.choice("status", false, &mut errors);
+    if let Some(list) = form.list("items", true, &mut errors) {
+        errors.set_list_len("items", list.len());
+        let mut echoed = Vec::with_capacity(list.len());
+        for (i, value) in list.iter().enumerate() {
+            echoed.push(match form.element("items", i, value, &mut errors) {
+                Some(f) => EchoedItem {
+                    product_id: f.pk("product_id", true, &mut errors),
+                    quantity: f.integer("quantity", true, &mut errors),
+                    price: f.decimal("price", true, &mut errors),
+                    stock_id: f.nullable_pk("stock_id", &mut errors),
+                },
+                None => EchoedItem::default(),
+            });
         }
+        change.items = Some(echoed);
     }
     change.errors = errors;
-    change
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -506,7 +504,8 @@ mod tests {
                 {"product_id": 1, "quantity": 2, "price": "999.99", "stock_id": 1},
                 {"product_id": 1, "quantity": "two", "price": "x"},
             ],
-        }));
+        }))
+        .unwrap();
         assert_eq!(new.items.len(), 2);
         assert_eq!(
             new.items[0].price,
@@ -523,7 +522,7 @@ mod tests {
                 "status": ["\"bogus\" is not a valid choice."],
             })
         );
-        let missing = new_order(&json!({}));
+        let missing = new_order(&json!({})).unwrap();
         assert_eq!(
             field_map(&missing.errors),
             json!({"customer_id": ["This field is required."], "items": ["This field is required."]})
@@ -532,18 +531,19 @@ mod tests {
 
     #[test]
     fn changes_full_and_partial() {
-        let full = order_change(&json!({"status": "cancelled"}), false);
+        let full = order_change(&json!({"status": "cancelled"}), false).unwrap();
         assert_eq!(
             field_map(&full.errors),
             json!({"customer_id": ["This field is required."], "items": ["This field is required."]})
         );
-        let patch = order_change(&json!({"status": "confirmed"}), true);
+        let patch = order_change(&json!({"status": "confirmed"}), true).unwrap();
         assert!(patch.errors.is_empty());
         assert_eq!(patch.status, Some(OrderStatus::Confirmed));
         let echo = order_change(
             &json!({"items": [{"product_id": 1, "quantity": 1, "price": "999.99", "stock_id": null}]}),
             true,
-        );
+        )
+        .unwrap();
         assert_eq!(echo.items.unwrap()[0].stock_id, Some(None));
     }
 }

@@ -276,7 +276,7 @@ pub async fn create(
     let access = Access::new(auth, &state.settings);
     access.user()?;
     let DrfBody(body) = body?;
-    let new = new_payment(&body);
+    let new = new_payment(&body)?;
     let (order_id, mut face_errors) = (new.order_id, new.errors.clone());
     let created = match service::create_payment(&state, &access, new).await {
         Ok(created) => created,
@@ -390,7 +390,7 @@ async fn change(
         }
     };
     let updated =
-        service::update_payment(&state, &access, id, payment_change(&body, partial)).await?;
+        service::update_payment(&state, &access, id, payment_change(&body, partial)?).await?;
     Ok(Json(represent_one(&state, updated).await?).into_response())
 }
 
@@ -421,33 +421,31 @@ pub async fn destroy(
 
 /// A `POST` body as DRF's payment serializer reads it. `paid_at` is the domain's to set on
 /// creation (when the payment is completed).
-fn new_payment(body: &Value) -> NewPayment {
+fn new_payment(body: &Value) -> AppResult<NewPayment> {
     let mut errors = FieldErrors::new();
     let mut new = NewPayment::default();
-    if let Some(form) = Form::root(body, false, &mut errors) {
-        new.order_id = form.pk("order_id", true, &mut errors);
-        new.amount = form.decimal("amount", true, &mut errors);
-        new.payment_method = form.text("payment_method", true, &mut errors);
-        new.status = form.choice("status", false, &mut errors);
-    }
+    let form = Form::root(body, false)?;
+    new.order_id = form.pk("order_id", true, &mut errors);
+    new.amount = form.decimal("amount", true, &mut errors);
+    new.payment_method = form.text("payment_method", true, &mut errors);
+    new.status = form.choice("status", false, &mut errors);
     new.errors = errors;
-    new
+    Ok(new)
 }
 
 /// A `PUT` (`partial: false`) or `PATCH` body. A null `paid_at` leaves it as it is (the
 /// domain keeps `paid_at` of a completed payment).
-fn payment_change(body: &Value, partial: bool) -> PaymentChange {
+fn payment_change(body: &Value, partial: bool) -> AppResult<PaymentChange> {
     let mut errors = FieldErrors::new();
     let mut change = PaymentChange::default();
-    if let Some(form) = Form::root(body, partial, &mut errors) {
-        change.order_id = form.pk("order_id", true, &mut errors);
-        change.amount = form.decimal("amount", true, &mut errors);
-        change.payment_method = form.text("payment_method", true, &mut errors);
-        change.status = form.choice("status", false, &mut errors);
-        change.paid_at = form.nullable_datetime("paid_at", &mut errors).flatten();
-    }
+    let form = Form::root(body, partial)?;
+    change.order_id = form.pk("order_id", true, &mut errors);
+    change.amount = form.decimal("amount", true, &mut errors);
+    change.payment_method = form.text("payment_method", true, &mut errors);
+    change.status = form.choice("status", false, &mut errors);
+    change.paid_at = form.nullable_datetime("paid_at", &mut errors).flatten();
     change.errors = errors;
-    change
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -460,7 +458,8 @@ mod tests {
     fn documented_body_reads_exactly() {
         let new = new_payment(&json!({
             "order_id": 1, "amount": 999.99, "payment_method": "PayPal", "status": "pending"
-        }));
+        }))
+        .unwrap();
         assert!(new.errors.is_empty());
         assert_eq!(new.amount, Some(rust_decimal::Decimal::new(99_999, 2)));
         assert_eq!(new.payment_method.as_deref(), Some("PayPal"));
@@ -469,7 +468,8 @@ mod tests {
 
     #[test]
     fn type_errors_at_once() {
-        let new = new_payment(&json!({"amount": "lots", "payment_method": [], "status": "bogus"}));
+        let new = new_payment(&json!({"amount": "lots", "payment_method": [], "status": "bogus"}))
+            .unwrap();
         assert_eq!(
             field_map(&new.errors),
             json!({
@@ -479,7 +479,8 @@ mod tests {
                 "status": ["\"bogus\" is not a valid choice."],
             })
         );
-        let patch = payment_change(&json!({"status": "completed", "paid_at": "noon"}), true);
+        let patch =
+            payment_change(&json!({"status": "completed", "paid_at": "noon"}), true).unwrap();
         assert_eq!(
             field_map(&patch.errors),
             json!({"paid_at": ["Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."]})

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Number, Value};
 
-use crate::error::{FieldErrors, FieldPath, PathSeg, Problem};
+use crate::error::{AppError, AppResult, FieldErrors, FieldPath, PathSeg, Problem};
 
 /// DRF's key for errors that belong to no single field.
 pub const NON_FIELD_ERRORS: &str = "non_field_errors";
@@ -54,7 +54,13 @@ pub fn parse_integer(value: &Value) -> Result<i64, Problem> {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => Ok(i),
             (None, Some(_)) => Ok(i64::MAX),
-            _ => integer_text(&number_text(n)).ok_or(Problem::InvalidInteger),
+            // an integer literal too long for `u64` arrives as a float
+            _ => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() >= 9.2e18 => {
+                    Ok(if f > 0.0 { i64::MAX } else { i64::MIN })
+                }
+                _ => integer_text(&number_text(n)).ok_or(Problem::InvalidInteger),
+            },
         },
         Value::String(s) => integer_text(s).ok_or(Problem::InvalidInteger),
         _ => Err(Problem::InvalidInteger),
@@ -138,6 +144,10 @@ pub fn parse_pk(value: &Value) -> Result<i64, Problem> {
             } else {
                 match n.as_f64() {
                     Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+                    // an integer literal too long for `u64` arrives as a float
+                    Some(f) if f.fract() == 0.0 && f.abs() >= 9.2e18 => {
+                        Err(Problem::DoesNotExist(number_text(n)))
+                    }
                     _ => Err(Problem::IncorrectPkType("float".into())),
                 }
             }
@@ -205,21 +215,19 @@ pub struct Form<'a> {
 }
 
 impl<'a> Form<'a> {
-    /// The body as a form; a body that is not an object is DRF's non-field error.
-    pub fn root(body: &'a Value, partial: bool, errors: &mut FieldErrors) -> Option<Form<'a>> {
+    /// The body as a form. A body that is not an object is refused at once with DRF's
+    /// non-field error: there is nothing else to check in it.
+    pub fn root(body: &'a Value, partial: bool) -> AppResult<Form<'a>> {
         match body {
-            Value::Object(fields) => Some(Form {
+            Value::Object(fields) => Ok(Form {
                 fields,
                 prefix: Vec::new(),
                 partial,
             }),
-            other => {
-                errors.add_field(
-                    NON_FIELD_ERRORS,
-                    Problem::NotAnObject(python_type(other).into()),
-                );
-                None
-            }
+            other => Err(AppError::invalid(
+                NON_FIELD_ERRORS,
+                Problem::NotAnObject(python_type(other).into()),
+            )),
         }
     }
 
@@ -394,6 +402,10 @@ mod tests {
         assert_eq!(parse_integer(&json!(2.0)), Ok(2));
         assert_eq!(parse_integer(&json!("-3")), Ok(-3));
         assert_eq!(parse_integer(&json!("99999999999999999999")), Ok(i64::MAX));
+        let huge: Value = serde_json::from_str("99999999999999999999").unwrap();
+        assert_eq!(parse_integer(&huge), Ok(i64::MAX));
+        let tiny: Value = serde_json::from_str("-99999999999999999999").unwrap();
+        assert_eq!(parse_integer(&tiny), Ok(i64::MIN));
         for bad in [
             json!("2.5"),
             json!(2.5),
@@ -496,7 +508,7 @@ mod tests {
     fn forms_gather_every_problem_with_its_path() {
         let body = json!({"customer_id": "x", "items": [{"quantity": "a"}, 5]});
         let mut errors = FieldErrors::new();
-        let form = Form::root(&body, false, &mut errors).unwrap();
+        let form = Form::root(&body, false).unwrap();
         assert_eq!(form.pk("customer_id", true, &mut errors), None);
         assert_eq!(
             form.choice::<crate::orders::status::OrderStatus>("status", false, &mut errors),
@@ -520,12 +532,19 @@ mod tests {
         );
         let mut errors = FieldErrors::new();
         let body = json!({"items": "x"});
-        let partial = Form::root(&body, true, &mut errors).unwrap();
+        let partial = Form::root(&body, true).unwrap();
         assert_eq!(partial.pk("customer_id", true, &mut errors), None);
         assert!(partial.list("items", true, &mut errors).is_none());
         assert_eq!(
             crate::rest::errors::field_map(&errors),
             json!({"items": {"non_field_errors": ["Expected a list of items but got type \"str\"."]}})
         );
+        match Form::root(&json!(null), false) {
+            Err(AppError::Validation(e)) => assert_eq!(
+                crate::rest::errors::field_map(&e),
+                json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got NoneType."]})
+            ),
+            _ => panic!("null is not a form"),
+        }
     }
 }

@@ -483,3 +483,40 @@ async fn the_api_root_lists_absolute_urls() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn bodies_that_are_not_objects_and_huge_numbers() {
+    let app = spawn().await;
+    let token = app.admin().await;
+    let a = app
+        .raw(
+            Method::POST,
+            "/api/erp/oms/orders/",
+            Some(&token),
+            "application/json",
+            "null",
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.body,
+        json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got NoneType."]})
+    );
+    let a = app
+        .raw(
+            Method::POST,
+            "/api/erp/oms/orders/",
+            Some(&token),
+            "application/json",
+            r#"{"customer_id": 2, "items": [{"product_id": 1, "quantity": 99999999999999999999, "price": "-1"}]}"#,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.body,
+        json!({"items": [{
+            "price": ["Ensure this value is greater than or equal to 0."],
+            "quantity": ["Ensure this value is less than or equal to 2147483647."],
+        }]})
+    );
+}

@@ -28,6 +28,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(auth::rest::router())
         .merge(graphql::router(schema))
         .merge(graphql::ws::router(&state))
+        .merge(crate::rest::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(telemetry::track_requests))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

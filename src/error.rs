@@ -79,10 +79,16 @@ pub enum Problem {
     InvalidChoice(String),
     /// A django-filter choice filter's wording (the value as given).
     InvalidFilterChoice(String),
-    /// A list was expected.
-    NotAList,
-    /// An object was expected.
-    NotAnObject,
+    /// A django-filter model choice (`?customer=`, `?order=`) naming no row the caller may see.
+    UnavailableFilterChoice,
+    /// A django-filter number filter given something that is not a number.
+    FilterNumber,
+    /// A list was expected (the JSON type received, named as Python names it).
+    NotAList(String),
+    /// An object was expected (the JSON type received, named as Python names it).
+    NotAnObject(String),
+    /// A primary key of the wrong JSON type (named as Python names it).
+    IncorrectPkType(String),
     EmptyList,
     /// A referenced row does not exist (the id as given).
     DoesNotExist(String),
@@ -121,8 +127,15 @@ impl Problem {
             Problem::InvalidFilterChoice(v) => {
                 format!("Select a valid choice. {v} is not one of the available choices.")
             }
-            Problem::NotAList => "Expected a list of items but got type \"dict\".".into(),
-            Problem::NotAnObject => "Invalid data. Expected a dictionary, but got str.".into(),
+            Problem::UnavailableFilterChoice => {
+                "Select a valid choice. That choice is not one of the available choices.".into()
+            }
+            Problem::FilterNumber => "Enter a number.".into(),
+            Problem::NotAList(t) => format!("Expected a list of items but got type \"{t}\"."),
+            Problem::NotAnObject(t) => format!("Invalid data. Expected a dictionary, but got {t}."),
+            Problem::IncorrectPkType(t) => {
+                format!("Incorrect type. Expected pk value, received {t}.")
+            }
             Problem::EmptyList => "This list may not be empty.".into(),
             Problem::DoesNotExist(pk) => format!("Invalid pk \"{pk}\" - object does not exist."),
             Problem::Unique { model, field } => format!("{model} with this {field} already exists."),
@@ -152,8 +165,11 @@ impl Problem {
             Problem::InvalidChoice(v) | Problem::InvalidFilterChoice(v) => {
                 format!("\"{v}\" is not a valid choice")
             }
-            Problem::NotAList => "must be a list".into(),
-            Problem::NotAnObject => "must be an object".into(),
+            Problem::UnavailableFilterChoice => "is not one of the available choices".into(),
+            Problem::FilterNumber => "must be a number".into(),
+            Problem::NotAList(_) => "must be a list".into(),
+            Problem::NotAnObject(_) => "must be an object".into(),
+            Problem::IncorrectPkType(_) => "must be an integer id".into(),
             Problem::EmptyList => "must contain at least one item".into(),
             Problem::DoesNotExist(pk) => format!("no object with id {pk} exists"),
             Problem::Unique { model, field } => {

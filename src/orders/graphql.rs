@@ -203,6 +203,8 @@ pub async fn prefetch(
 #[derive(Default)]
 pub struct OrdersQuery;
 
+// the list resolvers take the connection arguments (filter, order, first/after/last/before)
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl OrdersQuery {
     /// Orders the caller may see, newest first unless `orderBy` says otherwise.

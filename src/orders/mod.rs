@@ -1,8 +1,9 @@
 //! The orders slice: the order rules (`service`), their status machine, filters and sorting,
-//! and the GraphQL face.
+//! and its two faces (GraphQL, REST).
 
 pub mod filter;
 pub mod graphql;
 pub mod read;
+pub mod rest;
 pub mod service;
 pub mod status;

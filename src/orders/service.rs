@@ -158,6 +158,22 @@ pub async fn count_orders(
     Ok(select.count(&state.db).await?)
 }
 
+/// Whether the caller may filter orders by this customer (the REST `?customer=` choice): any
+/// existing user for those who see every order, only themselves for a customer.
+pub async fn visible_customer(
+    state: &AppState,
+    access: &Access,
+    customer_id: i64,
+) -> AppResult<bool> {
+    match access.read_scope()? {
+        ReadScope::All => Ok(user::Entity::find_by_id(customer_id)
+            .count(&state.db)
+            .await?
+            > 0),
+        ReadScope::Customer(id) => Ok(id == customer_id),
+    }
+}
+
 /// Every matching order the caller may see, newest first, optionally one offset window of
 /// them (the REST layer's bare arrays and DRF page numbers).
 pub async fn all_orders(
@@ -366,7 +382,7 @@ async fn take_stock(
                 stock::Column::Quantity,
                 Expr::col(stock::Column::Quantity).sub(quantity),
             )
-            .col_expr(stock::Column::UpdatedAt, Expr::val(now).into())
+            .col_expr(stock::Column::UpdatedAt, Expr::val(now))
             .filter(stock::Column::Id.eq(stock_id))
             .filter(stock::Column::Quantity.gte(quantity))
             .exec(txn)
@@ -412,7 +428,7 @@ async fn return_stock(txn: &DatabaseTransaction, items: &[order_item::Model]) ->
                 stock::Column::Quantity,
                 Expr::col(stock::Column::Quantity).add(quantity),
             )
-            .col_expr(stock::Column::UpdatedAt, Expr::val(now).into())
+            .col_expr(stock::Column::UpdatedAt, Expr::val(now))
             .filter(stock::Column::Id.eq(stock_id))
             .exec(txn)
             .await?;
@@ -511,9 +527,9 @@ pub async fn update_order(
     }
     let updated_at = time::now();
     order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::val(to.as_str()).into())
-        .col_expr(order::Column::CustomerId, Expr::val(customer_id).into())
-        .col_expr(order::Column::UpdatedAt, Expr::val(updated_at).into())
+        .col_expr(order::Column::Status, Expr::val(to.as_str()))
+        .col_expr(order::Column::CustomerId, Expr::val(customer_id))
+        .col_expr(order::Column::UpdatedAt, Expr::val(updated_at))
         .filter(order::Column::Id.eq(id))
         .exec(&txn)
         .await?;

@@ -135,6 +135,8 @@ pub(crate) async fn prefetch_payment_orders(
 #[derive(Default)]
 pub struct PaymentsQuery;
 
+// the list resolvers take the connection arguments (filter, order, first/after/last/before)
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl PaymentsQuery {
     /// Payments of the orders the caller may see, newest first unless `orderBy` says otherwise.

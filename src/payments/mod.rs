@@ -1,6 +1,8 @@
-//! The payments slice: the payment rules, their status machine, filters and the GraphQL face.
+//! The payments slice: the payment rules, their status machine, filters and its two faces
+//! (GraphQL, REST).
 
 pub mod filter;
 pub mod graphql;
+pub mod rest;
 pub mod service;
 pub mod status;

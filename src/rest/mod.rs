@@ -1,5 +1,118 @@
-//! Django REST Framework conventions shared by the REST faces: error bodies, request bodies,
-//! query strings, the page envelope, and method handling.
+//! Django REST Framework conventions shared by the REST faces: error bodies, request bodies and
+//! fields, query strings, the page envelope, links, method handling, the API root and the
+//! OpenAPI document; `router()` gathers the REST layer's routes.
 
 pub mod body;
 pub mod errors;
+pub mod fields;
+pub mod links;
+pub mod methods;
+pub mod openapi;
+pub mod pagination;
+pub mod query;
+pub mod repr;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Access, AuthState};
+use crate::error::{AppError, AppResult};
+use crate::rest::links::RequestUrl;
+use crate::rest::methods::{ROOT_METHODS, View};
+use crate::state::AppState;
+use crate::{orders, payments};
+
+/// Every route of the REST layer: the `/api/erp/oms/...` views and `/api/openapi.json`.
+pub fn router() -> Router<AppState> {
+    let root = methods::view(get(api_root), &ROOT_VIEW);
+    Router::new()
+        .route("/api/erp/oms/", root.clone())
+        .route("/api/erp/oms", root)
+        .merge(orders::rest::router())
+        .merge(payments::rest::router())
+        .route("/api/openapi.json", get(openapi::document))
+}
+
+static ROOT_VIEW: View = View {
+    name: "Api Root",
+    description: "The default basic root view for DefaultRouter",
+    allow: ROOT_METHODS,
+};
+
+/// DRF's `DefaultRouter` root: where each collection lives.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiRoot {
+    #[schema(example = "http://localhost:8000/api/erp/oms/orders/")]
+    pub orders: String,
+    #[schema(example = "http://localhost:8000/api/erp/oms/payments/")]
+    pub payments: String,
+}
+
+/// The collections of the OMS API, as absolute URLs.
+#[utoipa::path(
+    method(get, head),
+    path = "/api/erp/oms/",
+    tag = "root",
+    operation_id = "api_root",
+    responses(
+        (status = 200, description = "The collections", body = ApiRoot),
+        (status = 401, description = "No or bad credentials", body = openapi::Detail),
+    )
+)]
+pub async fn api_root(
+    State(state): State<AppState>,
+    auth: AuthState,
+    url: RequestUrl,
+) -> AppResult<Response> {
+    Access::new(auth, &state.settings).read_scope()?;
+    Ok(Json(ApiRoot {
+        orders: url.absolute("/api/erp/oms/orders/"),
+        payments: url.absolute("/api/erp/oms/payments/"),
+    })
+    .into_response())
+}
+
+/// The `{id}` of an item path, as given. DRF's lookup takes any text; one that is not an
+/// integer finds nothing (404), once the caller is known (401 comes first, as in DRF).
+#[derive(Debug, Clone, Copy)]
+pub struct ItemId(Option<i64>);
+
+impl ItemId {
+    /// The id for a read.
+    pub fn read(self, access: &Access, model: &'static str) -> AppResult<i64> {
+        match self.0 {
+            Some(id) => Ok(id),
+            None => {
+                access.read_scope()?;
+                Err(AppError::NotFound(model))
+            }
+        }
+    }
+
+    /// The id for a write: only an authenticated caller gets further.
+    pub fn write(self, access: &Access, model: &'static str) -> AppResult<i64> {
+        access.user()?;
+        self.0.ok_or(AppError::NotFound(model))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ItemId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let id = Path::<String>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(raw)| {
+                (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| raw.parse::<i64>().ok())
+                    .flatten()
+            });
+        Ok(ItemId(id))
+    }
+}

@@ -1,0 +1,78 @@
+//! How the REST representations write values (money as two-place strings, timestamps as DRF
+//! renders them), their OpenAPI schemas, and small helpers of the batch renderers.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use entity::Money;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+
+use crate::error::AppError;
+
+/// `"999.99"`: exactly two places, as DRF's `DecimalField(decimal_places=2)` renders.
+pub fn money(amount: Money) -> String {
+    amount.to_string()
+}
+
+/// `2025-11-21T12:00:00Z` (microseconds only when there are any), as DRF renders.
+pub fn timestamp(at: &DateTime<Utc>) -> String {
+    crate::time::drf(at)
+}
+
+/// The ids of an iterator, each once, in first-seen order.
+pub fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+/// A reference the database's foreign keys promise, missing: the data is inconsistent.
+pub fn missing(what: &str, id: i64) -> AppError {
+    AppError::internal(anyhow::anyhow!(
+        "{what} {id} is referenced but does not exist"
+    ))
+}
+
+/// The schema of a money input: a decimal string or a JSON number (read from its text).
+pub fn decimal_input_schema() -> RefOr<Schema> {
+    let text = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom("decimal".into())))
+        .examples([serde_json::json!("999.99")]);
+    let number = ObjectBuilder::new().schema_type(Type::Number);
+    RefOr::T(Schema::OneOf(
+        OneOfBuilder::new()
+            .item(text)
+            .item(number)
+            .description(Some(
+                "A decimal: a string such as \"999.99\", or a JSON number (read exactly from its text).",
+            ))
+            .build(),
+    ))
+}
+
+/// The schema of an id input: an integer, or a string holding one (as DRF accepts).
+pub fn id_input_schema() -> RefOr<Schema> {
+    let number =
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )));
+    let text = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[0-9]+$"));
+    RefOr::T(Schema::OneOf(
+        OneOfBuilder::new().item(number).item(text).build(),
+    ))
+}
+
+/// A string schema listing the allowed (stored, lowercase) values of a status.
+pub fn choice_schema(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .build(),
+    ))
+}

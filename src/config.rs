@@ -232,32 +232,22 @@ fn check_database_url(raw: &str) -> Result<String, ConfigError> {
     }
 }
 
-/// The URL with its password replaced, for messages and logs (also when it does not parse).
+/// The URL with its password replaced, for messages and logs. Works on the text, so that URLs
+/// the parser refuses or cannot rewrite (no host, a bad port) are redacted too.
 pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        Ok(_) => raw.to_owned(),
-        Err(_) => {
-            // `scheme://user:password@rest`: hide what lies between the first ':' after the
-            // scheme and the last '@' before the path
-            let Some(start) = raw.find("://").map(|i| i + 3) else {
-                return raw.to_owned();
-            };
-            let authority_end = raw[start..].find('/').map_or(raw.len(), |i| start + i);
-            match (
-                raw[start..authority_end].rfind('@'),
-                raw[start..authority_end].find(':'),
-            ) {
-                (Some(at), Some(colon)) if colon < at => {
-                    format!("{}***{}", &raw[..start + colon + 1], &raw[start + at..])
-                }
-                _ => raw.to_owned(),
-            }
-        }
-    }
+    let Some(scheme_end) = raw.find("://") else {
+        return raw.to_owned();
+    };
+    let start = scheme_end + 3;
+    let rest = &raw[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else {
+        return raw.to_owned();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return raw.to_owned();
+    };
+    format!("{}:***{}", &raw[..start + colon], &raw[start + at..])
 }
 
 fn lifetime(env: &'static str, flag: &'static str, raw: &str) -> Result<Duration, ConfigError> {
@@ -347,5 +337,22 @@ mod tests {
     fn passwords_never_appear_in_messages() {
         let e = parse(&["--database-url", "postgres://u:hunter2@/db"]).unwrap_err();
         assert!(!e.to_string().contains("hunter2"));
+        assert_eq!(
+            redact_url("postgres://oms:hunter2@db:5432/oms?sslmode=require"),
+            "postgres://oms:***@db:5432/oms?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@ss@db/x"),
+            "postgres://u:***@db/x"
+        );
+        assert_eq!(
+            redact_url("postgres://u:hunter2@db:port/x"),
+            "postgres://u:***@db:port/x"
+        );
+        assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(
+            redact_url("sqlite://oms.db?mode=rwc"),
+            "sqlite://oms.db?mode=rwc"
+        );
     }
 }

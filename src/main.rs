@@ -1,6 +1,11 @@
 //! `oms-gateway`: command-line dispatch only; the application lives in the library.
 
 use std::io::{BufRead, IsTerminal};
+
+/// mimalloc instead of glibc's malloc: the request path allocates many small objects (GraphQL
+/// values, rows), where glibc's allocator showed up as a fifth of the CPU time in profiles.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::Parser;

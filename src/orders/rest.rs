@@ -16,10 +16,10 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
 use crate::catalog::graphql::stock_label;
-use crate::catalog::service::{locations_by_id, products_by_id, stocks_by_id, warehouses_by_id};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
+use crate::orders::read::{ItemJoins, items_with_refs};
 use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
 use crate::orders::status::OrderStatus;
 use crate::payments::rest::OrderPayment;
@@ -145,7 +145,8 @@ pub struct OrderPatch {
 }
 
 /// Renders orders, resolving every reference of the whole list with one statement per table
-/// (never one per order).
+/// (never one per order): usernames, items joined with their product and stock location,
+/// and payments.
 pub async fn represent(state: &AppState, orders: Vec<order::Model>) -> AppResult<Vec<Order>> {
     if orders.is_empty() {
         return Ok(Vec::new());
@@ -153,39 +154,33 @@ pub async fn represent(state: &AppState, orders: Vec<order::Model>) -> AppResult
     let db = &state.db;
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
     let usernames = usernames_by_id(db, &distinct(orders.iter().map(|o| o.customer_id))).await?;
-    let mut items = service::items_by_order(db, &ids).await?;
-    let mut payments = payments_by_order(db, &ids).await?;
-    let lines = || items.values().flatten();
-    let products = products_by_id(db, &distinct(lines().map(|i| i.product_id))).await?;
-    let stocks = stocks_by_id(db, &distinct(lines().filter_map(|i| i.stock_id))).await?;
-    let locations = locations_by_id(db, &distinct(stocks.values().map(|s| s.location_id))).await?;
-    let warehouses =
-        warehouses_by_id(db, &distinct(locations.values().map(|l| l.warehouse_id))).await?;
-    let label = |stock_id: i64| -> AppResult<String> {
-        let stock = stocks
-            .get(&stock_id)
-            .ok_or_else(|| missing("stock", stock_id))?;
-        let location = locations
-            .get(&stock.location_id)
-            .ok_or_else(|| missing("location", stock.location_id))?;
-        let warehouse = warehouses
-            .get(&location.warehouse_id)
-            .ok_or_else(|| missing("warehouse", location.warehouse_id))?;
-        Ok(stock_label(warehouse, location))
+    let joins = ItemJoins {
+        product: true,
+        stock: true,
     };
+    let mut items = items_with_refs(db, &ids, joins).await?;
+    let mut payments = payments_by_order(db, &ids).await?;
     let mut out = Vec::with_capacity(orders.len());
     for o in orders {
         let mut lines = Vec::new();
-        for i in items.remove(&o.id).unwrap_or_default() {
-            let product = products
-                .get(&i.product_id)
+        for row in items.remove(&o.id).unwrap_or_default() {
+            let i = row.item;
+            let product = row
+                .product
                 .ok_or_else(|| missing("product", i.product_id))?;
+            let stock = match i.stock_id {
+                None => None,
+                Some(stock_id) => match (row.location, row.warehouse) {
+                    (Some(location), Some(warehouse)) => Some(stock_label(&warehouse, &location)),
+                    _ => return Err(missing("stock", stock_id)),
+                },
+            };
             lines.push(OrderItem {
                 id: i.id,
-                product: product.name.clone(),
+                product: product.name,
                 quantity: i.quantity,
                 price: money(i.price),
-                stock: i.stock_id.map(&label).transpose()?,
+                stock,
             });
         }
         out.push(Order {
@@ -218,19 +213,15 @@ async fn represent_one(state: &AppState, order: order::Model) -> AppResult<Order
         .ok_or_else(|| missing("order", id))
 }
 
-/// django-filter's `?id=&status=&customer=`.
-async fn filter(state: &AppState, access: &Access, query: &QueryParams) -> AppResult<OrderFilter> {
+/// django-filter's `?id=&status=&customer=`; also the customer asked for, whose existence is
+/// checked only when nothing matches (a match proves it exists: one statement saved).
+fn filter(query: &QueryParams) -> AppResult<(OrderFilter, Option<i64>)> {
     let mut errors = FieldErrors::new();
     let id = query.number("id", &mut errors);
     let status = query.choice::<OrderStatus>("status", &mut errors);
     let customer = query.model_choice("customer", &mut errors);
-    if let Some(c) = customer
-        && !service::visible_customer(state, access, c).await?
-    {
-        unavailable_choice("customer", &mut errors);
-    }
     errors.into_result()?;
-    Ok(OrderFilter {
+    let filter = OrderFilter {
         id,
         customer: customer.map(IntFilter::eq),
         status: status.map(|s| OrderStatusFilter {
@@ -238,7 +229,20 @@ async fn filter(state: &AppState, access: &Access, query: &QueryParams) -> AppRe
             ..Default::default()
         }),
         ..Default::default()
-    })
+    };
+    Ok((filter, customer))
+}
+
+/// When a `?customer=` filter matched nothing: 400 if no such customer is visible.
+async fn check_customer(state: &AppState, access: &Access, customer: Option<i64>) -> AppResult<()> {
+    if let Some(c) = customer
+        && !service::visible_customer(state, access, c).await?
+    {
+        let mut errors = FieldErrors::new();
+        unavailable_choice("customer", &mut errors);
+        return errors.into_result();
+    }
+    Ok(())
 }
 
 /// The list, newest first: a bare array, or a page (see `rest::pagination`).
@@ -267,15 +271,24 @@ pub async fn list(
 ) -> AppResult<Response> {
     let access = Access::new(auth, &state.settings);
     access.read_scope()?;
-    let filter = filter(&state, &access, &url.query).await?;
+    let (filter, customer) = filter(&url.query)?;
     let plan = pagination::plan(&url.query, state.settings.rest_page_size);
     let (state, access, filter) = (&state, &access, &filter);
     pagination::respond(
         plan,
         &url,
-        async || service::count_orders(state, access, Some(filter)).await,
+        async || {
+            let n = service::count_orders(state, access, Some(filter)).await?;
+            if n == 0 {
+                check_customer(state, access, customer).await?;
+            }
+            Ok(n)
+        },
         async |window| {
             let rows = service::all_orders(state, access, Some(filter), window).await?;
+            if rows.is_empty() {
+                check_customer(state, access, customer).await?;
+            }
             represent(state, rows).await
         },
     )

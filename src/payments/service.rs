@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{Money, order, payment};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set,
 };
 
 use crate::auth::{Access, ReadScope};
@@ -260,17 +260,23 @@ pub async fn create_payment(
     Ok(created)
 }
 
+/// The payment, locked for the rest of the transaction (PostgreSQL), with its order, if the
+/// caller may see it. Only the payment row is locked (`FOR UPDATE OF oms_payment`): PostgreSQL
+/// refuses `FOR UPDATE` on the nullable side of an outer join, and locking the order too would
+/// take the two locks in the opposite order to `delete_order`.
 async fn lock_visible(
     txn: &DatabaseTransaction,
     scope: ReadScope,
     id: i64,
 ) -> AppResult<(payment::Model, order::Model)> {
-    let mut select = payment::Entity::find_by_id(id).find_also_related(order::Entity);
+    let mut select = payment::Entity::find_by_id(id)
+        .inner_join(order::Entity)
+        .select_also(order::Entity);
     if let ReadScope::Customer(c) = scope {
         select = select.filter(order::Column::CustomerId.eq(c));
     }
     if txn.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_exclusive();
+        QueryTrait::query(&mut select).lock_with_tables(LockType::Update, [payment::Entity]);
     }
     match select.one(txn).await? {
         Some((p, Some(o))) => Ok((p, o)),

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::Lookahead;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, location, order, order_item, payment, product, stock, user, warehouse};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -107,23 +107,27 @@ async fn users_by_id(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Us
         .collect())
 }
 
+/// A loader with a cache for the length of one request: without one, `feed_many` (the
+/// prefetch) would be thrown away and every relation loaded a second time.
+pub type Cached<L> = DataLoader<L, HashMapCache>;
+
 /// The DataLoaders of one request.
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub orders: DataLoader<OrderLoader>,
-    pub items: DataLoader<ItemsLoader>,
-    pub payments: DataLoader<PaymentsLoader>,
-    pub products: DataLoader<ProductLoader>,
-    pub categories: DataLoader<CategoryLoader>,
-    pub stocks: DataLoader<StockLoader>,
-    pub locations: DataLoader<LocationLoader>,
-    pub warehouses: DataLoader<WarehouseLoader>,
+    pub users: Cached<UserLoader>,
+    pub orders: Cached<OrderLoader>,
+    pub items: Cached<ItemsLoader>,
+    pub payments: Cached<PaymentsLoader>,
+    pub products: Cached<ProductLoader>,
+    pub categories: Cached<CategoryLoader>,
+    pub stocks: Cached<StockLoader>,
+    pub locations: Cached<LocationLoader>,
+    pub warehouses: Cached<WarehouseLoader>,
 }
 
 impl Loaders {
     pub fn new(state: &AppState) -> Self {
-        fn dl<L: Loader<i64>>(l: L) -> DataLoader<L> {
-            DataLoader::new(l, tokio::spawn)
+        fn dl<L: Loader<i64>>(l: L) -> Cached<L> {
+            DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
         }
         Loaders {
             users: dl(UserLoader(state.clone())),
@@ -136,6 +140,21 @@ impl Loaders {
             locations: dl(LocationLoader(state.clone())),
             warehouses: dl(WarehouseLoader(state.clone())),
         }
+    }
+
+    /// Forgets everything cached so far: called after each write of a mutation, since the
+    /// fields of a request's mutations run one after the other and a later one must not see
+    /// what an earlier one cached before the write.
+    pub fn forget_all(&self) {
+        self.users.clear::<i64>();
+        self.orders.clear::<i64>();
+        self.items.clear::<i64>();
+        self.payments.clear::<i64>();
+        self.products.clear::<i64>();
+        self.categories.clear::<i64>();
+        self.stocks.clear::<i64>();
+        self.locations.clear::<i64>();
+        self.warehouses.clear::<i64>();
     }
 
     /// Loads, for all `orders` at once, every relation selected under them (`selections`:

@@ -297,6 +297,7 @@ impl OrdersMutation {
             errors: Default::default(),
         };
         let created = service::create_order(ctx.state(), ctx.access(), new).await?;
+        ctx.loaders().forget_all();
         prefetch(ctx, std::slice::from_ref(&created), &[ctx.look_ahead()]).await?;
         Ok(OrderNode(created))
     }
@@ -315,6 +316,7 @@ impl OrdersMutation {
             errors: Default::default(),
         };
         let updated = service::update_order(ctx.state(), ctx.access(), id, change).await?;
+        ctx.loaders().forget_all();
         prefetch(ctx, std::slice::from_ref(&updated), &[ctx.look_ahead()]).await?;
         Ok(OrderNode(updated))
     }
@@ -322,6 +324,7 @@ impl OrdersMutation {
     /// Deletes an order with its items and payments (staff only).
     async fn delete_order(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         service::delete_order(ctx.state(), ctx.access(), id).await?;
+        ctx.loaders().forget_all();
         Ok(true)
     }
 }

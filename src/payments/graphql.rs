@@ -214,6 +214,7 @@ impl PaymentsMutation {
             errors: Default::default(),
         };
         let created = service::create_payment(ctx.state(), ctx.access(), new).await?;
+        ctx.loaders().forget_all();
         prefetch_payment_orders(ctx, &[&created], &[ctx.look_ahead()]).await?;
         Ok(PaymentNode(created))
     }
@@ -234,6 +235,7 @@ impl PaymentsMutation {
             errors: Default::default(),
         };
         let updated = service::update_payment(ctx.state(), ctx.access(), id, change).await?;
+        ctx.loaders().forget_all();
         prefetch_payment_orders(ctx, &[&updated], &[ctx.look_ahead()]).await?;
         Ok(PaymentNode(updated))
     }
@@ -241,6 +243,7 @@ impl PaymentsMutation {
     /// Deletes a payment (staff only).
     async fn delete_payment(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         service::delete_payment(ctx.state(), ctx.access(), id).await?;
+        ctx.loaders().forget_all();
         Ok(true)
     }
 }

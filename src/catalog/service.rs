@@ -409,7 +409,7 @@ pub async fn adjust_stock(
             stock::Column::Quantity,
             Expr::col(stock::Column::Quantity).add(delta),
         )
-        .col_expr(stock::Column::UpdatedAt, Expr::val(time::now()).into())
+        .col_expr(stock::Column::UpdatedAt, Expr::val(time::now()))
         .filter(stock::Column::Id.eq(id))
         .filter(Expr::col(stock::Column::Quantity).add(delta).gte(0))
         .filter(

@@ -207,6 +207,7 @@ pub struct OrdersQuery;
 impl OrdersQuery {
     /// Orders the caller may see, newest first unless `orderBy` says otherwise.
     #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)] // the arguments of a Relay connection
     async fn orders(
         &self,
         ctx: &Context<'_>,

@@ -366,7 +366,7 @@ async fn take_stock(
                 stock::Column::Quantity,
                 Expr::col(stock::Column::Quantity).sub(quantity),
             )
-            .col_expr(stock::Column::UpdatedAt, Expr::val(now).into())
+            .col_expr(stock::Column::UpdatedAt, Expr::val(now))
             .filter(stock::Column::Id.eq(stock_id))
             .filter(stock::Column::Quantity.gte(quantity))
             .exec(txn)
@@ -412,7 +412,7 @@ async fn return_stock(txn: &DatabaseTransaction, items: &[order_item::Model]) ->
                 stock::Column::Quantity,
                 Expr::col(stock::Column::Quantity).add(quantity),
             )
-            .col_expr(stock::Column::UpdatedAt, Expr::val(now).into())
+            .col_expr(stock::Column::UpdatedAt, Expr::val(now))
             .filter(stock::Column::Id.eq(stock_id))
             .exec(txn)
             .await?;
@@ -511,9 +511,9 @@ pub async fn update_order(
     }
     let updated_at = time::now();
     order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::val(to.as_str()).into())
-        .col_expr(order::Column::CustomerId, Expr::val(customer_id).into())
-        .col_expr(order::Column::UpdatedAt, Expr::val(updated_at).into())
+        .col_expr(order::Column::Status, Expr::val(to.as_str()))
+        .col_expr(order::Column::CustomerId, Expr::val(customer_id))
+        .col_expr(order::Column::UpdatedAt, Expr::val(updated_at))
         .filter(order::Column::Id.eq(id))
         .exec(&txn)
         .await?;

@@ -139,6 +139,7 @@ pub struct PaymentsQuery;
 impl PaymentsQuery {
     /// Payments of the orders the caller may see, newest first unless `orderBy` says otherwise.
     #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)] // the arguments of a Relay connection
     async fn payments(
         &self,
         ctx: &Context<'_>,

@@ -355,17 +355,14 @@ pub async fn update_payment(
         ..current.clone()
     };
     payment::Entity::update_many()
-        .col_expr(
-            payment::Column::Status,
-            Expr::val(updated.status.clone()).into(),
-        )
-        .col_expr(payment::Column::Amount, Expr::val(updated.amount).into())
+        .col_expr(payment::Column::Status, Expr::val(updated.status.clone()))
+        .col_expr(payment::Column::Amount, Expr::val(updated.amount))
         .col_expr(
             payment::Column::PaymentMethod,
-            Expr::val(updated.payment_method.clone()).into(),
+            Expr::val(updated.payment_method.clone()),
         )
-        .col_expr(payment::Column::PaidAt, Expr::val(updated.paid_at).into())
-        .col_expr(payment::Column::OrderId, Expr::val(updated.order_id).into())
+        .col_expr(payment::Column::PaidAt, Expr::val(updated.paid_at))
+        .col_expr(payment::Column::OrderId, Expr::val(updated.order_id))
         .filter(payment::Column::Id.eq(id))
         .exec(&txn)
         .await?;

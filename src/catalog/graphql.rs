@@ -286,8 +286,8 @@ impl CatalogMutation {
 
     /// Adds `delta` units (negative takes out); never below zero (`CONFLICT`). Staff only.
     async fn adjust_stock(&self, ctx: &Context<'_>, id: i64, delta: i32) -> AppResult<StockNode> {
-        Ok(StockNode(
-            service::adjust_stock(ctx.state(), ctx.access(), id, i64::from(delta)).await?,
-        ))
+        let stock = service::adjust_stock(ctx.state(), ctx.access(), id, i64::from(delta)).await?;
+        ctx.loaders().forget_all();
+        Ok(StockNode(stock))
     }
 }

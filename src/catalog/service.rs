@@ -424,12 +424,21 @@ pub async fn adjust_stock(
         .await?
         .ok_or(AppError::NotFound("Stock"))?;
     if result.rows_affected == 0 {
-        return Err(AppError::conflict_on(
-            crate::error::FieldPath::field("delta"),
+        let message = if delta < 0 {
             format!(
                 "Insufficient stock: {} units held, cannot take out {}.",
                 current.quantity, -delta
-            ),
+            )
+        } else {
+            format!(
+                "A stock row holds at most {} units: {} held, {delta} more do not fit.",
+                i32::MAX,
+                current.quantity
+            )
+        };
+        return Err(AppError::conflict_on(
+            crate::error::FieldPath::field("delta"),
+            message,
         ));
     }
     Ok(current)

@@ -38,6 +38,14 @@ pub async fn get(
         return graphiql::page().into_response();
     }
     let request = match async_graphql::http::parse_query_string(&query) {
+        // async-graphql reads `operation_name`; the GraphQL-over-HTTP spec says `operationName`
+        Ok(r) if r.operation_name.is_none() => {
+            match url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "operationName")
+            {
+                Some((_, name)) => r.operation_name(name),
+                None => r,
+            }
+        }
         Ok(r) => r,
         Err(e) => {
             return request_error(

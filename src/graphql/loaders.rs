@@ -108,23 +108,26 @@ async fn users_by_id(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Us
         .collect())
 }
 
+/// A loader with a cache for the length of one request: without one, `feed_many` (the
+/// prefetch) would be thrown away and every relation loaded a second time.
+pub type Cached<L> = DataLoader<L, HashMapCache>;
+
 /// The DataLoaders of one request.
 pub struct Loaders {
-    pub users: DataLoader<UserLoader, HashMapCache>,
-    pub orders: DataLoader<OrderLoader, HashMapCache>,
-    pub items: DataLoader<ItemsLoader, HashMapCache>,
-    pub payments: DataLoader<PaymentsLoader, HashMapCache>,
-    pub products: DataLoader<ProductLoader, HashMapCache>,
-    pub categories: DataLoader<CategoryLoader, HashMapCache>,
-    pub stocks: DataLoader<StockLoader, HashMapCache>,
-    pub locations: DataLoader<LocationLoader, HashMapCache>,
-    pub warehouses: DataLoader<WarehouseLoader, HashMapCache>,
+    pub users: Cached<UserLoader>,
+    pub orders: Cached<OrderLoader>,
+    pub items: Cached<ItemsLoader>,
+    pub payments: Cached<PaymentsLoader>,
+    pub products: Cached<ProductLoader>,
+    pub categories: Cached<CategoryLoader>,
+    pub stocks: Cached<StockLoader>,
+    pub locations: Cached<LocationLoader>,
+    pub warehouses: Cached<WarehouseLoader>,
 }
 
 impl Loaders {
     pub fn new(state: &AppState) -> Self {
-        // with a cache: it is what the prefetch feeds (`DataLoader::new` caches nothing)
-        fn dl<L: Loader<i64>>(l: L) -> DataLoader<L, HashMapCache> {
+        fn dl<L: Loader<i64>>(l: L) -> Cached<L> {
             DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
         }
         Loaders {
@@ -138,6 +141,21 @@ impl Loaders {
             locations: dl(LocationLoader(state.clone())),
             warehouses: dl(WarehouseLoader(state.clone())),
         }
+    }
+
+    /// Forgets everything cached so far: called after each write of a mutation, since the
+    /// fields of a request's mutations run one after the other and a later one must not see
+    /// what an earlier one cached before the write.
+    pub fn forget_all(&self) {
+        self.users.clear::<i64>();
+        self.orders.clear::<i64>();
+        self.items.clear::<i64>();
+        self.payments.clear::<i64>();
+        self.products.clear::<i64>();
+        self.categories.clear::<i64>();
+        self.stocks.clear::<i64>();
+        self.locations.clear::<i64>();
+        self.warehouses.clear::<i64>();
     }
 
     /// Loads, for all `orders` at once, every relation selected under them (`selections`:

@@ -209,6 +209,7 @@ pub struct OrdersQuery;
 impl OrdersQuery {
     /// Orders the caller may see, newest first unless `orderBy` says otherwise.
     #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)] // the arguments of a Relay connection
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -299,6 +300,7 @@ impl OrdersMutation {
             errors: Default::default(),
         };
         let created = service::create_order(ctx.state(), ctx.access(), new).await?;
+        ctx.loaders().forget_all();
         prefetch(ctx, std::slice::from_ref(&created), &[ctx.look_ahead()]).await?;
         Ok(OrderNode(created))
     }
@@ -317,6 +319,7 @@ impl OrdersMutation {
             errors: Default::default(),
         };
         let updated = service::update_order(ctx.state(), ctx.access(), id, change).await?;
+        ctx.loaders().forget_all();
         prefetch(ctx, std::slice::from_ref(&updated), &[ctx.look_ahead()]).await?;
         Ok(OrderNode(updated))
     }
@@ -324,6 +327,7 @@ impl OrdersMutation {
     /// Deletes an order with its items and payments (staff only).
     async fn delete_order(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         service::delete_order(ctx.state(), ctx.access(), id).await?;
+        ctx.loaders().forget_all();
         Ok(true)
     }
 }

@@ -141,6 +141,7 @@ pub struct PaymentsQuery;
 impl PaymentsQuery {
     /// Payments of the orders the caller may see, newest first unless `orderBy` says otherwise.
     #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)] // the arguments of a Relay connection
     async fn payments(
         &self,
         ctx: &Context<'_>,
@@ -216,6 +217,7 @@ impl PaymentsMutation {
             errors: Default::default(),
         };
         let created = service::create_payment(ctx.state(), ctx.access(), new).await?;
+        ctx.loaders().forget_all();
         prefetch_payment_orders(ctx, &[&created], &[ctx.look_ahead()]).await?;
         Ok(PaymentNode(created))
     }
@@ -236,6 +238,7 @@ impl PaymentsMutation {
             errors: Default::default(),
         };
         let updated = service::update_payment(ctx.state(), ctx.access(), id, change).await?;
+        ctx.loaders().forget_all();
         prefetch_payment_orders(ctx, &[&updated], &[ctx.look_ahead()]).await?;
         Ok(PaymentNode(updated))
     }
@@ -243,6 +246,7 @@ impl PaymentsMutation {
     /// Deletes a payment (staff only).
     async fn delete_payment(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         service::delete_payment(ctx.state(), ctx.access(), id).await?;
+        ctx.loaders().forget_all();
         Ok(true)
     }
 }

@@ -260,12 +260,18 @@ pub async fn create_payment(
     Ok(created)
 }
 
+/// The payment, locked for the rest of the transaction (PostgreSQL), with its order, if the
+/// caller may see it. Only the payment row is locked (`FOR UPDATE OF oms_payment`): PostgreSQL
+/// refuses `FOR UPDATE` on the nullable side of an outer join, and locking the order too would
+/// take the two locks in the opposite order to `delete_order`.
 async fn lock_visible(
     txn: &DatabaseTransaction,
     scope: ReadScope,
     id: i64,
 ) -> AppResult<(payment::Model, order::Model)> {
-    let mut select = payment::Entity::find_by_id(id).find_also_related(order::Entity);
+    let mut select = payment::Entity::find_by_id(id)
+        .inner_join(order::Entity)
+        .select_also(order::Entity);
     if let ReadScope::Customer(c) = scope {
         select = select.filter(order::Column::CustomerId.eq(c));
     }

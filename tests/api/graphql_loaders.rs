@@ -1,0 +1,215 @@
+//! DataLoaders (CONTRACT §4): the SQL statements of a nested query do not grow with the rows it
+//! returns. Each count below is derived from how `Loaders::prefetch_orders` plans a page: one
+//! statement to resolve the token's user, one for the page (or the single row), then one per
+//! relation selected under it, for the whole page at once.
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{Demo, data, demo};
+use crate::helpers::TestApp;
+use crate::helpers::spawn_app;
+
+/// Statements one token check costs (`load_principal`).
+const AUTH: u64 = 1;
+/// Statements the page itself costs (no cursor given, so no look behind it).
+const PAGE: u64 = 1;
+
+const NESTED_ORDER: &str = "id customer { id username } items { id quantity product { id name } stock { id quantity location { id code warehouse { id name } } } } payments { id amount }";
+
+/// Runs `query` and returns (answer, SQL statements it sent).
+async fn counted(app: &TestApp, query: &str, vars: Value, token: &str) -> (Value, u64) {
+    let before = app.sql_count();
+    let r = app.gql(query, vars, Some(token)).await;
+    let after = app.sql_count();
+    data(&r);
+    (r, after - before)
+}
+
+/// 60 orders of three customers, each with a Laptop from Main WH - A1 and a Mouse from
+/// Side WH - S1, and one payment each: (first order id, newest order id).
+async fn sixty_orders(app: &TestApp, d: &Demo) -> (i64, i64) {
+    let r = app
+        .gql(
+            "mutation($s: Int!) { adjustStock(id: $s, delta: 100) { quantity } }",
+            json!({ "s": d.stock }),
+            Some(&d.admin),
+        )
+        .await;
+    assert_eq!(data(&r)["adjustStock"]["quantity"], 149);
+    let r = app
+        .gql(
+            "mutation { w: createWarehouse(name: \"Side WH\") { id } }",
+            json!({}),
+            Some(&d.admin),
+        )
+        .await;
+    let wh = data(&r)["w"]["id"].as_i64().unwrap();
+    let r = app
+        .gql(
+            "mutation($w: Int!) { createLocation(warehouseId: $w, code: \"S1\") { id } }",
+            json!({ "w": wh }),
+            Some(&d.admin),
+        )
+        .await;
+    let s1 = data(&r)["createLocation"]["id"].as_i64().unwrap();
+    let r = app
+        .gql(
+            "mutation($c: Int!) { createProduct(input: { name: \"Mouse\", sku: \"M-1\", price: \"20.00\", categoryId: $c }) { id } }",
+            json!({ "c": d.category }),
+            Some(&d.admin),
+        )
+        .await;
+    let mouse = data(&r)["createProduct"]["id"].as_i64().unwrap();
+    let r = app
+        .gql(
+            "mutation($p: Int!, $l: Int!) { createStock(productId: $p, locationId: $l, quantity: 500) { id } }",
+            json!({ "p": mouse, "l": s1 }),
+            Some(&d.admin),
+        )
+        .await;
+    let mouse_stock = data(&r)["createStock"]["id"].as_i64().unwrap();
+    let customers = [
+        d.user_id,
+        app.create_user("carol", "carol-password", false).await,
+        app.create_user("dave", "dave-password", false).await,
+    ];
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let r = app
+            .create_order(
+                &d.admin,
+                Some(customers[i % 3]),
+                &[(d.laptop, 1, Some(d.stock)), (mouse, 2, Some(mouse_stock))],
+            )
+            .await;
+        let id = data(&r)["createOrder"]["id"].as_i64().unwrap();
+        let p = app
+            .gql(
+                "mutation($o: Int!) { createPayment(input: { orderId: $o, amount: \"1.00\", paymentMethod: \"Cash\" }) { id } }",
+                json!({ "o": id }),
+                Some(&d.admin),
+            )
+            .await;
+        data(&p);
+        ids.push(id);
+    }
+    (ids[0], ids[59])
+}
+
+#[tokio::test]
+async fn nested_orders_cost_the_same_for_one_order_and_for_fifty() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let (_, newest) = sixty_orders(&app, &d).await;
+    // customer, payments, and the items joined with their product, stock, location and
+    // warehouse in one statement: 3 statements for 6 relations
+    let expected = AUTH + PAGE + 3;
+    let query = format!("query($n: Int!) {{ orders(first: $n) {{ nodes {{ {NESTED_ORDER} }} }} }}");
+
+    let (r, fifty) = counted(&app, &query, json!({ "n": 50 }), &d.admin).await;
+    let nodes = r["data"]["orders"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 50);
+    assert_eq!(nodes[0]["id"], newest);
+    for o in nodes {
+        let items = o["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{o}");
+        assert_eq!(items[0]["product"]["name"], "Laptop");
+        assert_eq!(
+            items[0]["stock"]["location"]["warehouse"]["name"],
+            "Main WH"
+        );
+        assert_eq!(items[1]["product"]["name"], "Mouse");
+        assert_eq!(items[1]["stock"]["location"]["code"], "S1");
+        assert_eq!(
+            items[1]["stock"]["location"]["warehouse"]["name"],
+            "Side WH"
+        );
+        assert_eq!(o["payments"].as_array().unwrap().len(), 1);
+        assert!(o["customer"]["username"].is_string());
+    }
+    let (_, one) = counted(&app, &query, json!({ "n": 1 }), &d.admin).await;
+    assert_eq!(fifty, one, "statements for 50 orders and for 1");
+    assert_eq!(fifty, expected, "auth + page + one per relation");
+
+    // through edges, and as a customer (whose scope is part of the page's statement)
+    let query = format!(
+        "query($n: Int!) {{ orders(first: $n) {{ edges {{ cursor node {{ {NESTED_ORDER} }} }} }} }}"
+    );
+    let (r, n) = counted(&app, &query, json!({ "n": 50 }), &d.user).await;
+    assert_eq!(
+        r["data"]["orders"]["edges"].as_array().unwrap().len(),
+        21,
+        "the user's 20 + the demo order"
+    );
+    assert_eq!(n, expected);
+
+    // one order by id: the row instead of the page
+    let query = format!("query($id: Int!) {{ order(id: $id) {{ {NESTED_ORDER} }} }}");
+    let (r, n) = counted(&app, &query, json!({ "id": newest }), &d.admin).await;
+    assert_eq!(r["data"]["order"]["items"].as_array().unwrap().len(), 2);
+    assert_eq!(n, expected, "order(id)");
+}
+
+#[tokio::test]
+async fn nested_payments_cost_the_same_for_one_payment_and_for_fifty() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    sixty_orders(&app, &d).await;
+    // their orders, the orders' customers, and the items joined with their products: 3
+    let expected = AUTH + PAGE + 3;
+    let query = "query($n: Int!) { payments(first: $n) { nodes { id amount order { id customer { username } items { quantity product { name } } } } } }";
+    let (r, fifty) = counted(&app, query, json!({ "n": 50 }), &d.admin).await;
+    let nodes = r["data"]["payments"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 50);
+    for p in nodes {
+        let items = p["order"]["items"].as_array().unwrap();
+        assert_eq!(items[0]["product"]["name"], "Laptop", "{p}");
+        assert_eq!(items[1]["product"]["name"], "Mouse", "{p}");
+        assert!(p["order"]["customer"]["username"].is_string());
+    }
+    let (_, one) = counted(&app, query, json!({ "n": 1 }), &d.admin).await;
+    assert_eq!(fifty, one, "statements for 50 payments and for 1");
+    assert_eq!(fifty, expected, "auth + page + one per relation");
+
+    let (r, n) = counted(
+        &app,
+        "query($id: Int!) { payment(id: $id) { id order { id customer { username } items { quantity product { name } } } } }",
+        json!({ "id": d.payment }),
+        &d.admin,
+    )
+    .await;
+    assert_eq!(r["data"]["payment"]["order"]["id"], d.order);
+    assert_eq!(n, expected, "payment(id)");
+}
+
+/// The loaders cache for one request; the mutations of a request run one after the other, and
+/// each must see what the earlier ones wrote.
+#[tokio::test]
+async fn later_mutations_of_a_request_see_the_earlier_writes() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let r = app
+        .gql(
+            "mutation($o: Int!, $s: Int!) {
+               a: createPayment(input: { orderId: $o, amount: \"1.00\", paymentMethod: \"Cash\" }) { order { status amountPaid } }
+               b: updateOrder(id: $o, input: { status: CONFIRMED }) { status payments { order { status } } }
+               c: adjustStock(id: $s, delta: 5) { quantity }
+               d: updateOrder(id: $o, input: { status: CANCELLED }) { items { stock { quantity } } payments { status order { status } } }
+             }",
+            json!({ "o": d.order, "s": d.stock }),
+            Some(&d.admin),
+        )
+        .await;
+    assert_eq!(
+        data(&r),
+        &json!({
+            "a": { "order": { "status": "PENDING", "amountPaid": "0.00" } },
+            "b": { "status": "CONFIRMED", "payments": [{ "order": { "status": "CONFIRMED" } }, { "order": { "status": "CONFIRMED" } }] },
+            "c": { "quantity": 54 },
+            "d": {
+                "items": [{ "stock": { "quantity": 55 } }],
+                "payments": [{ "status": "PENDING", "order": { "status": "CANCELLED" } }, { "status": "PENDING", "order": { "status": "CANCELLED" } }],
+            },
+        })
+    );
+}

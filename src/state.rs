@@ -18,6 +18,8 @@ pub struct AppState {
     pub events: EventBus,
     /// SQL statements sent by this instance (tests read it around a request).
     pub sql: SqlCounter,
+    /// GraphQL requests this instance answered on the fast path (tests read it).
+    pub fast_path_hits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             tokens,
             events: EventBus::new(),
             sql,
+            fast_path_hits: Arc::default(),
         }
     }
 }

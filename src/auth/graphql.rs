@@ -16,6 +16,17 @@ pub struct UserObject {
     pub is_staff: bool,
 }
 
+impl From<crate::auth::service::UserSummary> for UserObject {
+    fn from(u: crate::auth::service::UserSummary) -> Self {
+        UserObject {
+            id: u.id,
+            username: u.username,
+            email: Some(u.email).filter(|e| !e.is_empty()),
+            is_staff: u.is_staff,
+        }
+    }
+}
+
 impl From<&crate::auth::Principal> for UserObject {
     fn from(p: &crate::auth::Principal) -> Self {
         UserObject {

@@ -137,6 +137,53 @@ pub async fn usernames_by_id<C: ConnectionTrait>(
     Ok(rows.into_iter().collect())
 }
 
+/// What the APIs show of a user (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    /// `is_staff` or `is_superuser`.
+    pub is_staff: bool,
+}
+
+/// Users by id, in one statement (none for an empty list).
+pub async fn users_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, UserSummary>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String, bool, bool)> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::Email,
+            user::Column::IsStaff,
+            user::Column::IsSuperuser,
+        ])
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, email, is_staff, is_superuser)| {
+            (
+                id,
+                UserSummary {
+                    id,
+                    username,
+                    email,
+                    is_staff: is_staff || is_superuser,
+                },
+            )
+        })
+        .collect())
+}
+
 /// A new user for the command line and the demo data.
 pub struct NewUser<'a> {
     pub username: &'a str,

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::auth::{Access, principal};
 use crate::graphql::apq::PersistedQueries;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::{GqlSchema, graphiql, limits};
+use crate::graphql::{GqlSchema, fast, graphiql, limits};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -28,6 +28,7 @@ pub async fn get(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
     Extension(apq): Extension<Arc<PersistedQueries>>,
+    Extension(validated): Extension<Arc<fast::Validated>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -70,6 +71,7 @@ pub async fn get(
         &state,
         &schema,
         &apq,
+        &validated,
         &headers,
         BatchRequest::Single(request),
     )
@@ -80,6 +82,7 @@ pub async fn post(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
     Extension(apq): Extension<Arc<PersistedQueries>>,
+    Extension(validated): Extension<Arc<fast::Validated>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -113,7 +116,7 @@ pub async fn post(
             );
         }
     };
-    execute(&state, &schema, &apq, &headers, batch).await
+    execute(&state, &schema, &apq, &validated, &headers, batch).await
 }
 
 /// Reads a JSON request body into a single request or a batch, checking its shape first so
@@ -184,6 +187,7 @@ async fn execute(
     state: &AppState,
     schema: &GqlSchema,
     apq: &PersistedQueries,
+    validated: &fast::Validated,
     headers: &HeaderMap,
     batch: BatchRequest,
 ) -> Response {
@@ -191,17 +195,28 @@ async fn execute(
     let access = Access::new(auth, &state.settings);
     let response = match batch {
         BatchRequest::Single(r) => {
-            BatchResponse::Single(run_one(state, schema, apq, &access, r).await)
+            match run_one(state, schema, apq, Some(validated), &access, r).await {
+                Ran::Fast(body) => return respond_raw(headers, body),
+                Ran::Executed(r) => BatchResponse::Single(r),
+            }
         }
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(run_one(state, schema, apq, &access, r).await);
+                if let Ran::Executed(r) = run_one(state, schema, apq, None, &access, r).await {
+                    out.push(r);
+                }
             }
             BatchResponse::Batch(out)
         }
     };
     respond(headers, response)
+}
+
+/// How a request was answered: by the fast path (the body) or by the executor.
+enum Ran {
+    Fast(Vec<u8>),
+    Executed(async_graphql::Response),
 }
 
 /// Resolves a persisted query, parses the document once and checks the selection limits,
@@ -210,24 +225,66 @@ async fn run_one(
     state: &AppState,
     schema: &GqlSchema,
     apq: &PersistedQueries,
+    validated: Option<&fast::Validated>,
     access: &Access,
     request: GqlRequest,
-) -> async_graphql::Response {
+) -> Ran {
+    let failed = |e| Ran::Executed(async_graphql::Response::from_errors(vec![e]));
     let mut request = match apq.resolve(request) {
         Ok(r) => r,
-        Err(e) => return async_graphql::Response::from_errors(vec![e]),
+        Err(e) => return failed(e),
     };
     let settings = &state.settings;
     match request.parsed_query() {
         Ok(document) => {
             if let Err(e) = limits::check(document, settings.max_aliases, settings.max_fields) {
-                return async_graphql::Response::from_errors(vec![e]);
+                return failed(e);
             }
         }
-        Err(e) => return async_graphql::Response::from_errors(vec![e]),
+        Err(e) => return failed(e),
+    }
+    // a query the executor has validated before may take the fast path
+    let mut remember = None;
+    if let Some(v) = validated {
+        let key = fast::Validated::key(&request);
+        let operation_name = request.operation_name.clone();
+        let variables = std::mem::take(&mut request.variables);
+        let fast_answer = match request.parsed_query() {
+            Ok(document) if fast::is_query(document, operation_name.as_deref()) => {
+                remember = Some((v, key));
+                let query = fast::Query {
+                    key,
+                    document,
+                    operation_name: operation_name.as_deref(),
+                    variables: &variables,
+                };
+                fast::execute(state, access, v, query).await
+            }
+            _ => None,
+        };
+        if let Some(body) = fast_answer {
+            return Ran::Fast(body);
+        }
+        request.variables = variables;
     }
     let request = request.data(access.clone()).data(Loaders::new(state));
-    schema.execute(request).await
+    let response = schema.execute(request).await;
+    if let Some((v, key)) = remember
+        && response.errors.is_empty()
+    {
+        v.remember(key);
+    }
+    Ran::Executed(response)
+}
+
+/// A body the fast path wrote (always a successful `{"data": ...}`).
+fn respond_raw(headers: &HeaderMap, body: Vec<u8>) -> Response {
+    let content_type = if accepts_graphql_response_json(headers) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 fn accepts_graphql_response_json(headers: &HeaderMap) -> bool {

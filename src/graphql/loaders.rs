@@ -5,17 +5,17 @@
 //! a page, `prefetch_orders` loads each relation for the whole page at once and feeds the
 //! loaders, so nested resolvers find everything cached and no batching delay is paid.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_graphql::Lookahead;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{category, location, order, order_item, payment, product, stock, user, warehouse};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 
 use crate::auth::graphql::UserObject;
+use crate::auth::service::users_by_id;
 use crate::catalog::service as catalog;
 use crate::error::{AppError, AppResult};
-use crate::orders::read::{self, ItemJoins};
+use crate::orders::graph::{OrderGraph, Wants};
 use crate::orders::service as orders;
 use crate::payments::service as payments;
 use crate::state::AppState;
@@ -40,7 +40,7 @@ macro_rules! loader {
 
 loader!(
     /// Users by id (without their password hashes).
-    UserLoader, UserObject, |state, keys| users_by_id(state, keys).await
+    UserLoader, UserObject, |state, keys| Ok(users_by_id(&state.db, keys).await?.into_iter().map(|(id, u)| (id, UserObject::from(u))).collect())
 );
 loader!(
     /// Orders by id.
@@ -74,39 +74,6 @@ loader!(
     /// Warehouses by id.
     WarehouseLoader, warehouse::Model, |state, keys| catalog::warehouses_by_id(&state.db, keys).await
 );
-
-async fn users_by_id(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, UserObject>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, String, String, bool, bool)> = user::Entity::find()
-        .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Username,
-            user::Column::Email,
-            user::Column::IsStaff,
-            user::Column::IsSuperuser,
-        ])
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username, email, is_staff, is_superuser)| {
-            (
-                id,
-                UserObject {
-                    id,
-                    username,
-                    email: Some(email).filter(|e| !e.is_empty()),
-                    is_staff: is_staff || is_superuser,
-                },
-            )
-        })
-        .collect())
-}
 
 /// A loader with a cache for the length of one request: without one, `feed_many` (the
 /// prefetch) would be thrown away and every relation loaded a second time.
@@ -178,80 +145,38 @@ impl Loaders {
                 l.exists()
             })
         };
-        let db = &state.db;
-        let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-        if wants(&["customer"]) {
-            let ids = distinct(orders.iter().map(|o| o.customer_id));
-            self.users.feed_many(users_by_id(state, &ids).await?).await;
-        }
-        if wants(&["payments"]) || wants(&["amountPaid"]) || wants(&["balanceDue"]) {
-            self.payments
-                .feed_many(payments::payments_by_order(db, &order_ids).await?)
-                .await;
-        }
-        if !wants(&["items"]) {
-            return Ok(());
-        }
-        // the items with their product, stock, location and warehouse: one joined statement
-        let joins = ItemJoins {
-            product: wants(&["items", "product"]),
-            stock: wants(&["items", "stock"]),
+        let plan = Wants {
+            customer: wants(&["customer"]),
+            payments: wants(&["payments"]) || wants(&["amountPaid"]) || wants(&["balanceDue"]),
+            items: wants(&["items"]),
+            item_product: wants(&["items", "product"]),
+            item_stock: wants(&["items", "stock"]),
+            stock_product: wants(&["items", "stock", "product"]),
+            categories: wants(&["items", "product", "category"])
+                || wants(&["items", "stock", "product", "category"]),
         };
-        let rows = read::items_with_refs(db, &order_ids, joins).await?;
-        let mut items: HashMap<i64, Vec<order_item::Model>> = HashMap::with_capacity(rows.len());
-        let mut products = HashMap::new();
-        let mut stocks = HashMap::new();
-        let mut locations = HashMap::new();
-        let mut warehouses = HashMap::new();
-        for (order_id, list) in rows {
-            let mut models = Vec::with_capacity(list.len());
-            for row in list {
-                if let Some(p) = row.product {
-                    products.insert(p.id, p);
-                }
-                if let Some(s) = row.stock {
-                    stocks.insert(s.id, s);
-                }
-                if let Some(l) = row.location {
-                    locations.insert(l.id, l);
-                }
-                if let Some(w) = row.warehouse {
-                    warehouses.insert(w.id, w);
-                }
-                models.push(row.item);
-            }
-            items.insert(order_id, models);
-        }
-        // rarer paths: a stock's own product, and product categories
-        if wants(&["items", "stock", "product"]) {
-            let missing: Vec<i64> = distinct(
-                stocks
-                    .values()
-                    .map(|s| s.product_id)
-                    .filter(|id| !products.contains_key(id)),
-            );
-            products.extend(catalog::products_by_id(db, &missing).await?);
-        }
-        if wants(&["items", "product", "category"])
-            || wants(&["items", "stock", "product", "category"])
-        {
-            let ids = distinct(products.values().map(|p| p.category_id));
-            self.categories
-                .feed_many(catalog::categories_by_id(db, &ids).await?)
-                .await;
-        }
-        self.products.feed_many(products).await;
-        self.stocks.feed_many(stocks).await;
-        self.locations.feed_many(locations).await;
-        self.warehouses.feed_many(warehouses).await;
-        self.items.feed_many(items).await;
+        let g = OrderGraph::load(&state.db, orders, plan).await?;
+        self.feed(g).await;
         Ok(())
     }
-}
 
-fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
+    /// Feeds the loaders with a loaded graph.
+    pub async fn feed(&self, g: OrderGraph) {
+        self.users
+            .feed_many(
+                g.customers
+                    .into_iter()
+                    .map(|(id, u)| (id, UserObject::from(u))),
+            )
+            .await;
+        self.payments.feed_many(g.payments).await;
+        self.items.feed_many(g.items).await;
+        self.products.feed_many(g.products).await;
+        self.categories.feed_many(g.categories).await;
+        self.stocks.feed_many(g.stocks).await;
+        self.locations.feed_many(g.locations).await;
+        self.warehouses.feed_many(g.warehouses).await;
+    }
 }
 
 /// A relation the database must have (a foreign key), missing: the data is inconsistent.

@@ -4,6 +4,7 @@
 pub mod apq;
 pub mod context;
 pub mod errors;
+pub mod fast;
 pub mod graphiql;
 pub mod http;
 pub mod limits;
@@ -86,4 +87,7 @@ pub fn router(schema: GqlSchema) -> Router<AppState> {
         .layer(axum::Extension(std::sync::Arc::new(
             apq::PersistedQueries::new(1024),
         )))
+        .layer(axum::Extension(std::sync::Arc::new(fast::Validated::new(
+            1024,
+        ))))
 }

@@ -2,6 +2,7 @@
 //! and its two faces (GraphQL, REST).
 
 pub mod filter;
+pub mod graph;
 pub mod graphql;
 pub mod read;
 pub mod rest;

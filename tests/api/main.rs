@@ -11,6 +11,7 @@ mod auth_token;
 mod cli;
 mod graphiql;
 mod graphql_catalog;
+mod graphql_fast;
 mod graphql_filters;
 mod graphql_http;
 mod graphql_loaders;

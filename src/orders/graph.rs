@@ -1,0 +1,111 @@
+//! An `OrderGraph`: a set of orders with every relation a client asked for, loaded with one
+//! statement per kind of relation (customers, payments, items joined with their product and
+//! stock location, and the rarer categories and stock products). The GraphQL loaders are fed
+//! from it, and the fast GraphQL path renders straight from it.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{category, location, order, order_item, payment, product, stock, warehouse};
+use sea_orm::ConnectionTrait;
+
+use crate::auth::service::{UserSummary, users_by_id};
+use crate::catalog::service as catalog;
+use crate::error::AppResult;
+use crate::orders::read::{self, ItemJoins};
+use crate::payments::service::payments_by_order;
+
+/// Which relations of the orders are wanted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wants {
+    pub customer: bool,
+    pub payments: bool,
+    pub items: bool,
+    pub item_product: bool,
+    pub item_stock: bool,
+    /// The stock row's own product.
+    pub stock_product: bool,
+    /// Categories of the products loaded.
+    pub categories: bool,
+}
+
+/// The orders' relations, by id.
+#[derive(Debug, Default)]
+pub struct OrderGraph {
+    pub customers: HashMap<i64, UserSummary>,
+    /// Items of each order (every order asked for has an entry when items were wanted).
+    pub items: HashMap<i64, Vec<order_item::Model>>,
+    pub payments: HashMap<i64, Vec<payment::Model>>,
+    pub products: HashMap<i64, product::Model>,
+    pub categories: HashMap<i64, category::Model>,
+    pub stocks: HashMap<i64, stock::Model>,
+    pub locations: HashMap<i64, location::Model>,
+    pub warehouses: HashMap<i64, warehouse::Model>,
+}
+
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+impl OrderGraph {
+    /// Loads what `wants` asks for, for all `orders` at once.
+    pub async fn load<C: ConnectionTrait>(
+        db: &C,
+        orders: &[order::Model],
+        wants: Wants,
+    ) -> AppResult<OrderGraph> {
+        let mut g = OrderGraph::default();
+        if orders.is_empty() {
+            return Ok(g);
+        }
+        let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        if wants.customer {
+            g.customers = users_by_id(db, &distinct(orders.iter().map(|o| o.customer_id))).await?;
+        }
+        if wants.payments {
+            g.payments = payments_by_order(db, &order_ids).await?;
+        }
+        if !wants.items {
+            return Ok(g);
+        }
+        // the items with their product, stock, location and warehouse: one joined statement
+        let joins = ItemJoins {
+            product: wants.item_product,
+            stock: wants.item_stock,
+        };
+        for (order_id, rows) in read::items_with_refs(db, &order_ids, joins).await? {
+            let mut models = Vec::with_capacity(rows.len());
+            for row in rows {
+                if let Some(p) = row.product {
+                    g.products.insert(p.id, p);
+                }
+                if let Some(s) = row.stock {
+                    g.stocks.insert(s.id, s);
+                }
+                if let Some(l) = row.location {
+                    g.locations.insert(l.id, l);
+                }
+                if let Some(w) = row.warehouse {
+                    g.warehouses.insert(w.id, w);
+                }
+                models.push(row.item);
+            }
+            g.items.insert(order_id, models);
+        }
+        if wants.stock_product {
+            let missing = distinct(
+                g.stocks
+                    .values()
+                    .map(|s| s.product_id)
+                    .filter(|id| !g.products.contains_key(id)),
+            );
+            g.products
+                .extend(catalog::products_by_id(db, &missing).await?);
+        }
+        if wants.categories {
+            let ids = distinct(g.products.values().map(|p| p.category_id));
+            g.categories = catalog::categories_by_id(db, &ids).await?;
+        }
+        Ok(g)
+    }
+}

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use entity::{location, order_item, product, stock, warehouse};
-use sea_orm::sea_query::Expr;
+use entity::{location, order_item, product, stock, user, warehouse};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable, JoinType,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
@@ -103,4 +103,73 @@ pub async fn items_with_refs<C: ConnectionTrait>(
         });
     }
     Ok(map)
+}
+
+/// What a new order refers to, read in one statement: the products, the named stock rows that
+/// hold those products (joined on both id and product), and whether the customer exists.
+#[derive(Debug, Default)]
+pub struct OrderRefs {
+    pub products: HashMap<i64, product::Model>,
+    /// Only stock rows that hold the product of their line.
+    pub stocks: HashMap<i64, stock::Model>,
+    /// `None` when no customer was asked about.
+    pub customer_exists: Option<bool>,
+}
+
+pub async fn order_refs<C: ConnectionTrait>(
+    db: &C,
+    product_ids: &[i64],
+    stock_ids: &[i64],
+    customer: Option<i64>,
+) -> AppResult<OrderRefs> {
+    let mut refs = OrderRefs::default();
+    if product_ids.is_empty() {
+        if let Some(c) = customer {
+            refs.customer_exists = Some(user::Entity::find_by_id(c).one(db).await?.is_some());
+        }
+        return Ok(refs);
+    }
+    let mut select =
+        product::Entity::find().filter(product::Column::Id.is_in(product_ids.iter().copied()));
+    if !stock_ids.is_empty() {
+        let wanted: Vec<i64> = stock_ids.to_vec();
+        let on = product::Relation::Stock
+            .def()
+            .on_condition(move |_, right| {
+                Expr::col((right, stock::Column::Id))
+                    .is_in(wanted.clone())
+                    .into()
+            });
+        select = with_columns::<stock::Entity, _>(select.join(JoinType::LeftJoin, on), "s_");
+    }
+    if let Some(c) = customer {
+        let count = Query::select()
+            .expr(Expr::col((user::Entity, user::Column::Id)).count())
+            .from(user::Entity)
+            .and_where(Expr::col((user::Entity, user::Column::Id)).eq(c))
+            .to_owned();
+        select = select.expr_as(
+            Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
+            "customer_count",
+        );
+    }
+    let statement = select.build(db.get_database_backend());
+    for row in db.query_all_raw(statement).await? {
+        let p = product::Model::from_query_result(&row, "")?;
+        if !stock_ids.is_empty()
+            && let Some(s) = stock::Model::from_query_result_optional(&row, "s_")?
+        {
+            refs.stocks.insert(s.id, s);
+        }
+        if customer.is_some() {
+            let n: i64 = row.try_get("", "customer_count")?;
+            refs.customer_exists = Some(n > 0);
+        }
+        refs.products.insert(p.id, p);
+    }
+    if let (Some(c), None) = (customer, refs.customer_exists) {
+        // no product matched: ask separately
+        refs.customer_exists = Some(user::Entity::find_by_id(c).one(db).await?.is_some());
+    }
+    Ok(refs)
 }

@@ -15,12 +15,13 @@ use sea_orm::{
 };
 
 use crate::auth::{Access, ReadScope};
-use crate::catalog::service::{products_by_id, stocks_by_id};
+use crate::catalog::service::stocks_by_id;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
 use crate::events::{ChangeKind, Event};
 use crate::listing::{self, Page, PageRequest};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
+use crate::orders::read;
 use crate::orders::status::OrderStatus;
 use crate::state::AppState;
 use crate::{money, time};
@@ -227,19 +228,24 @@ pub async fn create_order(
 
     let product_ids: Vec<i64> = unique(input.items.iter().filter_map(|i| i.product_id));
     let stock_ids: Vec<i64> = unique(input.items.iter().filter_map(|i| i.stock_id));
-    let products = products_by_id(db, &product_ids).await?;
-    let stocks = stocks_by_id(db, &stock_ids).await?;
-    if customer_id != caller.id
-        && user::Entity::find_by_id(customer_id)
-            .one(db)
-            .await?
-            .is_none()
-    {
+    // products, their named stock rows and the customer in one statement
+    let other_customer = (customer_id != caller.id).then_some(customer_id);
+    let refs = read::order_refs(db, &product_ids, &stock_ids, other_customer).await?;
+    let products = refs.products;
+    // a named stock that is not among the product's own rows: missing, or of another product
+    let strays: Vec<i64> = stock_ids
+        .iter()
+        .copied()
+        .filter(|id| !refs.stocks.contains_key(id))
+        .collect();
+    let stray_stocks = stocks_by_id(db, &strays).await?;
+    if refs.customer_exists == Some(false) {
         errors.add_field(
             "customer_id",
             Problem::DoesNotExist(customer_id.to_string()),
         );
     }
+    let stocks = refs.stocks;
 
     let mut lines: Vec<(i64, i32, Money, Option<i64>)> = Vec::with_capacity(input.items.len());
     let mut seen = HashSet::new();
@@ -283,7 +289,7 @@ pub async fn create_order(
             None => product.map(|p| p.price),
         };
         if let Some(sid) = item.stock_id {
-            match stocks.get(&sid) {
+            match stocks.get(&sid).or_else(|| stray_stocks.get(&sid)) {
                 None => errors.add(at("stock_id"), Problem::DoesNotExist(sid.to_string())),
                 Some(s) if item.product_id.is_some_and(|pid| pid != s.product_id) => errors.add(
                     at("stock_id"),

@@ -51,6 +51,11 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(300))
+        // sqlx pings a connection on every checkout by default: one more round trip for each
+        // statement outside a transaction. Only a connection idle for a second or more is
+        // pinged, so one the database closed while it sat in the pool (a restart, a terminated
+        // backend) is replaced before use, and a busy pool sends no pings at all.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         // Statements are never logged: they could carry personal data, and logs must not hold SQL.
         .sqlx_logging(false);
     if is_sqlite {

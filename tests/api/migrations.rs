@@ -310,6 +310,7 @@ async fn postgres_legacy_database_is_left_as_it_is() {
             .iter()
             .any(|t| t == "gateway_token_blacklist")
     );
+    assert!(tables(&db).await.iter().any(|t| t == "gateway_idempotency"));
     assert!(!tables(&db).await.iter().any(|t| t == "seaql_migrations"));
     read_through_entities(&db).await;
 
@@ -335,7 +336,9 @@ async fn postgres_legacy_database_is_left_as_it_is() {
     assert!(
         !left
             .iter()
-            .any(|t| t == "gateway_token_blacklist" || t == "gateway_meta"),
+            .any(|t| t == "gateway_token_blacklist"
+                || t == "gateway_meta"
+                || t == "gateway_idempotency"),
         "{left:?}"
     );
     let left = indexes(&db).await;
@@ -364,7 +367,10 @@ async fn an_empty_database_gets_the_nine_tables(database: &TestDatabase) {
 
     Migrator::up(db, None).await.expect("the migrations apply");
     let created = tables(db).await;
-    for table in LEGACY_TABLES.iter().chain(&["gateway_token_blacklist"]) {
+    for table in LEGACY_TABLES
+        .iter()
+        .chain(&["gateway_token_blacklist", "gateway_idempotency"])
+    {
         assert!(created.iter().any(|t| t == table), "{table} in {created:?}");
     }
     let present = indexes(db).await;
@@ -442,7 +448,7 @@ async fn an_empty_database_gets_the_nine_tables(database: &TestDatabase) {
     let left = tables(db).await;
     for table in LEGACY_TABLES
         .iter()
-        .chain(&["gateway_token_blacklist", "gateway_meta"])
+        .chain(&["gateway_token_blacklist", "gateway_meta", "gateway_idempotency"])
     {
         assert!(
             !left.iter().any(|t| t == table),

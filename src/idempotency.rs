@@ -227,7 +227,9 @@ impl Keyed {
         let resource_id: Option<i64> = row.try_get("", "resource_id")?;
         let response: Option<String> = row.try_get("", "response")?;
         let resource_id = resource_id.ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("a committed idempotency key without its id"))
+            AppError::internal(anyhow::anyhow!(
+                "a committed idempotency key without its id"
+            ))
         })?;
         let answer = response
             .map(|text| serde_json::from_str(&text))
@@ -268,7 +270,10 @@ mod tests {
 
     #[test]
     fn keys_are_short_printable_ascii() {
-        assert_eq!(IdempotencyKey::parse(" abc-123 ").unwrap().as_str(), "abc-123");
+        assert_eq!(
+            IdempotencyKey::parse(" abc-123 ").unwrap().as_str(),
+            "abc-123"
+        );
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
         assert_eq!(IdempotencyKey::parse(&"k".repeat(256)), Err(InvalidKey));
         assert_eq!(IdempotencyKey::parse(""), Err(InvalidKey));

@@ -8,11 +8,11 @@ use crate::auth::graphql::UserObject;
 use crate::catalog::graphql::{ProductNode, StockNode};
 use crate::error::{AppError, AppResult, Problem};
 use crate::graphql::context::ContextExt;
-use crate::idempotency::{IdempotencyKey, Outcome, no_answer};
 use crate::graphql::loaders::missing;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::Dec;
 use crate::graphql::scalars::Timestamp;
+use crate::idempotency::{IdempotencyKey, Outcome, no_answer};
 use crate::listing::Page;
 use crate::orders::filter::{OrderFilter, OrderSort};
 use crate::orders::service::{self, NewItem, NewOrder, OrderChange};
@@ -288,10 +288,7 @@ impl OrdersMutation {
         input: CreateOrderInput,
         idempotency_key: Option<String>,
     ) -> AppResult<OrderNode> {
-        let key = idempotency_key
-            .as_deref()
-            .map(parse_key)
-            .transpose()?;
+        let key = idempotency_key.as_deref().map(parse_key).transpose()?;
         let new = NewOrder {
             customer_id: input.customer_id,
             status: input.status,
@@ -307,14 +304,9 @@ impl OrdersMutation {
                 .collect(),
             errors: Default::default(),
         };
-        let outcome = service::create_order_keyed(
-            ctx.state(),
-            ctx.access(),
-            new,
-            key.as_ref(),
-            no_answer,
-        )
-        .await?;
+        let outcome =
+            service::create_order_keyed(ctx.state(), ctx.access(), new, key.as_ref(), no_answer)
+                .await?;
         let created = match outcome {
             Outcome::Done { value, .. } => value,
             Outcome::Replayed(replay) => {

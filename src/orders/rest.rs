@@ -19,16 +19,16 @@ use crate::auth::{Access, AuthState};
 use crate::catalog::graphql::stock_label;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
+use crate::idempotency::{Outcome, Replay};
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
 use crate::orders::read::{ItemJoins, items_with_refs};
 use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
 use crate::orders::status::OrderStatus;
 use crate::payments::rest::OrderPayment;
 use crate::payments::service::payments_by_order;
-use crate::idempotency::{Outcome, Replay};
 use crate::rest::body::DrfBody;
-use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::fields::Form;
+use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{self, COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
@@ -351,7 +351,10 @@ pub async fn create(
             answer: Some(answer),
             ..
         } => Ok(idempotency::created(answer, false)),
-        Outcome::Done { value, answer: None } => {
+        Outcome::Done {
+            value,
+            answer: None,
+        } => {
             let shown = represent_one(&state, value).await?;
             Ok((StatusCode::CREATED, Json(shown)).into_response())
         }
@@ -365,7 +368,10 @@ pub async fn create(
                 .await?
                 .ok_or(AppError::NotFound("Order"))?;
             let shown = represent_one(&state, found).await?;
-            Ok(idempotency::created(json_of(std::slice::from_ref(&shown))?, true))
+            Ok(idempotency::created(
+                json_of(std::slice::from_ref(&shown))?,
+                true,
+            ))
         }
     }
 }

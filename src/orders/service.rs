@@ -238,7 +238,10 @@ pub async fn create_order_keyed(
     access: &Access,
     input: NewOrder,
     key: Option<&IdempotencyKey>,
-    answer: impl AsyncFnOnce(&DatabaseTransaction, &order::Model) -> AppResult<Option<serde_json::Value>>,
+    answer: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &order::Model,
+    ) -> AppResult<Option<serde_json::Value>>,
 ) -> AppResult<Outcome<order::Model>> {
     let caller = access.user()?;
     if !access.is_privileged() {

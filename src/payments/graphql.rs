@@ -9,8 +9,8 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::missing;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::{Dec, Timestamp};
-use crate::listing::Page;
 use crate::idempotency::{Outcome, no_answer};
+use crate::listing::Page;
 use crate::orders::graphql::{OrderNode, parse_key, prefetch};
 use crate::payments::filter::{PaymentFilter, PaymentSort};
 use crate::payments::service::{self, NewPayment, PaymentChange};
@@ -213,10 +213,7 @@ impl PaymentsMutation {
         input: CreatePaymentInput,
         idempotency_key: Option<String>,
     ) -> AppResult<PaymentNode> {
-        let key = idempotency_key
-            .as_deref()
-            .map(parse_key)
-            .transpose()?;
+        let key = idempotency_key.as_deref().map(parse_key).transpose()?;
         let new = NewPayment {
             order_id: Some(input.order_id),
             amount: Some(input.amount.0),
@@ -224,14 +221,9 @@ impl PaymentsMutation {
             status: input.status,
             errors: Default::default(),
         };
-        let outcome = service::create_payment_keyed(
-            ctx.state(),
-            ctx.access(),
-            new,
-            key.as_ref(),
-            no_answer,
-        )
-        .await?;
+        let outcome =
+            service::create_payment_keyed(ctx.state(), ctx.access(), new, key.as_ref(), no_answer)
+                .await?;
         let created = match outcome {
             Outcome::Done { value, .. } => value,
             Outcome::Replayed(replay) => {

@@ -18,14 +18,14 @@ use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::filters::IntFilter;
+use crate::idempotency::{Outcome, Replay};
 use crate::orders::service::{get_order, orders_by_id};
 use crate::payments::filter::{PaymentFilter, PaymentStatusFilter};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
-use crate::idempotency::{Outcome, Replay};
 use crate::rest::body::DrfBody;
-use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::fields::Form;
+use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{self, COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
@@ -295,24 +295,26 @@ pub async fn create(
     let DrfBody(body) = body?;
     let new = new_payment(&body)?;
     let (order_id, mut face_errors) = (new.order_id, new.errors.clone());
-    let outcome = service::create_payment_keyed(
-        &state,
-        &access,
-        new,
-        key.as_ref(),
-        async |txn, created| {
+    let outcome =
+        service::create_payment_keyed(&state, &access, new, key.as_ref(), async |txn, created| {
             let shown = represent_in(txn, vec![created.clone()]).await?;
-            let first = shown.first().ok_or_else(|| missing("payment", created.id))?;
-            Ok(Some(serde_json::to_value(first).map_err(AppError::internal)?))
-        },
-    )
-    .await;
+            let first = shown
+                .first()
+                .ok_or_else(|| missing("payment", created.id))?;
+            Ok(Some(
+                serde_json::to_value(first).map_err(AppError::internal)?,
+            ))
+        })
+        .await;
     let created = match outcome {
         Ok(Outcome::Done {
             answer: Some(answer),
             ..
         }) => return Ok(idempotency::created(answer, false)),
-        Ok(Outcome::Done { value, answer: None }) => value,
+        Ok(Outcome::Done {
+            value,
+            answer: None,
+        }) => value,
         Ok(Outcome::Replayed(Replay {
             answer: Some(answer),
             ..

@@ -208,7 +208,10 @@ pub async fn create_payment_keyed(
     access: &Access,
     input: NewPayment,
     key: Option<&IdempotencyKey>,
-    answer: impl AsyncFnOnce(&DatabaseTransaction, &payment::Model) -> AppResult<Option<serde_json::Value>>,
+    answer: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &payment::Model,
+    ) -> AppResult<Option<serde_json::Value>>,
 ) -> AppResult<Outcome<payment::Model>> {
     let caller_id = access.user()?.id;
     let scope = access.read_scope()?;

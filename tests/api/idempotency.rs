@@ -92,7 +92,10 @@ async fn a_retried_create_order_returns_the_first_order_and_creates_nothing() {
     // the replays published nothing: the next event is of the next order
     let next = create_order(&app, &d.user, &laptops(&d, 1), None).await;
     let between = events_until(&mut events, order_id(&next)).await;
-    assert!(!between.contains(&id), "a replay sent an event: {between:?}");
+    assert!(
+        !between.contains(&id),
+        "a replay sent an event: {between:?}"
+    );
 }
 
 /// The order ids of the events received before the one of `order_id` (which must come).
@@ -279,7 +282,9 @@ async fn create_payment(app: &TestApp, token: &str, input: &Value, key: Option<&
 }
 
 fn payment_id(r: &Value) -> i64 {
-    data(r)["createPayment"]["id"].as_i64().expect("a payment id")
+    data(r)["createPayment"]["id"]
+        .as_i64()
+        .expect("a payment id")
 }
 
 #[tokio::test]

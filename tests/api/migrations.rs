@@ -334,11 +334,9 @@ async fn postgres_legacy_database_is_left_as_it_is() {
         assert!(left.iter().any(|t| t == table), "{table} kept: {left:?}");
     }
     assert!(
-        !left
-            .iter()
-            .any(|t| t == "gateway_token_blacklist"
-                || t == "gateway_meta"
-                || t == "gateway_idempotency"),
+        !left.iter().any(|t| t == "gateway_token_blacklist"
+            || t == "gateway_meta"
+            || t == "gateway_idempotency"),
         "{left:?}"
     );
     let left = indexes(&db).await;
@@ -446,10 +444,11 @@ async fn an_empty_database_gets_the_nine_tables(database: &TestDatabase) {
 
     Migrator::down(db, None).await.expect("down all the way");
     let left = tables(db).await;
-    for table in LEGACY_TABLES
-        .iter()
-        .chain(&["gateway_token_blacklist", "gateway_meta", "gateway_idempotency"])
-    {
+    for table in LEGACY_TABLES.iter().chain(&[
+        "gateway_token_blacklist",
+        "gateway_meta",
+        "gateway_idempotency",
+    ]) {
         assert!(
             !left.iter().any(|t| t == table),
             "{table} dropped: {left:?}"

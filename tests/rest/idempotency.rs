@@ -118,10 +118,24 @@ async fn concurrent_posts_with_one_key_create_one_order() {
 async fn another_body_under_the_key_is_refused_with_422() {
     let app = spawn().await;
     let token = app.customer().await;
-    let first = post_keyed(&app, ORDERS, &token, &["k"], &order_body(&app, app.demo.user, 1)).await;
+    let first = post_keyed(
+        &app,
+        ORDERS,
+        &token,
+        &["k"],
+        &order_body(&app, app.demo.user, 1),
+    )
+    .await;
     assert_eq!(first.status, StatusCode::CREATED);
     let before = orders(&app).await;
-    let other = post_keyed(&app, ORDERS, &token, &["k"], &order_body(&app, app.demo.user, 2)).await;
+    let other = post_keyed(
+        &app,
+        ORDERS,
+        &token,
+        &["k"],
+        &order_body(&app, app.demo.user, 2),
+    )
+    .await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         other.body,
@@ -176,8 +190,22 @@ async fn keys_belong_to_their_user_and_do_nothing_when_absent() {
     let app = spawn().await;
     let user = app.customer().await;
     let (other_id, other) = app.new_customer("other").await;
-    let mine = post_keyed(&app, ORDERS, &user, &["same"], &order_body(&app, app.demo.user, 1)).await;
-    let theirs = post_keyed(&app, ORDERS, &other, &["same"], &order_body(&app, other_id, 1)).await;
+    let mine = post_keyed(
+        &app,
+        ORDERS,
+        &user,
+        &["same"],
+        &order_body(&app, app.demo.user, 1),
+    )
+    .await;
+    let theirs = post_keyed(
+        &app,
+        ORDERS,
+        &other,
+        &["same"],
+        &order_body(&app, other_id, 1),
+    )
+    .await;
     assert_eq!(mine.status, StatusCode::CREATED);
     assert_eq!(theirs.status, StatusCode::CREATED);
     assert_ne!(mine.body["id"], theirs.body["id"]);
@@ -187,7 +215,10 @@ async fn keys_belong_to_their_user_and_do_nothing_when_absent() {
     let body = order_body(&app, app.demo.user, 1);
     let a = post_keyed(&app, ORDERS, &user, &[], &body).await;
     let b = post_keyed(&app, ORDERS, &user, &[], &body).await;
-    assert_eq!((a.status, b.status), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
     assert_ne!(a.body["id"], b.body["id"]);
     assert_eq!(orders(&app).await, before + 2);
 }
@@ -255,7 +286,14 @@ async fn a_key_first_used_through_graphql_replays_over_rest() {
         .await;
     let id = created["createOrder"]["id"].as_i64().unwrap();
     let before = orders(&app).await;
-    let replay = post_keyed(&app, ORDERS, &token, &["both"], &order_body(&app, app.demo.user, 1)).await;
+    let replay = post_keyed(
+        &app,
+        ORDERS,
+        &token,
+        &["both"],
+        &order_body(&app, app.demo.user, 1),
+    )
+    .await;
     assert_eq!(replay.status, StatusCode::CREATED);
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.body["id"], id);

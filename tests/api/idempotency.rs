@@ -329,3 +329,23 @@ async fn legacy_authz_retries_the_same_way() {
     assert_eq!(data(&a)["createOrder"]["status"], "CONFIRMED");
     assert_eq!(app.stock_quantity(&d.admin, d.stock).await, 48);
 }
+
+#[tokio::test]
+async fn a_key_costs_four_statements_more_and_a_replay_fewer() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let cost = async |key: Option<&str>| {
+        let before = app.sql_count();
+        let r = create_order(&app, &d.user, &laptops(&d, 1), key).await;
+        order_id(&r);
+        app.sql_count() - before
+    };
+    let plain = cost(None).await;
+    assert_eq!(cost(None).await, plain);
+    // the look-up, the claim, the completion, the purge
+    assert_eq!(cost(Some("a")).await, plain + 4);
+    assert_eq!(cost(Some("b")).await, plain + 4);
+    // a replay writes nothing and reads less than a create
+    let replay = cost(Some("a")).await;
+    assert!(replay < plain, "replay {replay}, create {plain}");
+}

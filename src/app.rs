@@ -72,7 +72,10 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                 header::ACCEPT,
                 HeaderName::from_static("idempotency-key"),
             ])
-            .expose_headers([header::RETRY_AFTER])
+            .expose_headers([
+                header::RETRY_AFTER,
+                HeaderName::from_static("idempotent-replayed"),
+            ])
             .max_age(Duration::from_secs(600)),
     )
 }

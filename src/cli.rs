@@ -169,6 +169,14 @@ pub struct SettingsArgs {
         default_value = "30s"
     )]
     pub request_timeout: String,
+    /// How long an `Idempotency-Key` / `idempotencyKey` is remembered (e.g. 24h).
+    #[arg(
+        long,
+        global = true,
+        env = "OMS_IDEMPOTENCY_TTL",
+        default_value = "24h"
+    )]
+    pub idempotency_ttl: String,
     /// Origins allowed by CORS, comma-separated (none by default; `*` for any).
     #[arg(long, global = true, env = "OMS_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,

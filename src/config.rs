@@ -56,6 +56,8 @@ pub struct Settings {
     pub fast_path: bool,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// How long an idempotency key is remembered; older keys count as new.
+    pub idempotency_ttl: Duration,
     pub cors_origins: Vec<String>,
     pub db_pool_size: Option<u32>,
     pub password_iterations: u32,
@@ -148,6 +150,8 @@ impl Settings {
         let max_body_bytes = positive("OMS_MAX_BODY_BYTES", "max-body-bytes", &a.max_body_bytes)?;
         let request_timeout =
             lifetime("OMS_REQUEST_TIMEOUT", "request-timeout", &a.request_timeout)?;
+        let idempotency_ttl =
+            lifetime("OMS_IDEMPOTENCY_TTL", "idempotency-ttl", &a.idempotency_ttl)?;
         let cors_origins = a
             .cors_origins
             .split(',')
@@ -203,6 +207,7 @@ impl Settings {
             fast_path,
             max_body_bytes,
             request_timeout,
+            idempotency_ttl,
             cors_origins,
             db_pool_size,
             password_iterations,
@@ -316,6 +321,7 @@ mod tests {
         assert_eq!(s.authz, AuthzMode::Roles);
         assert!(!s.anonymous_read);
         assert!(s.cors_origins.is_empty());
+        assert_eq!(s.idempotency_ttl, Duration::from_secs(86400));
         assert!(matches!(s.jwt_secret, JwtSecret::Ephemeral(_)));
     }
 

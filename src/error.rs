@@ -272,6 +272,8 @@ pub enum AppError {
         field: Option<FieldPath>,
         message: String,
     },
+    /// An idempotency key already used by this user for a request with another body.
+    IdempotencyKeyReused,
     /// A malformed request (body not parseable, bad query string) with DRF's `detail` text.
     BadRequest(String),
     MethodNotAllowed {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod filters;
 pub mod graphql;
+pub mod idempotency;
 pub mod listing;
 pub mod money;
 pub mod orders;

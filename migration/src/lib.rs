@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20251101_000001_legacy_tables;
 mod m20251101_000002_gateway_indexes;
 mod m20251101_000003_token_blacklist;
+mod m20251126_000001_idempotency_keys;
 pub mod sql;
 
 /// Names of the nine legacy tables, parents before children.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251101_000001_legacy_tables::Migration),
             Box::new(m20251101_000002_gateway_indexes::Migration),
             Box::new(m20251101_000003_token_blacklist::Migration),
+            Box::new(m20251126_000001_idempotency_keys::Migration),
         ]
     }
 

@@ -73,6 +73,15 @@ fn describe(err: &AppError) -> (&'static str, String, Option<Value>) {
             });
             ("CONFLICT", message.clone(), fields)
         }
+        AppError::IdempotencyKeyReused => {
+            let message = "This idempotencyKey was already used for a different input.";
+            let mut map = async_graphql::indexmap::IndexMap::new();
+            map.insert(
+                async_graphql::Name::new("idempotencyKey"),
+                Value::List(vec![Value::String(message.to_owned())]),
+            );
+            ("CONFLICT", message.to_owned(), Some(Value::Object(map)))
+        }
         AppError::BadRequest(detail) => ("BAD_USER_INPUT", detail.clone(), None),
         AppError::MethodNotAllowed { method, .. } => (
             "BAD_REQUEST",

@@ -6,12 +6,13 @@ use entity::{order, order_item};
 
 use crate::auth::graphql::UserObject;
 use crate::catalog::graphql::{ProductNode, StockNode};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::missing;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::Dec;
 use crate::graphql::scalars::Timestamp;
+use crate::idempotency::{IdempotencyKey, Outcome, no_answer};
 use crate::listing::Page;
 use crate::orders::filter::{OrderFilter, OrderSort};
 use crate::orders::service::{self, NewItem, NewOrder, OrderChange};
@@ -278,12 +279,16 @@ pub struct OrdersMutation;
 
 #[Object]
 impl OrdersMutation {
-    /// Places an order, taking its units out of the named stock rows.
+    /// Places an order, taking its units out of the named stock rows. With an `idempotencyKey`
+    /// (per user, remembered for a day) a retry with the same input returns the order the first
+    /// request created and creates nothing; the same key with another input is a CONFLICT.
     async fn create_order(
         &self,
         ctx: &Context<'_>,
         input: CreateOrderInput,
+        idempotency_key: Option<String>,
     ) -> AppResult<OrderNode> {
+        let key = idempotency_key.as_deref().map(parse_key).transpose()?;
         let new = NewOrder {
             customer_id: input.customer_id,
             status: input.status,
@@ -299,7 +304,17 @@ impl OrdersMutation {
                 .collect(),
             errors: Default::default(),
         };
-        let created = service::create_order(ctx.state(), ctx.access(), new).await?;
+        let outcome =
+            service::create_order_keyed(ctx.state(), ctx.access(), new, key.as_ref(), no_answer)
+                .await?;
+        let created = match outcome {
+            Outcome::Done { value, .. } => value,
+            Outcome::Replayed(replay) => {
+                service::get_order(ctx.state(), ctx.access(), replay.resource_id)
+                    .await?
+                    .ok_or(AppError::NotFound("Order"))?
+            }
+        };
         ctx.loaders().forget_all();
         prefetch(ctx, std::slice::from_ref(&created), &[ctx.look_ahead()]).await?;
         Ok(OrderNode(created))
@@ -330,4 +345,10 @@ impl OrdersMutation {
         ctx.loaders().forget_all();
         Ok(true)
     }
+}
+
+/// An `idempotencyKey` argument, or `BAD_USER_INPUT` on it.
+pub fn parse_key(raw: &str) -> AppResult<IdempotencyKey> {
+    IdempotencyKey::parse(raw)
+        .map_err(|e| AppError::invalid("idempotency_key", Problem::Rule(e.to_string())))
 }

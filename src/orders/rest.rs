@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use entity::order;
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -18,6 +19,7 @@ use crate::auth::{Access, AuthState};
 use crate::catalog::graphql::stock_label;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
+use crate::idempotency::{Outcome, Replay};
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
 use crate::orders::read::{ItemJoins, items_with_refs};
 use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
@@ -26,6 +28,7 @@ use crate::payments::rest::OrderPayment;
 use crate::payments::service::payments_by_order;
 use crate::rest::body::DrfBody;
 use crate::rest::fields::Form;
+use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{self, COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
@@ -148,10 +151,18 @@ pub struct OrderPatch {
 /// (never one per order): usernames, items joined with their product and stock location,
 /// and payments.
 pub async fn represent(state: &AppState, orders: Vec<order::Model>) -> AppResult<Vec<Order>> {
+    represent_in(&state.db, orders).await
+}
+
+/// `represent` on a given connection (inside a write's transaction, for the stored answer of an
+/// idempotency key).
+pub async fn represent_in<C: ConnectionTrait>(
+    db: &C,
+    orders: Vec<order::Model>,
+) -> AppResult<Vec<Order>> {
     if orders.is_empty() {
         return Ok(Vec::new());
     }
-    let db = &state.db;
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
     let usernames = usernames_by_id(db, &distinct(orders.iter().map(|o| o.customer_id))).await?;
     let joins = ItemJoins {
@@ -308,19 +319,66 @@ pub async fn list(
         (status = 401, description = "No or bad credentials", body = crate::rest::openapi::Detail),
         (status = 403, description = "Not allowed for the caller's role", body = crate::rest::openapi::Detail),
         (status = 415, description = "A body of another media type", body = crate::rest::openapi::Detail),
+        (status = 422, description = "The Idempotency-Key was already used for a different body", body = crate::rest::openapi::Detail),
+    ),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: a request with the same key (1 to 255 printable ASCII characters, per user, remembered for OMS_IDEMPOTENCY_TTL) and the same body answers the first 201 again, with `Idempotent-Replayed: true`, and creates nothing."),
     )
 )]
 pub async fn create(
     State(state): State<AppState>,
     auth: AuthState,
+    key: Result<IdempotencyHeader, AppError>,
     body: Result<DrfBody, AppError>,
 ) -> AppResult<Response> {
     let access = Access::new(auth, &state.settings);
     access.user()?;
+    let IdempotencyHeader(key) = key?;
     let DrfBody(body) = body?;
-    let created = service::create_order(&state, &access, new_order(&body)?).await?;
-    let shown = represent_one(&state, created).await?;
-    Ok((StatusCode::CREATED, Json(shown)).into_response())
+    let outcome = service::create_order_keyed(
+        &state,
+        &access,
+        new_order(&body)?,
+        key.as_ref(),
+        async |txn, created| {
+            let shown = represent_in(txn, vec![created.clone()]).await?;
+            Ok(Some(json_of(&shown)?))
+        },
+    )
+    .await?;
+    match outcome {
+        Outcome::Done {
+            answer: Some(answer),
+            ..
+        } => Ok(idempotency::created(answer, false)),
+        Outcome::Done {
+            value,
+            answer: None,
+        } => {
+            let shown = represent_one(&state, value).await?;
+            Ok((StatusCode::CREATED, Json(shown)).into_response())
+        }
+        Outcome::Replayed(Replay {
+            answer: Some(answer),
+            ..
+        }) => Ok(idempotency::created(answer, true)),
+        // first made through GraphQL, which stores no REST answer: the order as it is now
+        Outcome::Replayed(Replay { resource_id, .. }) => {
+            let found = service::get_order(&state, &access, resource_id)
+                .await?
+                .ok_or(AppError::NotFound("Order"))?;
+            let shown = represent_one(&state, found).await?;
+            Ok(idempotency::created(
+                json_of(std::slice::from_ref(&shown))?,
+                true,
+            ))
+        }
+    }
+}
+
+fn json_of(shown: &[Order]) -> AppResult<Value> {
+    let first = shown.first().ok_or_else(|| missing("order", 0))?;
+    serde_json::to_value(first).map_err(AppError::internal)
 }
 
 /// One order.

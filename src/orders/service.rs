@@ -19,6 +19,7 @@ use crate::catalog::service::stocks_by_id;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
 use crate::events::{ChangeKind, Event};
+use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
 use crate::listing::{self, Page, PageRequest};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
 use crate::orders::read;
@@ -202,6 +203,46 @@ pub async fn create_order(
     access: &Access,
     input: NewOrder,
 ) -> AppResult<order::Model> {
+    match create_order_keyed(state, access, input, None, no_answer).await? {
+        Outcome::Done { value, .. } => Ok(value),
+        Outcome::Replayed(_) => Err(AppError::internal(anyhow::anyhow!(
+            "an order without a key was replayed"
+        ))),
+    }
+}
+
+/// The input as the fingerprint of an idempotency key sees it: defaults resolved, prices
+/// normalised (`999.9` and `999.90` are the same request).
+fn canonical_order(customer_id: i64, status: OrderStatus, items: &[NewItem]) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!([
+                i.product_id,
+                i.quantity,
+                i.price.map(|p| p.normalize().to_string()),
+                i.stock_id
+            ])
+        })
+        .collect();
+    serde_json::json!([customer_id, status.as_str(), items])
+}
+
+/// `create_order` with an optional idempotency key. With a key, a live earlier order of the
+/// same caller, key and input is replayed (nothing written, no event), the same key with another
+/// input is refused, and otherwise the key is recorded with the new order in its transaction,
+/// along with the answer `answer` renders there (the REST body; GraphQL stores none).
+/// Without a key this is exactly `create_order`: `answer` is not called, no statement is added.
+pub async fn create_order_keyed(
+    state: &AppState,
+    access: &Access,
+    input: NewOrder,
+    key: Option<&IdempotencyKey>,
+    answer: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &order::Model,
+    ) -> AppResult<Option<serde_json::Value>>,
+) -> AppResult<Outcome<order::Model>> {
     let caller = access.user()?;
     if !access.is_privileged() {
         if input.customer_id.is_some_and(|c| c != caller.id) {
@@ -217,6 +258,16 @@ pub async fn create_order(
     }
     let customer_id = input.customer_id.unwrap_or(caller.id);
     let status = input.status.unwrap_or(OrderStatus::Pending);
+    // an input the face could not parse is refused below whatever the key says
+    let keyed = key.filter(|_| input.errors.is_empty()).map(|key| {
+        let canonical = canonical_order(customer_id, status, &input.items);
+        Keyed::new(caller.id, Operation::CreateOrder, key, &canonical)
+    });
+    if let Some(keyed) = &keyed
+        && let Some(replay) = keyed.earlier(state).await?
+    {
+        return Ok(Outcome::Replayed(replay));
+    }
     let db = &state.db;
     let mut errors = input.errors;
 
@@ -318,6 +369,11 @@ pub async fn create_order(
     errors.into_result()?;
 
     let txn = begin_write(db).await?;
+    if let Some(keyed) = &keyed
+        && let Some(replay) = keyed.reserve(&txn, state).await?
+    {
+        return Ok(Outcome::Replayed(replay));
+    }
     let now = time::now();
     if status.holds_stock() {
         take_stock(&txn, &input.items, &lines, &products, now).await?;
@@ -359,13 +415,24 @@ pub async fn create_order(
     order_item::Entity::insert_many(rows)
         .exec_without_returning(&txn)
         .await?;
+    let mut answered = None;
+    if let Some(keyed) = &keyed {
+        answered = answer(&txn, &created).await?;
+        keyed.complete(&txn, created.id, answered.as_ref()).await?;
+    }
     txn.commit().await?;
     state.events.publish(Event::Order {
         kind: ChangeKind::Created,
         order_id: created.id,
         customer_id,
     });
-    Ok(created)
+    if keyed.is_some() {
+        idempotency::purge(state).await;
+    }
+    Ok(Outcome::Done {
+        value: created,
+        answer: answered,
+    })
 }
 
 /// Takes each line's units out of its stock row, refusing (and so rolling back everything)

@@ -9,8 +9,9 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::missing;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::{Dec, Timestamp};
+use crate::idempotency::{Outcome, no_answer};
 use crate::listing::Page;
-use crate::orders::graphql::{OrderNode, prefetch};
+use crate::orders::graphql::{OrderNode, parse_key, prefetch};
 use crate::payments::filter::{PaymentFilter, PaymentSort};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
@@ -203,12 +204,16 @@ pub struct PaymentsMutation;
 
 #[Object]
 impl PaymentsMutation {
-    /// Records a payment on an order.
+    /// Records a payment on an order. With an `idempotencyKey` (per user, remembered for a day)
+    /// a retry with the same input returns the payment the first request created and creates
+    /// nothing; the same key with another input is a CONFLICT.
     async fn create_payment(
         &self,
         ctx: &Context<'_>,
         input: CreatePaymentInput,
+        idempotency_key: Option<String>,
     ) -> AppResult<PaymentNode> {
+        let key = idempotency_key.as_deref().map(parse_key).transpose()?;
         let new = NewPayment {
             order_id: Some(input.order_id),
             amount: Some(input.amount.0),
@@ -216,7 +221,17 @@ impl PaymentsMutation {
             status: input.status,
             errors: Default::default(),
         };
-        let created = service::create_payment(ctx.state(), ctx.access(), new).await?;
+        let outcome =
+            service::create_payment_keyed(ctx.state(), ctx.access(), new, key.as_ref(), no_answer)
+                .await?;
+        let created = match outcome {
+            Outcome::Done { value, .. } => value,
+            Outcome::Replayed(replay) => {
+                service::get_payment(ctx.state(), ctx.access(), replay.resource_id)
+                    .await?
+                    .ok_or(AppError::NotFound("Payment"))?
+            }
+        };
         ctx.loaders().forget_all();
         prefetch_payment_orders(ctx, &[&created], &[ctx.look_ahead()]).await?;
         Ok(PaymentNode(created))

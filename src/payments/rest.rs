@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use entity::payment;
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -17,12 +18,14 @@ use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::filters::IntFilter;
+use crate::idempotency::{Outcome, Replay};
 use crate::orders::service::{get_order, orders_by_id};
 use crate::payments::filter::{PaymentFilter, PaymentStatusFilter};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
 use crate::rest::body::DrfBody;
 use crate::rest::fields::Form;
+use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{self, COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
@@ -148,10 +151,18 @@ pub struct PaymentPatch {
 
 /// Renders payments, naming their orders with one statement per table.
 pub async fn represent(state: &AppState, payments: Vec<payment::Model>) -> AppResult<Vec<Payment>> {
+    represent_in(&state.db, payments).await
+}
+
+/// `represent` on a given connection (inside a write's transaction, for the stored answer of an
+/// idempotency key).
+pub async fn represent_in<C: ConnectionTrait>(
+    db: &C,
+    payments: Vec<payment::Model>,
+) -> AppResult<Vec<Payment>> {
     if payments.is_empty() {
         return Ok(Vec::new());
     }
-    let db = &state.db;
     let orders = orders_by_id(db, &distinct(payments.iter().map(|p| p.order_id))).await?;
     let usernames = usernames_by_id(db, &distinct(orders.values().map(|o| o.customer_id))).await?;
     payments
@@ -266,20 +277,57 @@ pub async fn list(
         (status = 401, description = "No or bad credentials", body = crate::rest::openapi::Detail),
         (status = 403, description = "Not allowed for the caller's role", body = crate::rest::openapi::Detail),
         (status = 415, description = "A body of another media type", body = crate::rest::openapi::Detail),
+        (status = 422, description = "The Idempotency-Key was already used for a different body", body = crate::rest::openapi::Detail),
+    ),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: a request with the same key (1 to 255 printable ASCII characters, per user, remembered for OMS_IDEMPOTENCY_TTL) and the same body answers the first 201 again, with `Idempotent-Replayed: true`, and creates nothing."),
     )
 )]
 pub async fn create(
     State(state): State<AppState>,
     auth: AuthState,
+    key: Result<IdempotencyHeader, AppError>,
     body: Result<DrfBody, AppError>,
 ) -> AppResult<Response> {
     let access = Access::new(auth, &state.settings);
     access.user()?;
+    let IdempotencyHeader(key) = key?;
     let DrfBody(body) = body?;
     let new = new_payment(&body)?;
     let (order_id, mut face_errors) = (new.order_id, new.errors.clone());
-    let created = match service::create_payment(&state, &access, new).await {
-        Ok(created) => created,
+    let outcome =
+        service::create_payment_keyed(&state, &access, new, key.as_ref(), async |txn, created| {
+            let shown = represent_in(txn, vec![created.clone()]).await?;
+            let first = shown
+                .first()
+                .ok_or_else(|| missing("payment", created.id))?;
+            Ok(Some(
+                serde_json::to_value(first).map_err(AppError::internal)?,
+            ))
+        })
+        .await;
+    let created = match outcome {
+        Ok(Outcome::Done {
+            answer: Some(answer),
+            ..
+        }) => return Ok(idempotency::created(answer, false)),
+        Ok(Outcome::Done {
+            value,
+            answer: None,
+        }) => value,
+        Ok(Outcome::Replayed(Replay {
+            answer: Some(answer),
+            ..
+        })) => return Ok(idempotency::created(answer, true)),
+        // first made through GraphQL, which stores no REST answer: the payment as it is now
+        Ok(Outcome::Replayed(Replay { resource_id, .. })) => {
+            let found = service::get_payment(&state, &access, resource_id)
+                .await?
+                .ok_or(AppError::NotFound("Payment"))?;
+            let shown = represent_one(&state, found).await?;
+            let body = serde_json::to_value(shown).map_err(AppError::internal)?;
+            return Ok(idempotency::created(body, true));
+        }
         // a body id names no order the caller may see: DRF's 400 under that field
         Err(AppError::NotFound("Order")) => {
             let id = order_id.map(|id| id.to_string()).unwrap_or_default();

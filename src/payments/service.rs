@@ -15,6 +15,7 @@ use crate::auth::{Access, ReadScope};
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
 use crate::events::{ChangeKind, Event};
+use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
 use crate::listing::{self, Page, PageRequest};
 use crate::orders::status::OrderStatus;
 use crate::payments::filter::{self, PaymentFilter, PaymentSort};
@@ -192,12 +193,47 @@ pub async fn create_payment(
     access: &Access,
     input: NewPayment,
 ) -> AppResult<payment::Model> {
-    access.user()?;
+    match create_payment_keyed(state, access, input, None, no_answer).await? {
+        Outcome::Done { value, .. } => Ok(value),
+        Outcome::Replayed(_) => Err(AppError::internal(anyhow::anyhow!(
+            "a payment without a key was replayed"
+        ))),
+    }
+}
+
+/// `create_payment` with an optional idempotency key: see `orders::service::create_order_keyed`
+/// (the same rules; the fingerprint is of the order, amount, method and status).
+pub async fn create_payment_keyed(
+    state: &AppState,
+    access: &Access,
+    input: NewPayment,
+    key: Option<&IdempotencyKey>,
+    answer: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &payment::Model,
+    ) -> AppResult<Option<serde_json::Value>>,
+) -> AppResult<Outcome<payment::Model>> {
+    let caller_id = access.user()?.id;
     let scope = access.read_scope()?;
     if !access.is_privileged() && input.status.is_some_and(|s| s != PaymentStatus::Pending) {
         return Err(AppError::Forbidden(
             "Customers may only create pending payments.".into(),
         ));
+    }
+    let status = input.status.unwrap_or(PaymentStatus::Pending);
+    let keyed = key.filter(|_| input.errors.is_empty()).map(|key| {
+        let canonical = serde_json::json!([
+            input.order_id,
+            input.amount.map(|a| a.normalize().to_string()),
+            input.payment_method.as_deref().map(str::trim),
+            status.as_str()
+        ]);
+        Keyed::new(caller_id, Operation::CreatePayment, key, &canonical)
+    });
+    if let Some(keyed) = &keyed
+        && let Some(replay) = keyed.earlier(state).await?
+    {
+        return Ok(Outcome::Replayed(replay));
     }
     let mut errors = input.errors;
     let amount = input.amount.map(|a| check_amount(&mut errors, a));
@@ -205,8 +241,12 @@ pub async fn create_payment(
         .payment_method
         .as_deref()
         .map(|m| check_method(&mut errors, m));
-    let status = input.status.unwrap_or(PaymentStatus::Pending);
     let txn = begin_write(&state.db).await?;
+    if let Some(keyed) = &keyed
+        && let Some(replay) = keyed.reserve(&txn, state).await?
+    {
+        return Ok(Outcome::Replayed(replay));
+    }
     let order = match input.order_id {
         Some(id) => lock_order(&txn, scope, id).await?,
         None => None,
@@ -250,6 +290,11 @@ pub async fn create_payment(
         created_at: now,
         order_id: order.id,
     };
+    let mut answered = None;
+    if let Some(keyed) = &keyed {
+        answered = answer(&txn, &created).await?;
+        keyed.complete(&txn, created.id, answered.as_ref()).await?;
+    }
     txn.commit().await?;
     state.events.publish(Event::Payment {
         kind: ChangeKind::Created,
@@ -257,7 +302,13 @@ pub async fn create_payment(
         order_id: order.id,
         customer_id: order.customer_id,
     });
-    Ok(created)
+    if keyed.is_some() {
+        idempotency::purge(state).await;
+    }
+    Ok(Outcome::Done {
+        value: created,
+        answer: answered,
+    })
 }
 
 /// The payment, locked for the rest of the transaction (PostgreSQL), with its order, if the

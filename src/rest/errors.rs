@@ -29,6 +29,10 @@ impl IntoResponse for AppError {
                 };
                 (StatusCode::BAD_REQUEST, body)
             }
+            AppError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "detail": "This Idempotency-Key was already used for a different request." }),
+            ),
             AppError::BadRequest(detail) => (StatusCode::BAD_REQUEST, json!({ "detail": detail })),
             AppError::MethodNotAllowed { method, .. } => (
                 StatusCode::METHOD_NOT_ALLOWED,

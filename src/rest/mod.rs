@@ -5,6 +5,7 @@
 pub mod body;
 pub mod errors;
 pub mod fields;
+pub mod idempotency;
 pub mod links;
 pub mod methods;
 pub mod openapi;

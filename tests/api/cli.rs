@@ -257,12 +257,13 @@ fn migrate(url: &str, action: Option<&str>) -> String {
 #[tokio::test]
 async fn migrate_up_down_and_status() {
     let db = TestDatabase::create().await;
-    const NAMES: [&str; 3] = [
+    const NAMES: [&str; 4] = [
         "m20251101_000001_legacy_tables",
         "m20251101_000002_gateway_indexes",
         "m20251101_000003_token_blacklist",
+        "m20251126_000001_idempotency_keys",
     ];
-    let expect = |statuses: [&str; 3]| -> Vec<(String, String)> {
+    let expect = |statuses: [&str; 4]| -> Vec<(String, String)> {
         statuses
             .iter()
             .zip(NAMES)
@@ -270,16 +271,16 @@ async fn migrate_up_down_and_status() {
             .collect()
     };
 
-    assert_eq!(status_lines(&db.url), expect(["Pending"; 3]));
+    assert_eq!(status_lines(&db.url), expect(["Pending"; 4]));
     migrate(&db.url, None);
-    assert_eq!(status_lines(&db.url), expect(["Applied"; 3]));
+    assert_eq!(status_lines(&db.url), expect(["Applied"; 4]));
     migrate(&db.url, Some("down"));
     assert_eq!(
         status_lines(&db.url),
-        expect(["Applied", "Applied", "Pending"])
+        expect(["Applied", "Applied", "Applied", "Pending"])
     );
     migrate(&db.url, Some("up"));
-    assert_eq!(status_lines(&db.url), expect(["Applied"; 3]));
+    assert_eq!(status_lines(&db.url), expect(["Applied"; 4]));
 }
 
 /// PBKDF2 rounds that take about `target` to hash or verify in this build (debug builds hash

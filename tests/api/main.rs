@@ -19,5 +19,6 @@ mod graphql_orders;
 mod graphql_pagination;
 mod graphql_payments;
 mod graphql_permissions;
+mod idempotency;
 mod migrations;
 mod server;

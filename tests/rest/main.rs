@@ -4,6 +4,7 @@
 mod cross_face;
 mod documented;
 mod drf;
+mod idempotency;
 mod listing;
 mod openapi;
 mod permissions;

@@ -248,7 +248,13 @@ async fn execute(
                 status.remove("currentlyAvailable");
             }
             let cost = json!({ "requestedQueryCost": total, "throttleStatus": status });
-            return cost_refusal(headers, single, StatusCode::BAD_REQUEST, "MAX_COST_EXCEEDED", &message, cost, None);
+            // refused before execution, like a validation error
+            let status = if accepts_graphql_response_json(headers) {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            return cost_refusal(headers, single, status, "MAX_COST_EXCEEDED", &message, cost, None);
         }
         let client = match access.principal() {
             Some(p) => ClientKey::user(p.id),

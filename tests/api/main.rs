@@ -20,4 +20,5 @@ mod graphql_pagination;
 mod graphql_payments;
 mod graphql_permissions;
 mod migrations;
+mod ratelimit;
 mod server;

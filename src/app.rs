@@ -20,8 +20,7 @@ pub fn build_app(state: AppState) -> Router {
     let metrics = telemetry::metrics_handle();
     let schema = graphql::build_schema(&state);
     let settings = state.settings.clone();
-    let throttle =
-        axum::middleware::from_fn_with_state(state.clone(), ratelimit::throttle_rest);
+    let throttle = axum::middleware::from_fn_with_state(state.clone(), ratelimit::throttle_rest);
     let body_limits = ratelimit::body::BodyLimits {
         max_bytes: settings.max_body_bytes,
         timeout: settings.request_timeout,

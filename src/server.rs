@@ -79,6 +79,10 @@ pub async fn serve_router(
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
         tokio::spawn(async move {
+            if !first_bytes(&stream, header_timeout).await {
+                drop(open);
+                return;
+            }
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()
@@ -103,6 +107,29 @@ pub async fn serve_router(
     // every connection task holds a receiver: wait until they are all gone
     open_tx.closed().await;
     Ok(())
+}
+
+/// Waits until the client has sent enough to tell HTTP/1 from HTTP/2 (hyper's detection has no
+/// timeout of its own): false when it sends nothing useful within `timeout` or hangs up.
+async fn first_bytes(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
+    const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut buf = [0u8; 24];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
+            Ok(Ok(n)) if n >= H2_PREFACE.len() || buf[..n] != H2_PREFACE[..n] => return true,
+            // a beginning of the HTTP/2 preface: wait for the rest
+            Ok(Ok(_)) => {
+                if tokio::time::timeout_at(deadline, tokio::time::sleep(Duration::from_millis(10)))
+                    .await
+                    .is_err()
+                {
+                    return false;
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -20,14 +20,15 @@ use serde_json::{Value, json};
 
 use crate::auth::{Access, principal};
 use crate::graphql::apq::PersistedQueries;
-use crate::graphql::loaders::Loaders;
 use crate::graphql::cost::{self, Costs};
+use crate::graphql::loaders::Loaders;
 use crate::graphql::{GqlSchema, fast, graphiql, limits};
 use crate::ratelimit::{ClientKey, PeerAddr};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
+#[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn get(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
@@ -89,6 +90,7 @@ pub async fn get(
     .await
 }
 
+#[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn post(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
@@ -254,7 +256,15 @@ async fn execute(
             } else {
                 StatusCode::OK
             };
-            return cost_refusal(headers, single, status, "MAX_COST_EXCEEDED", &message, cost, None);
+            return cost_refusal(
+                headers,
+                single,
+                status,
+                "MAX_COST_EXCEEDED",
+                &message,
+                cost,
+                None,
+            );
         }
         let client = match access.principal() {
             Some(p) => ClientKey::user(p.id),
@@ -359,7 +369,12 @@ fn cost_refusal(
     } else {
         "application/json"
     };
-    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body.to_string()).into_response();
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, content_type)],
+        body.to_string(),
+    )
+        .into_response();
     if let Some(secs) = retry_after {
         response
             .headers_mut()

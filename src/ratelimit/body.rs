@@ -86,10 +86,5 @@ fn too_slow(graphql: bool, timeout: Duration) -> Response {
 
 /// A JSON answer after which the connection is closed (the rest of the body is not read).
 fn closing(status: StatusCode, body: serde_json::Value) -> Response {
-    (
-        status,
-        [(header::CONNECTION, "close")],
-        axum::Json(body),
-    )
-        .into_response()
+    (status, [(header::CONNECTION, "close")], axum::Json(body)).into_response()
 }

@@ -26,7 +26,9 @@ impl LocalBuckets {
         let now = Instant::now();
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         if slots.len() >= SWEEP_AT && !slots.contains_key(key) {
-            slots.retain(|_, s| bucket.refilled(s.level, now.duration_since(s.at)) < bucket.capacity_f());
+            slots.retain(|_, s| {
+                bucket.refilled(s.level, now.duration_since(s.at)) < bucket.capacity_f()
+            });
         }
         let slot = slots.entry(key.to_owned()).or_insert(Slot {
             level: bucket.capacity_f(),

@@ -139,13 +139,21 @@ impl RateLimiter {
     /// Charges `cost` points to the client's GraphQL bucket; `None` when limits are off.
     pub async fn charge_graphql(&self, client: &ClientKey, cost: u64) -> Option<Outcome> {
         let inner = self.inner.as_ref()?;
-        Some(inner.take(&format!("gql:{}", client.0), inner.graphql, cost).await)
+        Some(
+            inner
+                .take(&format!("gql:{}", client.0), inner.graphql, cost)
+                .await,
+        )
     }
 
     /// Charges one request to the client's REST bucket; `None` when limits are off.
     pub async fn charge_rest(&self, client: &ClientKey) -> Option<Outcome> {
         let inner = self.inner.as_ref()?;
-        Some(inner.take(&format!("rest:{}", client.0), inner.rest, 1).await)
+        Some(
+            inner
+                .take(&format!("rest:{}", client.0), inner.rest, 1)
+                .await,
+        )
     }
 }
 
@@ -208,7 +216,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
 
 /// Middleware of the REST and token routes: one request from the client's bucket, or 429
 /// with DRF's body and `Retry-After`.
-pub async fn throttle_rest(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn throttle_rest(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if state.limiter.enabled() {
         let addr = request
             .extensions()

@@ -48,7 +48,9 @@ struct Demo {
 }
 
 async fn demo(app: &TestApp) -> Demo {
-    oms_gateway::seed::load(&app.state).await.expect("demo data");
+    oms_gateway::seed::load(&app.state)
+        .await
+        .expect("demo data");
     let token = |name: &'static str| async move {
         oms_gateway::seed::access_token_for(&app.state, name)
             .await
@@ -87,21 +89,31 @@ async fn the_cost_is_reported_and_a_bigger_query_costs_more() {
     data(&big);
     let (s, b) = (requested(&small), requested(&big));
     assert!(s >= 5, "a list of 5 costs at least 5: {small}");
-    assert!(b > 10 * s, "50 orders with items cost far more than 5 ids: {s} vs {b}");
+    assert!(
+        b > 10 * s,
+        "50 orders with items cost far more than 5 ids: {s} vs {b}"
+    );
     assert_eq!(cost(&big)["actualQueryCost"], json!(b));
     let status = &cost(&big)["throttleStatus"];
     assert_eq!(status["maximumAvailable"], json!(100_000));
     assert_eq!(status["restoreRate"], json!(10));
     // the bucket went down by what was charged (give or take the restore meanwhile)
     let left = available(&big);
-    assert!(left <= 100_000 - s - b + 10 && left + 50 >= 100_000 - s - b, "{left}");
+    assert!(
+        left <= 100_000 - s - b + 10 && left + 50 >= 100_000 - s - b,
+        "{left}"
+    );
 }
 
 #[tokio::test]
 async fn the_fast_path_is_charged_what_the_executor_is() {
     let app = spawn_app_with(limited(100_000, 10)).await;
     let d = demo(&app).await;
-    let hits = || app.state.fast_path_hits.load(std::sync::atomic::Ordering::Relaxed);
+    let hits = || {
+        app.state
+            .fast_path_hits
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
     let first = app.gql(BIG, json!({}), Some(&d.admin)).await; // executor
     let before = hits();
     let second = app.gql(BIG, json!({}), Some(&d.admin)).await; // fast path
@@ -128,11 +140,25 @@ async fn an_empty_bucket_refuses_with_429_and_retry_after_then_restores() {
     let reply = refused.expect("the bucket runs out");
     assert_eq!(error_code(&reply.body), "THROTTLED");
     let message = reply.body["errors"][0]["message"].as_str().unwrap();
-    assert!(message.contains("Throttled") && message.contains("retry in"), "{message}");
-    assert!(reply.body.get("data").is_none(), "nothing ran: {}", reply.text);
-    let retry: u64 = reply.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!(
+        message.contains("Throttled") && message.contains("retry in"),
+        "{message}"
+    );
+    assert!(
+        reply.body.get("data").is_none(),
+        "nothing ran: {}",
+        reply.text
+    );
+    let retry: u64 = reply
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&retry), "{retry}");
-    assert_eq!(reply.body["extensions"]["cost"]["requestedQueryCost"], json!(per));
+    assert_eq!(
+        reply.body["extensions"]["cost"]["requestedQueryCost"],
+        json!(per)
+    );
     // it restores: after Retry-After seconds the same request passes
     tokio::time::sleep(Duration::from_secs(retry) + Duration::from_millis(100)).await;
     let again = app.gql_reply(SMALL, json!({}), Some(&d.admin)).await;
@@ -153,7 +179,12 @@ async fn a_refused_mutation_changes_nothing() {
             Some(&d.user),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{}", reply.text);
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.text
+    );
     let order = app
         .gql(
             "query($id: Int!) { order(id: $id) { status } }",
@@ -169,11 +200,18 @@ async fn a_query_larger_than_the_bucket_is_refused_with_a_clear_message() {
     let app = spawn_app_with(limited(50, 10)).await;
     let d = demo(&app).await;
     let reply = app.gql_reply(BIG, json!({}), Some(&d.admin)).await;
-    assert_eq!(error_code(&reply.body), "MAX_COST_EXCEEDED", "{}", reply.text);
-    assert!(reply.body["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("more than the 50"));
+    assert_eq!(
+        error_code(&reply.body),
+        "MAX_COST_EXCEEDED",
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than the 50")
+    );
     // it was not charged: a small query still passes
     data(&app.gql(SMALL, json!({}), Some(&d.admin)).await);
 }
@@ -193,7 +231,10 @@ async fn a_batch_is_charged_its_total() {
         assert_eq!(requested(item), one);
     }
     let after = available(&items[2]);
-    assert!(after + 3 * one <= before + 1 && after + 3 * one + 2 >= before, "{before} -> {after}");
+    assert!(
+        after + 3 * one <= before + 1 && after + 3 * one + 2 >= before,
+        "{before} -> {after}"
+    );
     // a batch that does not fit is refused whole, as a batch
     let app = spawn_app_with(limited(3 * one - 1, 1)).await;
     let d = demo(&app).await;
@@ -252,7 +293,12 @@ async fn replicas_share_one_bucket_in_redis() {
     // spend the rest on the first replica: the second refuses
     while app.gql_reply(SMALL, json!({}), Some(&d.admin)).await.status == StatusCode::OK {}
     let refused = other.gql_reply(SMALL, json!({}), Some(&d.admin)).await;
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.text);
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
     assert_eq!(error_code(&refused.body), "THROTTLED");
 }
 
@@ -270,7 +316,10 @@ async fn with_redis_down_requests_pass_and_are_limited_per_process() {
     let started = Instant::now();
     let first = app.gql(SMALL, json!({}), Some(&d.admin)).await;
     data(&first);
-    assert!(started.elapsed() < Duration::from_secs(2), "no long wait for Redis");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no long wait for Redis"
+    );
     while app.gql_reply(SMALL, json!({}), Some(&d.admin)).await.status == StatusCode::OK {}
     let refused = app.gql_reply(SMALL, json!({}), Some(&d.admin)).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
@@ -335,13 +384,11 @@ async fn read_response(stream: &mut TcpStream) -> (u16, String) {
         buf.extend_from_slice(&chunk[..n]);
         let text = String::from_utf8_lossy(&buf);
         if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                });
+            let length = text[..end].lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            });
             if length.is_some_and(|len| buf.len() >= end + 4 + len) {
                 break;
             }
@@ -353,18 +400,25 @@ async fn read_response(stream: &mut TcpStream) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
 /// The gateway served as the binary serves it (`server::serve_router`, with its header read
 /// timeout), on a fresh database.
-async fn spawn_served(configure: impl FnOnce(&mut Settings)) -> (std::net::SocketAddr, TestDatabase) {
+async fn spawn_served(
+    configure: impl FnOnce(&mut Settings),
+) -> (std::net::SocketAddr, TestDatabase) {
     let database = TestDatabase::create().await;
     let mut settings = test_settings(&database.url);
     configure(&mut settings);
     let header_timeout = settings.header_timeout;
-    let state = oms_gateway::state::AppState::connect(settings).await.unwrap();
+    let state = oms_gateway::state::AppState::connect(settings)
+        .await
+        .unwrap();
     oms_gateway::server::migrate(&state).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -383,14 +437,26 @@ async fn a_client_sending_its_headers_too_slowly_is_disconnected() {
     let (address, _db) = spawn_served(|s| s.header_timeout = Duration::from_secs(1)).await;
     // a normal request on the same server is answered
     let ok = reqwest::Client::builder().no_proxy().build().unwrap();
-    let health = ok.get(format!("http://{address}/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
-    // slowloris: a request line and one header, then nothing
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    stream
-        .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\n")
+    let health = ok
+        .get(format!("http://{address}/healthz"))
+        .send()
         .await
         .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    // slowloris: a request line and one header, then nothing; or nothing at all; or the
+    // first bytes of an HTTP/2 preface
+    for sent in [
+        &b"POST /graphql HTTP/1.1\r\nHost: x\r\n"[..],
+        b"",
+        b"PRI * HT",
+    ] {
+        closed_within_the_timeout(address, sent).await;
+    }
+}
+
+async fn closed_within_the_timeout(address: std::net::SocketAddr, sent: &[u8]) {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(sent).await.unwrap();
     let started = Instant::now();
     let mut buf = [0u8; 1024];
     let read = tokio::time::timeout(Duration::from_secs(5), async {
@@ -402,7 +468,10 @@ async fn a_client_sending_its_headers_too_slowly_is_disconnected() {
         }
     })
     .await;
-    assert!(read.is_ok(), "the connection is closed within the timeout");
+    assert!(
+        read.is_ok(),
+        "the connection is closed within the timeout after {sent:?}"
+    );
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(800) && waited < Duration::from_secs(4),

@@ -8,3 +8,4 @@ mod listing;
 mod openapi;
 mod permissions;
 mod support;
+mod throttle;

@@ -366,6 +366,8 @@ mod tests {
         assert!(!s.anonymous_read);
         assert!(s.cors_origins.is_empty());
         assert!(matches!(s.jwt_secret, JwtSecret::Ephemeral(_)));
+        assert!(!s.rate_limit.enabled, "rate limits are off unless asked for");
+        assert_eq!(s.header_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -382,6 +384,22 @@ mod tests {
         assert_eq!(
             parse(&["--rest-page-size", "0"]).unwrap_err().env,
             "OMS_REST_PAGE_SIZE"
+        );
+        assert_eq!(
+            parse(&["--rate-limit", "maybe"]).unwrap_err().env,
+            "OMS_RATE_LIMIT"
+        );
+        assert_eq!(
+            parse(&["--redis-url", "http://cache:6379"]).unwrap_err().env,
+            "OMS_REDIS_URL"
+        );
+        assert_eq!(
+            parse(&["--graphql-cost-bucket", "0"]).unwrap_err().env,
+            "OMS_GRAPHQL_COST_BUCKET"
+        );
+        assert_eq!(
+            parse(&["--header-timeout", "soon"]).unwrap_err().env,
+            "OMS_HEADER_TIMEOUT"
         );
     }
 

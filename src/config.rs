@@ -366,7 +366,10 @@ mod tests {
         assert!(!s.anonymous_read);
         assert!(s.cors_origins.is_empty());
         assert!(matches!(s.jwt_secret, JwtSecret::Ephemeral(_)));
-        assert!(!s.rate_limit.enabled, "rate limits are off unless asked for");
+        assert!(
+            !s.rate_limit.enabled,
+            "rate limits are off unless asked for"
+        );
         assert_eq!(s.header_timeout, Duration::from_secs(10));
     }
 
@@ -390,7 +393,9 @@ mod tests {
             "OMS_RATE_LIMIT"
         );
         assert_eq!(
-            parse(&["--redis-url", "http://cache:6379"]).unwrap_err().env,
+            parse(&["--redis-url", "http://cache:6379"])
+                .unwrap_err()
+                .env,
             "OMS_REDIS_URL"
         );
         assert_eq!(

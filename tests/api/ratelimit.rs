@@ -495,3 +495,121 @@ async fn a_body_trickled_slower_than_the_request_timeout_answers_408() {
     let body: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(error_code(&body), "REQUEST_TIMEOUT");
 }
+
+/// A running `oms-gateway serve` process, killed when dropped.
+struct Process {
+    child: std::process::Child,
+    base: String,
+    /// The admin's access token (printed by `--demo`), if it was started with it.
+    admin: Option<String>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary on `database_url` with the given settings (and a clean environment
+/// otherwise); returns once it listens.
+fn start_process(database_url: &str, demo: bool, env: &[(&str, &str)]) -> Process {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oms-gateway"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("OMS_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd.arg("serve")
+        .arg(if demo { "--demo" } else { "--no-migrate" })
+        .env("DATABASE_URL", database_url)
+        .env("OMS_BIND", "127.0.0.1:0")
+        .env("OMS_JWT_SECRET", "two-processes-secret")
+        .env("OMS_PASSWORD_ITERATIONS", "1000")
+        .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("start oms-gateway");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut admin = None;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(token) = line.trim().strip_prefix("admin: ") {
+                admin = Some(token.to_owned());
+            }
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let base = rest.split_whitespace().next().unwrap_or("").to_owned();
+                let _ = tx.send((base, admin.clone()));
+            }
+        }
+    });
+    let (base, admin) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("oms-gateway listens");
+    Process { child, base, admin }
+}
+
+async fn gql_at(base: &str, token: &str, query: &str) -> (StatusCode, Value) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("an answer");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn two_processes_share_one_limit_in_redis_and_fall_back_to_their_own_when_it_is_down() {
+    if !redis_is_up().await {
+        eprintln!("note: no Redis on 127.0.0.1:6379; the two-process test is skipped");
+        return;
+    }
+    for (redis, shared) in [
+        ("redis://127.0.0.1:6379", true),
+        ("redis://127.0.0.1:1", false),
+    ] {
+        let database = TestDatabase::create().await;
+        let prefix = redis_prefix();
+        let env = [
+            ("OMS_RATE_LIMIT", "on"),
+            ("OMS_GRAPHQL_COST_BUCKET", "100"),
+            ("OMS_GRAPHQL_COST_RESTORE", "1"),
+            ("OMS_REDIS_URL", redis),
+            ("OMS_REDIS_PREFIX", prefix.as_str()),
+        ];
+        let a = start_process(&database.url, true, &env);
+        let b = start_process(&database.url, false, &env);
+        let admin = a.admin.clone().expect("--demo prints the admin's token");
+        // spend the whole bucket through process A
+        let (status, first) = gql_at(&a.base, &admin, SMALL).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        loop {
+            let (status, body) = gql_at(&a.base, &admin, SMALL).await;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                assert_eq!(error_code(&body), "THROTTLED");
+                break;
+            }
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, body) = gql_at(&b.base, &admin, SMALL).await;
+        if shared {
+            // process B sees what A spent
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+            assert_eq!(error_code(&body), "THROTTLED");
+        } else {
+            // Redis is down: B still answers, from its own full bucket
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(available(&body) >= 100 - requested(&body) - 1, "{body}");
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! `build_app(state) -> Router`: every route of the gateway in one table, and the layers
-//! around them (metrics, body limit, timeout, CORS).
+//! around them (metrics, body limit, timeout, the 413/408 answers, CORS; the REST throttle).
 
 use std::time::Duration;
 

@@ -9,8 +9,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -45,9 +45,9 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets the connections finish
-/// their requests. As `axum::serve` (HTTP/1 and HTTP/2, upgrades for WebSockets,
+/// their requests. As `axum::serve` (HTTP/1.1, upgrades for WebSockets,
 /// `ConnectInfo<SocketAddr>`), and a client that has not sent a request's headers within
-/// `header_timeout` (a slowloris) is disconnected.
+/// `header_timeout` (a slowloris, or a kept-alive connection left idle) is disconnected.
 pub async fn serve_router(
     listener: TcpListener,
     app: Router,
@@ -79,17 +79,11 @@ pub async fn serve_router(
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
         tokio::spawn(async move {
-            if !first_bytes(&stream, header_timeout).await {
-                drop(open);
-                return;
-            }
-            let mut builder = Builder::new(TokioExecutor::new());
-            builder
-                .http1()
+            let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            builder.http2().enable_connect_protocol();
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -107,29 +101,6 @@ pub async fn serve_router(
     // every connection task holds a receiver: wait until they are all gone
     open_tx.closed().await;
     Ok(())
-}
-
-/// Waits until the client has sent enough to tell HTTP/1 from HTTP/2 (hyper's detection has no
-/// timeout of its own): false when it sends nothing useful within `timeout` or hangs up.
-async fn first_bytes(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
-    const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut buf = [0u8; 24];
-    loop {
-        match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
-            Ok(Ok(n)) if n >= H2_PREFACE.len() || buf[..n] != H2_PREFACE[..n] => return true,
-            // a beginning of the HTTP/2 preface: wait for the rest
-            Ok(Ok(_)) => {
-                if tokio::time::timeout_at(deadline, tokio::time::sleep(Duration::from_millis(10)))
-                    .await
-                    .is_err()
-                {
-                    return false;
-                }
-            }
-        }
-    }
 }
 
 async fn shutdown_signal() {

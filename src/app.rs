@@ -1,5 +1,5 @@
 //! `build_app(state) -> Router`: every route of the gateway in one table, and the layers
-//! around them (metrics, body limit, timeout, CORS).
+//! around them (metrics, body limit, timeout, the 413/408 answers, CORS; the REST throttle).
 
 use std::time::Duration;
 
@@ -14,21 +14,26 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::state::AppState;
-use crate::{auth, db, graphql, telemetry};
+use crate::{auth, db, graphql, ratelimit, telemetry};
 
 pub fn build_app(state: AppState) -> Router {
     let metrics = telemetry::metrics_handle();
     let schema = graphql::build_schema(&state);
     let settings = state.settings.clone();
+    let throttle = axum::middleware::from_fn_with_state(state.clone(), ratelimit::throttle_rest);
+    let body_limits = ratelimit::body::BodyLimits {
+        max_bytes: settings.max_body_bytes,
+        timeout: settings.request_timeout,
+    };
 
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(move || async move { metrics.render() }))
-        .merge(auth::rest::router())
-        .merge(graphql::router(schema))
+        .merge(auth::rest::router().route_layer(throttle.clone()))
+        .merge(graphql::router(schema, &state))
         .merge(graphql::ws::router(&state))
-        .merge(crate::rest::router())
+        .merge(crate::rest::router().route_layer(throttle))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(telemetry::track_requests))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -36,7 +41,10 @@ pub fn build_app(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            ratelimit::body::guard(body_limits, req, next)
+        }));
     let router = match cors(&settings.cors_origins) {
         Some(layer) => router.layer(layer),
         None => router,

@@ -194,4 +194,40 @@ pub struct SettingsArgs {
     /// `pretty` or `json`.
     #[arg(long, global = true, env = "OMS_LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
+    /// `on`: per-client rate limits (GraphQL by cost, REST by request count); `off` (default).
+    #[arg(long, global = true, env = "OMS_RATE_LIMIT", default_value = "off")]
+    pub rate_limit: String,
+    /// Points in each client's GraphQL cost bucket (a request costs its complexity).
+    #[arg(
+        long,
+        global = true,
+        env = "OMS_GRAPHQL_COST_BUCKET",
+        default_value = "20000"
+    )]
+    pub graphql_cost_bucket: String,
+    /// Points restored to each client's GraphQL cost bucket per second.
+    #[arg(
+        long,
+        global = true,
+        env = "OMS_GRAPHQL_COST_RESTORE",
+        default_value = "1000"
+    )]
+    pub graphql_cost_restore: String,
+    /// REST requests (and token requests) each client may send per minute.
+    #[arg(long, global = true, env = "OMS_REST_RATE", default_value = "600")]
+    pub rest_rate: String,
+    /// Redis holding the rate-limit buckets, shared by every replica (unset: in the process).
+    #[arg(long, global = true, env = "OMS_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of the rate-limit keys in Redis.
+    #[arg(
+        long,
+        global = true,
+        env = "OMS_REDIS_PREFIX",
+        default_value = "oms:ratelimit:"
+    )]
+    pub redis_prefix: String,
+    /// Time a client may take to send a request's headers before its connection is closed.
+    #[arg(long, global = true, env = "OMS_HEADER_TIMEOUT", default_value = "10s")]
+    pub header_timeout: String,
 }

@@ -62,6 +62,23 @@ pub struct Settings {
     pub db_pool_size: Option<u32>,
     pub password_iterations: u32,
     pub log_format: LogFormat,
+    pub rate_limit: RateLimitSettings,
+    /// Longest a client may take to send a request's headers.
+    pub header_timeout: Duration,
+}
+
+/// Per-client rate limits (`OMS_RATE_LIMIT` and its companions).
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Points of a client's GraphQL cost bucket.
+    pub graphql_bucket: u64,
+    /// Points restored per second.
+    pub graphql_restore: u64,
+    /// REST requests per minute.
+    pub rest_per_minute: u64,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
 }
 
 /// A setting that could not be used; `Display` is the one line printed before exiting.
@@ -191,6 +208,36 @@ impl Settings {
                 ));
             }
         };
+        let rate_limit = RateLimitSettings {
+            enabled: boolean("OMS_RATE_LIMIT", "rate-limit", &a.rate_limit)?,
+            graphql_bucket: positive(
+                "OMS_GRAPHQL_COST_BUCKET",
+                "graphql-cost-bucket",
+                &a.graphql_cost_bucket,
+            )? as u64,
+            graphql_restore: positive(
+                "OMS_GRAPHQL_COST_RESTORE",
+                "graphql-cost-restore",
+                &a.graphql_cost_restore,
+            )? as u64,
+            rest_per_minute: positive("OMS_REST_RATE", "rest-rate", &a.rest_rate)? as u64,
+            redis_url: match a.redis_url.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(v) => match url::Url::parse(v) {
+                    Ok(u) if u.scheme() == "redis" => Some(v.to_owned()),
+                    _ => {
+                        return Err(bad(
+                            "OMS_REDIS_URL",
+                            "redis-url",
+                            &redact_url(v),
+                            "expected redis://HOST:PORT[/DB]",
+                        ));
+                    }
+                },
+            },
+            redis_prefix: a.redis_prefix.clone(),
+        };
+        let header_timeout = lifetime("OMS_HEADER_TIMEOUT", "header-timeout", &a.header_timeout)?;
         Ok(Settings {
             database_url,
             bind,
@@ -212,6 +259,8 @@ impl Settings {
             db_pool_size,
             password_iterations,
             log_format,
+            rate_limit,
+            header_timeout,
         })
     }
 
@@ -323,6 +372,11 @@ mod tests {
         assert!(s.cors_origins.is_empty());
         assert_eq!(s.idempotency_ttl, Duration::from_secs(86400));
         assert!(matches!(s.jwt_secret, JwtSecret::Ephemeral(_)));
+        assert!(
+            !s.rate_limit.enabled,
+            "rate limits are off unless asked for"
+        );
+        assert_eq!(s.header_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -339,6 +393,24 @@ mod tests {
         assert_eq!(
             parse(&["--rest-page-size", "0"]).unwrap_err().env,
             "OMS_REST_PAGE_SIZE"
+        );
+        assert_eq!(
+            parse(&["--rate-limit", "maybe"]).unwrap_err().env,
+            "OMS_RATE_LIMIT"
+        );
+        assert_eq!(
+            parse(&["--redis-url", "http://cache:6379"])
+                .unwrap_err()
+                .env,
+            "OMS_REDIS_URL"
+        );
+        assert_eq!(
+            parse(&["--graphql-cost-bucket", "0"]).unwrap_err().env,
+            "OMS_GRAPHQL_COST_BUCKET"
+        );
+        assert_eq!(
+            parse(&["--header-timeout", "soon"]).unwrap_err().env,
+            "OMS_HEADER_TIMEOUT"
         );
     }
 

@@ -19,6 +19,7 @@ pub mod listing;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod ratelimit;
 pub mod rest;
 pub mod seed;
 pub mod server;

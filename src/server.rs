@@ -3,8 +3,18 @@
 
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::Service;
 
 use crate::app::build_app;
 use crate::state::AppState;
@@ -27,14 +37,69 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)>
 
 /// Serves until a shutdown signal, then drains in-flight requests.
 pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
+    let header_timeout = state.settings.header_timeout;
     let app = build_app(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    serve_router(listener, app, header_timeout, shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the connections finish
+/// their requests. As `axum::serve` (HTTP/1.1, upgrades for WebSockets,
+/// `ConnectInfo<SocketAddr>`), and a client that has not sent a request's headers within
+/// `header_timeout` (a slowloris, or a kept-alive connection left idle) is disconnected.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(());
+    let (open_tx, open_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // out of file descriptors and the like: wait a moment, keep serving
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().call(request.map(Body::new))
+        });
+        let mut stop = stop_rx.clone();
+        let open = open_rx.clone();
+        tokio::spawn(async move {
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(listener);
+    drop(open_rx);
+    let _ = stop_tx.send(());
+    // every connection task holds a receiver: wait until they are all gone
+    open_tx.closed().await;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, ConnectError, SqlCounter};
 use crate::events::EventBus;
+use crate::ratelimit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub sql: SqlCounter,
     /// GraphQL requests this instance answered on the fast path (tests read it).
     pub fast_path_hits: Arc<std::sync::atomic::AtomicU64>,
+    /// Per-client rate limits (`OMS_RATE_LIMIT`).
+    pub limiter: RateLimiter,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
     /// The state over an open database, with an in-process event bus.
     pub fn from_parts(db: DatabaseConnection, settings: Settings, sql: SqlCounter) -> AppState {
         let tokens = Arc::new(TokenKeys::from_settings(&settings));
+        let limiter = RateLimiter::new(&settings.rate_limit);
         AppState {
             db,
             settings: Arc::new(settings),
@@ -44,6 +48,7 @@ impl AppState {
             events: EventBus::new(),
             sql,
             fast_path_hits: Arc::default(),
+            limiter,
         }
     }
 }

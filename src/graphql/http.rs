@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{BatchRequest, BatchResponse, Request as GqlRequest};
+use std::net::SocketAddr;
+
+use async_graphql::{BatchRequest, BatchResponse, Request as GqlRequest, ServerError};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -18,17 +20,22 @@ use serde_json::{Value, json};
 
 use crate::auth::{Access, principal};
 use crate::graphql::apq::PersistedQueries;
+use crate::graphql::cost::{self, Costs};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{GqlSchema, fast, graphiql, limits};
+use crate::ratelimit::{ClientKey, PeerAddr};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
+#[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn get(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
     Extension(apq): Extension<Arc<PersistedQueries>>,
     Extension(validated): Extension<Arc<fast::Validated>>,
+    Extension(costs): Extension<Option<Arc<Costs>>>,
+    PeerAddr(peer): PeerAddr,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -67,22 +74,30 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
+    let http = Http {
+        headers: &headers,
+        peer,
+        costs: costs.as_deref(),
+    };
     execute(
         &state,
         &schema,
         &apq,
         &validated,
-        &headers,
+        http,
         BatchRequest::Single(request),
     )
     .await
 }
 
+#[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn post(
     State(state): State<AppState>,
     Extension(schema): Extension<GqlSchema>,
     Extension(apq): Extension<Arc<PersistedQueries>>,
     Extension(validated): Extension<Arc<fast::Validated>>,
+    Extension(costs): Extension<Option<Arc<Costs>>>,
+    PeerAddr(peer): PeerAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -116,7 +131,12 @@ pub async fn post(
             );
         }
     };
-    execute(&state, &schema, &apq, &validated, &headers, batch).await
+    let http = Http {
+        headers: &headers,
+        peer,
+        costs: costs.as_deref(),
+    };
+    execute(&state, &schema, &apq, &validated, http, batch).await
 }
 
 /// Reads a JSON request body into a single request or a batch, checking its shape first so
@@ -183,34 +203,184 @@ fn is_mutation(request: &GqlRequest) -> bool {
     }
 }
 
+/// What the HTTP request adds to the GraphQL one: its headers, its peer, the cost meter.
+struct Http<'a> {
+    headers: &'a HeaderMap,
+    peer: Option<SocketAddr>,
+    costs: Option<&'a Costs>,
+}
+
 async fn execute(
     state: &AppState,
     schema: &GqlSchema,
     apq: &PersistedQueries,
     validated: &fast::Validated,
-    headers: &HeaderMap,
+    http: Http<'_>,
     batch: BatchRequest,
 ) -> Response {
+    let headers = http.headers;
     let auth = principal::authenticate(state, headers).await;
     let access = Access::new(auth, &state.settings);
-    let response = match batch {
-        BatchRequest::Single(r) => {
-            match run_one(state, schema, apq, Some(validated), &access, r).await {
-                Ran::Fast(body) => return respond_raw(headers, body),
-                Ran::Executed(r) => BatchResponse::Single(r),
-            }
-        }
-        BatchRequest::Batch(rs) => {
-            let mut out = Vec::with_capacity(rs.len());
-            for r in rs {
-                if let Ran::Executed(r) = run_one(state, schema, apq, None, &access, r).await {
-                    out.push(r);
-                }
-            }
-            BatchResponse::Batch(out)
-        }
+    let (single, requests) = match batch {
+        BatchRequest::Single(r) => (true, vec![r]),
+        BatchRequest::Batch(rs) => (false, rs),
     };
-    respond(headers, response)
+    // resolved and parsed first, so that the whole cost is known before anything runs
+    let mut prepared: Vec<Result<GqlRequest, ServerError>> = requests
+        .into_iter()
+        .map(|r| prepare(state, apq, r))
+        .collect();
+    let mut charged = None;
+    if let (Some(costs), Some(bucket)) = (http.costs, state.limiter.graphql_bucket()) {
+        let mut each = Vec::with_capacity(prepared.len());
+        for p in &mut prepared {
+            each.push(match p {
+                Ok(r) => costs.of(r).await,
+                Err(_) => 1,
+            });
+        }
+        let total: u64 = each.iter().sum();
+        if total > bucket.capacity {
+            let message = format!(
+                "This request costs {total} points, more than the {} a client's bucket holds: ask for fewer items (first/last) or fewer fields.",
+                bucket.capacity
+            );
+            let mut status = cost::throttle_status(&bucket, 0);
+            if let Some(status) = status.as_object_mut() {
+                status.remove("currentlyAvailable");
+            }
+            let cost = json!({ "requestedQueryCost": total, "throttleStatus": status });
+            // refused before execution, like a validation error
+            let status = if accepts_graphql_response_json(headers) {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            return cost_refusal(
+                headers,
+                single,
+                status,
+                "MAX_COST_EXCEEDED",
+                &message,
+                cost,
+                None,
+            );
+        }
+        let client = match access.principal() {
+            Some(p) => ClientKey::user(p.id),
+            None => ClientKey::ip(http.peer),
+        };
+        if let Some(outcome) = state.limiter.charge_graphql(&client, total).await {
+            if !outcome.allowed {
+                metrics::counter!("oms_ratelimit_refused_total", "api" => "graphql").increment(1);
+                let message = format!(
+                    "Throttled: this request costs {total} points and {} are available (the bucket holds {} and restores {} per second); retry in {} seconds.",
+                    outcome.available,
+                    bucket.capacity,
+                    cost::throttle_status(&bucket, 0)["restoreRate"],
+                    outcome.retry_after_secs
+                );
+                let cost = json!({
+                    "requestedQueryCost": total,
+                    "actualQueryCost": 0,
+                    "throttleStatus": cost::throttle_status(&bucket, outcome.available),
+                });
+                return cost_refusal(
+                    headers,
+                    single,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "THROTTLED",
+                    &message,
+                    cost,
+                    Some(outcome.retry_after_secs),
+                );
+            }
+            charged = Some((each, outcome));
+        }
+    }
+    let cost_of = |i: usize| {
+        charged
+            .as_ref()
+            .map(|(each, outcome)| cost::extension(each[i], outcome))
+    };
+    if single {
+        let Some(first) = prepared.pop() else {
+            return request_error(headers, StatusCode::BAD_REQUEST, "Empty request.");
+        };
+        let r = match run_one(state, schema, Some(validated), &access, first).await {
+            Ran::Fast(body) => {
+                let body = match cost_of(0) {
+                    Some(cost) => with_cost(body, &cost),
+                    None => body,
+                };
+                return respond_raw(headers, body);
+            }
+            Ran::Executed(r) => with_cost_ext(r, cost_of(0)),
+        };
+        return respond(headers, BatchResponse::Single(r));
+    }
+    let mut out = Vec::with_capacity(prepared.len());
+    for (i, r) in prepared.into_iter().enumerate() {
+        if let Ran::Executed(r) = run_one(state, schema, None, &access, r).await {
+            out.push(with_cost_ext(r, cost_of(i)));
+        }
+    }
+    respond(headers, BatchResponse::Batch(out))
+}
+
+/// Adds `extensions.cost` to an executed response.
+fn with_cost_ext(mut r: async_graphql::Response, cost: Option<Value>) -> async_graphql::Response {
+    if let Some(cost) = cost
+        && let Ok(v) = async_graphql::Value::from_json(cost)
+    {
+        r.extensions.insert("cost".to_owned(), v);
+    }
+    r
+}
+
+/// Adds `"extensions":{"cost":...}` to a body the fast path wrote (`{"data":{...}}`).
+fn with_cost(mut body: Vec<u8>, cost: &Value) -> Vec<u8> {
+    if body.last() == Some(&b'}') {
+        body.pop();
+        body.extend_from_slice(b",\"extensions\":{\"cost\":");
+        body.extend_from_slice(cost.to_string().as_bytes());
+        body.extend_from_slice(b"}}");
+    }
+    body
+}
+
+/// A request (or batch) refused for its cost before anything ran.
+fn cost_refusal(
+    headers: &HeaderMap,
+    single: bool,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    cost: Value,
+    retry_after: Option<u64>,
+) -> Response {
+    let one = json!({
+        "errors": [{ "message": message, "extensions": { "code": code, "cost": cost } }],
+        "extensions": { "cost": cost },
+    });
+    let body = if single { one } else { json!([one]) };
+    let content_type = if accepts_graphql_response_json(headers) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, content_type)],
+        body.to_string(),
+    )
+        .into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
 }
 
 /// How a request was answered: by the fast path (the body) or by the executor.
@@ -219,30 +389,32 @@ enum Ran {
     Executed(async_graphql::Response),
 }
 
-/// Resolves a persisted query, parses the document once and checks the selection limits,
-/// then executes it with the caller's access and fresh loaders.
+/// Resolves a persisted query, parses the document once and checks the selection limits.
+fn prepare(
+    state: &AppState,
+    apq: &PersistedQueries,
+    request: GqlRequest,
+) -> Result<GqlRequest, ServerError> {
+    let mut request = apq.resolve(request)?;
+    let settings = &state.settings;
+    let document = request.parsed_query()?;
+    limits::check(document, settings.max_aliases, settings.max_fields)?;
+    Ok(request)
+}
+
+/// Executes a prepared request with the caller's access and fresh loaders (on the fast path
+/// when it can).
 async fn run_one(
     state: &AppState,
     schema: &GqlSchema,
-    apq: &PersistedQueries,
     validated: Option<&fast::Validated>,
     access: &Access,
-    request: GqlRequest,
+    request: Result<GqlRequest, ServerError>,
 ) -> Ran {
-    let failed = |e| Ran::Executed(async_graphql::Response::from_errors(vec![e]));
-    let mut request = match apq.resolve(request) {
+    let mut request = match request {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(e) => return Ran::Executed(async_graphql::Response::from_errors(vec![e])),
     };
-    let settings = &state.settings;
-    match request.parsed_query() {
-        Ok(document) => {
-            if let Err(e) = limits::check(document, settings.max_aliases, settings.max_fields) {
-                return failed(e);
-            }
-        }
-        Err(e) => return failed(e),
-    }
     // a query the executor has validated before may take the fast path
     let mut remember = None;
     if let Some(v) = validated {

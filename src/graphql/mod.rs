@@ -3,6 +3,7 @@
 
 pub mod apq;
 pub mod context;
+pub mod cost;
 pub mod errors;
 pub mod fast;
 pub mod graphiql;
@@ -66,7 +67,11 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-pub fn router(schema: GqlSchema) -> Router<AppState> {
+pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
+    let costs = state
+        .limiter
+        .enabled()
+        .then(|| std::sync::Arc::new(cost::Costs::new(state)));
     Router::new()
         .route("/graphql", get(http::get).post(http::post))
         .route("/graphql/", get(http::get).post(http::post))
@@ -84,6 +89,7 @@ pub fn router(schema: GqlSchema) -> Router<AppState> {
             }),
         )
         .layer(axum::Extension(schema))
+        .layer(axum::Extension(costs))
         .layer(axum::Extension(std::sync::Arc::new(
             apq::PersistedQueries::new(1024),
         )))

@@ -21,4 +21,5 @@ mod graphql_payments;
 mod graphql_permissions;
 mod idempotency;
 mod migrations;
+mod ratelimit;
 mod server;

@@ -9,3 +9,4 @@ mod listing;
 mod openapi;
 mod permissions;
 mod support;
+mod throttle;

@@ -1,0 +1,132 @@
+//! The cost of a GraphQL request, known before it runs: the complexity async-graphql computes
+//! when it validates the document (the measure `OMS_MAX_COMPLEXITY` caps: a list costs its
+//! `first`/`last` times its selection), so the fast path and the executor are charged alike.
+//!
+//! async-graphql reports that complexity only to a schema extension, and any extension on the
+//! executing schema slows every field it resolves; so a second schema, which never executes,
+//! validates the request with an extension that records the complexity and stops there. Costs
+//! are remembered per query text, operation name and variables.
+
+use std::hash::{Hash, Hasher};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::{Request, ServerError, ValidationResult};
+use lru::LruCache;
+use serde_json::{Value, json};
+
+use crate::graphql::GqlSchema;
+use crate::ratelimit::{Bucket, Outcome};
+use crate::state::AppState;
+
+/// Computes (and remembers) request costs.
+pub struct Costs {
+    probe: GqlSchema,
+    known: Mutex<LruCache<u64, u64>>,
+}
+
+/// Where the probe extension leaves the complexity (`usize::MAX`: validation failed).
+struct Slot(Arc<AtomicUsize>);
+
+struct Probe;
+
+impl ExtensionFactory for Probe {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Probe)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Probe {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if let Some(slot) = ctx.data_opt::<Slot>() {
+            slot.0.store(result.complexity, Ordering::Relaxed);
+        }
+        // never execute: the probe only measures
+        Err(vec![ServerError::new("cost probe", None)])
+    }
+}
+
+impl Costs {
+    pub fn new(state: &AppState) -> Costs {
+        let s = &state.settings;
+        let probe = super::builder()
+            .limit_depth(s.max_depth)
+            .limit_complexity(s.max_complexity)
+            .limit_recursive_depth(64)
+            .limit_directives(16)
+            .extension(Probe)
+            .finish();
+        Costs {
+            probe,
+            known: Mutex::new(LruCache::new(
+                NonZeroUsize::new(4096).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// The cost of a request that has been resolved (APQ) and parsed: its complexity, at least
+    /// 1. A request that fails validation costs 1 (the executor answers its errors).
+    pub async fn of(&self, request: &mut Request) -> u64 {
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            request.query.hash(&mut h);
+            request.operation_name.hash(&mut h);
+            serde_json::to_string(&request.variables)
+                .unwrap_or_default()
+                .hash(&mut h);
+            h.finish()
+        };
+        if let Some(cost) = self.lock().get(&key) {
+            return *cost;
+        }
+        let slot = Arc::new(AtomicUsize::new(usize::MAX));
+        let mut probe = Request::new(request.query.clone()).variables(request.variables.clone());
+        if let Some(name) = &request.operation_name {
+            probe = probe.operation_name(name.clone());
+        }
+        if let Ok(document) = request.parsed_query() {
+            probe.set_parsed_query(document.clone());
+        }
+        let _ = self.probe.execute(probe.data(Slot(slot.clone()))).await;
+        let cost = match slot.load(Ordering::Relaxed) {
+            usize::MAX => 1,
+            n => (n as u64).max(1),
+        };
+        self.lock().put(key, cost);
+        cost
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<u64, u64>> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `extensions.cost` of a response, in Shopify's shape.
+pub fn extension(cost: u64, outcome: &Outcome) -> Value {
+    json!({
+        "requestedQueryCost": cost,
+        "actualQueryCost": cost,
+        "throttleStatus": throttle_status(&outcome.bucket, outcome.available),
+    })
+}
+
+pub fn throttle_status(bucket: &Bucket, available: u64) -> Value {
+    json!({
+        "maximumAvailable": bucket.capacity,
+        "currentlyAvailable": available,
+        "restoreRate": if bucket.per_second.fract() == 0.0 {
+            json!(bucket.per_second as u64)
+        } else {
+            json!(bucket.per_second)
+        },
+    })
+}

@@ -4,6 +4,7 @@
 //! A body that is not JSON, or has no `query` string, is 400. A well-formed request answers 200
 //! with `errors` under `application/json`; a client that accepts
 //! `application/graphql-response+json` gets 400 for parse and validation errors instead.
+//! When the database is down and that is the only error, the answer is 503 with `Retry-After`.
 //! The caller's identity is resolved from the `Authorization` header once per HTTP request.
 
 use std::sync::Arc;
@@ -303,7 +304,9 @@ fn is_request_error(r: &async_graphql::Response) -> bool {
 
 fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     let modern = accepts_graphql_response_json(headers);
+    let unavailable = is_unavailable(&response);
     let status = match &response {
+        _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         BatchResponse::Single(r) if modern && is_request_error(r) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
@@ -326,7 +329,31 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     let extra = response.http_headers();
     resp.headers_mut().extend(extra);
+    if unavailable {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
     resp
+}
+
+/// Whether the database being down is all that went wrong: every response of the request
+/// failed, and only with `SERVICE_UNAVAILABLE`. Such an answer is a 503 with `Retry-After`,
+/// like REST's, so that clients and load balancers retry it; any other outcome keeps the
+/// GraphQL-over-HTTP status.
+fn is_unavailable(response: &BatchResponse) -> bool {
+    let unavailable = |r: &async_graphql::Response| {
+        !r.errors.is_empty()
+            && r.errors.iter().all(|e| {
+                e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .is_some_and(|c| *c == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+            })
+    };
+    match response {
+        BatchResponse::Single(r) => unavailable(r),
+        BatchResponse::Batch(rs) => !rs.is_empty() && rs.iter().all(unavailable),
+    }
 }
 
 /// A GraphQL-shaped error body for a request that never reached execution.

@@ -4,11 +4,13 @@
 
 mod fixtures;
 mod helpers;
+mod process;
 
 mod auth_access;
 mod auth_refresh;
 mod auth_token;
 mod cli;
+mod faults;
 mod graphiql;
 mod graphql_catalog;
 mod graphql_fast;
@@ -19,5 +21,7 @@ mod graphql_orders;
 mod graphql_pagination;
 mod graphql_payments;
 mod graphql_permissions;
+mod leaks;
 mod migrations;
 mod server;
+mod token_attacks;

@@ -315,7 +315,7 @@ async fn write_load(
             let second = (first + 1) % stocks.len();
             items.push((stocks[second].0, 1 + (worker % 3) as i64, stocks[second].1));
         }
-        let rest = (worker + n) % 2 == 0;
+        let rest = (worker + n).is_multiple_of(2);
         let sent = if rest {
             let body = json!({
                 "customer_id": customer,

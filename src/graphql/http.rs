@@ -269,13 +269,31 @@ async fn run_one(
         request.variables = variables;
     }
     let request = request.data(access.clone()).data(Loaders::new(state));
-    let response = schema.execute(request).await;
+    let mut response = schema.execute(request).await;
+    classify_input_errors(&mut response);
     if let Some((v, key)) = remember
         && response.errors.is_empty()
     {
         v.remember(key);
     }
     Ran::Executed(response)
+}
+
+/// async-graphql reports an argument it cannot parse (a literal `Decimal` that is not a number,
+/// an `Int` out of range, a malformed `DateTime` in a filter) as an execution error with a path
+/// but no code. It is the client's input: `BAD_USER_INPUT`, like every other refused value.
+fn classify_input_errors(response: &mut async_graphql::Response) {
+    for e in &mut response.errors {
+        let coded = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
+        if !coded && !e.path.is_empty() && e.message.starts_with("Failed to parse") {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+        }
+    }
 }
 
 /// A body the fast path wrote (always a successful `{"data": ...}`).

@@ -51,6 +51,9 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(300))
+        // each connection is pinged before use: one the database closed (a restart, a
+        // terminated backend) is replaced instead of failing the request
+        .test_before_acquire(true)
         // Statements are never logged: they could carry personal data, and logs must not hold SQL.
         .sqlx_logging(false);
     if is_sqlite {

@@ -4,6 +4,7 @@
 //! A body that is not JSON, or has no `query` string, is 400. A well-formed request answers 200
 //! with `errors` under `application/json`; a client that accepts
 //! `application/graphql-response+json` gets 400 for parse and validation errors instead.
+//! When the database is down and that is the only error, the answer is 503 with `Retry-After`.
 //! The caller's identity is resolved from the `Authorization` header once per HTTP request.
 
 use std::sync::Arc;
@@ -440,13 +441,31 @@ async fn run_one(
         request.variables = variables;
     }
     let request = request.data(access.clone()).data(Loaders::new(state));
-    let response = schema.execute(request).await;
+    let mut response = schema.execute(request).await;
+    classify_input_errors(&mut response);
     if let Some((v, key)) = remember
         && response.errors.is_empty()
     {
         v.remember(key);
     }
     Ran::Executed(response)
+}
+
+/// async-graphql reports an argument it cannot parse (a literal `Decimal` that is not a number,
+/// an `Int` out of range, a malformed `DateTime` in a filter) as an execution error with a path
+/// but no code. It is the client's input: `BAD_USER_INPUT`, like every other refused value.
+fn classify_input_errors(response: &mut async_graphql::Response) {
+    for e in &mut response.errors {
+        let coded = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
+        if !coded && !e.path.is_empty() && e.message.starts_with("Failed to parse") {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+        }
+    }
 }
 
 /// A body the fast path wrote (always a successful `{"data": ...}`).
@@ -475,7 +494,9 @@ fn is_request_error(r: &async_graphql::Response) -> bool {
 
 fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     let modern = accepts_graphql_response_json(headers);
+    let unavailable = is_unavailable(&response);
     let status = match &response {
+        _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         BatchResponse::Single(r) if modern && is_request_error(r) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
@@ -498,7 +519,31 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     let extra = response.http_headers();
     resp.headers_mut().extend(extra);
+    if unavailable {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
     resp
+}
+
+/// Whether the database being down is all that went wrong: every response of the request
+/// failed, and only with `SERVICE_UNAVAILABLE`. Such an answer is a 503 with `Retry-After`,
+/// like REST's, so that clients and load balancers retry it; any other outcome keeps the
+/// GraphQL-over-HTTP status.
+fn is_unavailable(response: &BatchResponse) -> bool {
+    let unavailable = |r: &async_graphql::Response| {
+        !r.errors.is_empty()
+            && r.errors.iter().all(|e| {
+                e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .is_some_and(|c| *c == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+            })
+    };
+    match response {
+        BatchResponse::Single(r) => unavailable(r),
+        BatchResponse::Batch(rs) => !rs.is_empty() && rs.iter().all(unavailable),
+    }
 }
 
 /// A GraphQL-shaped error body for a request that never reached execution.

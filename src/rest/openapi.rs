@@ -98,7 +98,10 @@ impl Modify for ViewOptions {
                 "{}_options",
                 path.trim_matches('/').replace(['/', '{', '}'], "_")
             );
-            item.options = Some(options_operation(tag, id));
+            let mut options = options_operation(tag, id);
+            // a detail view's OPTIONS takes the same `{id}` as its GET
+            options.parameters = item.get.as_ref().and_then(|op| op.parameters.clone());
+            item.options = Some(options);
         }
     }
 }

@@ -1,41 +1,15 @@
 //! Access tokens on a protected call (`POST /graphql` `{ me }`): the valid one identifies its
-//! user; every kind of bad token is `UNAUTHENTICATED`, never a 5xx. And the REST 401 bodies of
-//! the error catalogue, one per `AuthError`.
+//! user; a malformed header is `UNAUTHENTICATED`. And the REST 401 bodies of the error
+//! catalogue, one per `AuthError`. Every attack on the tokens is in `token_attacks`.
 
 use axum::response::IntoResponse;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oms_gateway::error::{AppError, AuthError};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{JWT_SECRET, TestApp, jwt_payload, now_secs, sign, spawn_app};
+use crate::helpers::spawn_app;
 
 const ME: &str = "{ me { username isStaff } }";
-
-/// Asserts that `{ me }` with this token answers 200 with an `UNAUTHENTICATED` error.
-async fn assert_refused(app: &TestApp, token: &str, why: &str) {
-    let reply = app.gql_reply(ME, json!({}), Some(token)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{why}: {}", reply.text);
-    let errors = reply.body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{why}: no errors in {}", reply.text));
-    assert_eq!(errors.len(), 1, "{why}: {}", reply.text);
-    assert_eq!(
-        errors[0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{why}: {}",
-        reply.text
-    );
-    assert!(
-        reply.body["data"].is_null() || reply.body["data"]["me"].is_null(),
-        "{why}: no user may leak: {}",
-        reply.text
-    );
-}
-
-fn encode_part(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
-}
 
 #[tokio::test]
 async fn a_valid_access_token_identifies_its_user() {
@@ -76,77 +50,6 @@ async fn without_a_token_me_is_null() {
         .unwrap();
     let reply = crate::helpers::Reply::read(response).await;
     assert_eq!(reply.body, json!({ "data": { "me": null } }));
-}
-
-#[tokio::test]
-async fn bad_access_tokens_are_unauthenticated_never_a_server_error() {
-    let app = spawn_app().await;
-    let id = app.create_user("mallory", "mallory-password", false).await;
-    let other = app.create_user("victim", "victim-password", true).await;
-    let (access, refresh) = app.login("mallory", "mallory-password").await;
-    let claims = jwt_payload(&access);
-    let secret = JWT_SECRET.as_bytes();
-
-    // sanity: the genuine token and a re-signed copy of its claims are accepted
-    let body = app.gql(ME, json!({}), Some(&access)).await;
-    assert_eq!(body["data"]["me"]["username"], "mallory");
-    let resigned = sign(&claims, secret, jsonwebtoken::Algorithm::HS256);
-    let body = app.gql(ME, json!({}), Some(&resigned)).await;
-    assert_eq!(body["data"]["me"]["username"], "mallory");
-
-    let mut expired = claims.clone();
-    expired["iat"] = json!(now_secs() - 3600);
-    expired["exp"] = json!(now_secs() - 60);
-    assert_refused(
-        &app,
-        &sign(&expired, secret, jsonwebtoken::Algorithm::HS256),
-        "expired",
-    )
-    .await;
-
-    let none = format!(
-        "{}.{}.",
-        encode_part(&json!({ "alg": "none", "typ": "JWT" })),
-        encode_part(&claims)
-    );
-    assert_refused(&app, &none, "alg none").await;
-
-    assert_refused(
-        &app,
-        &sign(&claims, secret, jsonwebtoken::Algorithm::HS384),
-        "HS384 with the right key",
-    )
-    .await;
-    assert_refused(
-        &app,
-        &sign(&claims, b"some-other-key", jsonwebtoken::Algorithm::HS256),
-        "wrong key",
-    )
-    .await;
-
-    // the genuine signature over a payload that now names another user
-    let mut tampered = claims.clone();
-    tampered["user_id"] = json!(other.to_string());
-    let parts: Vec<&str> = access.split('.').collect();
-    let forged = format!("{}.{}.{}", parts[0], encode_part(&tampered), parts[2]);
-    assert_refused(&app, &forged, "tampered payload").await;
-
-    assert_refused(&app, &refresh, "refresh token as access").await;
-    assert_refused(&app, "not-a-jwt", "garbage").await;
-    assert_refused(&app, "", "empty bearer").await;
-
-    // the user goes inactive, then away
-    app.set_active(id, false).await;
-    assert_refused(&app, &access, "inactive user").await;
-    app.set_active(id, true).await;
-    let body = app.gql(ME, json!({}), Some(&access)).await;
-    assert_eq!(body["data"]["me"]["username"], "mallory", "active again");
-    {
-        use entity::user;
-        use migration::sea_orm::EntityTrait;
-        user::Entity::delete_by_id(id).exec(app.db()).await.unwrap();
-    }
-    assert_refused(&app, &access, "deleted user").await;
 }
 
 #[tokio::test]

@@ -642,6 +642,34 @@ async fn no_error_shows_sql_paths_or_panics() {
     assert_no_internals(&reply);
 }
 
+/// An argument async-graphql cannot parse (found by the outside fuzzing, `.ci/fuzz`) is the
+/// client's input: `BAD_USER_INPUT`, like every other refused value, never a code-less error.
+#[tokio::test]
+async fn arguments_that_do_not_parse_are_bad_user_input() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    for query in [
+        "{ orders(filter: { totalAmount: { eq: \"abc\" } }) { totalCount } }",
+        "{ orders(filter: { or: [{ createdAt: { lte: \"\" } }] }) { totalCount } }",
+        "{ payments(filter: { paidAt: { gt: \"yesterday\" } }) { totalCount } }",
+        "mutation { createProduct(input: { name: \"X\", sku: \"X\", price: \"abc\", categoryId: 1 }) { id } }",
+        "mutation { createPayment(input: { orderId: 1, amount: \"1e400\", paymentMethod: \"Card\" }) { id } }",
+        "mutation { updatePayment(id: 1, input: { paidAt: \"\" }) { id } }",
+    ] {
+        let reply = post(&app, &json!({ "query": query }), None, Some(&d.admin)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.text);
+        let errors = reply.body["errors"].as_array().expect("errors");
+        assert!(!errors.is_empty(), "{query}");
+        for e in errors {
+            assert_eq!(
+                e["extensions"]["code"], "BAD_USER_INPUT",
+                "{query}: {}",
+                reply.text
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_sdl_and_the_graphiql_assets_are_served() {
     let app = spawn_app().await;

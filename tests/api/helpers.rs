@@ -176,6 +176,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start(database, settings).await
 }
 
+/// The real application on a database the test made (shared with other apps or processes).
+#[allow(dead_code)]
+pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
+    start(database, settings).await
+}
+
 async fn start(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     let state = AppState::connect(settings)
         .await

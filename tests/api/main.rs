@@ -4,11 +4,13 @@
 
 mod fixtures;
 mod helpers;
+mod process;
 
 mod auth_access;
 mod auth_refresh;
 mod auth_token;
 mod cli;
+mod faults;
 mod graphiql;
 mod graphql_catalog;
 mod graphql_fast;
@@ -20,6 +22,8 @@ mod graphql_pagination;
 mod graphql_payments;
 mod graphql_permissions;
 mod idempotency;
+mod leaks;
 mod migrations;
 mod ratelimit;
 mod server;
+mod token_attacks;

@@ -1,0 +1,79 @@
+"""Schemathesis hooks for `.ci/fuzz`: the gateway's custom GraphQL scalars, and the GraphQL
+server-error check as the gateway's contract defines it.
+
+Schemathesis's own `not_a_server_error` counts every GraphQL error that carries a `path` as a
+server failure. The gateway's contract (CONTRACT.md section 4) answers expected refusals as
+such errors on purpose: `NOT_FOUND`, `FORBIDDEN`, `CONFLICT`, `UNAUTHENTICATED`,
+`BAD_USER_INPUT`. So the GraphQL run replaces that check with `graphql_no_server_error`: no 5xx,
+no `INTERNAL_SERVER_ERROR` (or `SERVICE_UNAVAILABLE`: the database is up during the run), no
+error without a catalogued code once execution started, no null in a non-null field.
+"""
+
+from decimal import Decimal
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
+
+# Decimal: a string or a number, as the schema accepts; includes values the domain refuses
+# (negative, too many digits or places) so that refusals are exercised too.
+_decimals = st.decimals(
+    min_value=Decimal("-1e12"),
+    max_value=Decimal("1e12"),
+    allow_nan=False,
+    allow_infinity=False,
+    places=3,
+)
+schemathesis.graphql.scalar(
+    "Decimal",
+    st.one_of(
+        _decimals.map(lambda d: nodes.String(str(d))),
+        st.integers(min_value=-(10**13), max_value=10**13).map(nodes.Int),
+        st.sampled_from(["999.99", "0.01", "abc", "", "1e400", "NaN"]).map(nodes.String),
+    ),
+)
+schemathesis.graphql.scalar(
+    "DateTime",
+    st.one_of(
+        st.datetimes().map(lambda t: nodes.String(t.isoformat() + "Z")),
+        st.sampled_from(["2025-11-21T13:00:00+01:00", "yesterday", ""]).map(nodes.String),
+    ),
+)
+
+# The catalogue of CONTRACT.md section 4, plus the request-level codes of the HTTP layer.
+CLIENT_CODES = {
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "BAD_USER_INPUT",
+    "CONFLICT",
+    "BAD_REQUEST",
+    "RATE_LIMITED",
+    "PERSISTED_QUERY_NOT_FOUND",
+}
+
+
+@schemathesis.check
+def graphql_no_server_error(ctx, response, case):
+    """No 5xx; every GraphQL error a client error of the catalogue."""
+    if response.status_code >= 500:
+        raise AssertionError(f"HTTP {response.status_code}: {response.text[:500]}")
+    try:
+        payload = response.json()
+    except ValueError:
+        raise AssertionError(f"not JSON: {response.text[:500]}")
+    if not isinstance(payload, dict):
+        raise AssertionError(f"not a JSON object: {response.text[:500]}")
+    for error in payload.get("errors") or []:
+        code = (error.get("extensions") or {}).get("code")
+        message = error.get("message", "")
+        if "non-null" in message.lower() or "non-nullable" in message.lower():
+            raise AssertionError(f"null in a non-null field: {message}")
+        if code is None:
+            # async-graphql's parse and validation errors carry no code and no path
+            if "path" in error:
+                raise AssertionError(f"an execution error without a code: {message}")
+            continue
+        if code not in CLIENT_CODES:
+            raise AssertionError(f"server error {code}: {message}")
+    return None

@@ -191,7 +191,11 @@ impl Sort {
             return None;
         }
         let (col, v) = (key.column.clone(), value.to_value(key.kind));
-        Some(Condition::all().add(if key.descending { col.lte(v) } else { col.gte(v) }))
+        Some(Condition::all().add(if key.descending {
+            col.lte(v)
+        } else {
+            col.gte(v)
+        }))
     }
 
     /// Rows at `values` or before them in this sort's order.
@@ -336,7 +340,9 @@ where
     // bare `LIMIT 1` let PostgreSQL scan the table from its start, past every row before it).
     let beyond_cursor = match (backward, &after, &before) {
         (false, Some(a), _) => {
-            let near = sort.reversed().apply_order(select.filter(sort.at_or_before(a)));
+            let near = sort
+                .reversed()
+                .apply_order(select.filter(sort.at_or_before(a)));
             exists(db, near).await?
         }
         (true, _, Some(b)) => {

@@ -27,6 +27,33 @@ impl SqlCounter {
     }
 }
 
+/// Until when (ms since the Unix epoch) every pooled connection is pinged before use: set for
+/// a while after any statement failed for want of a connection, so that once one dead
+/// connection has shown up (a database restart, terminated backends) the others are checked
+/// and replaced instead of failing one request each. Process-wide: a false alarm costs only
+/// pings.
+static CHECK_CONNECTIONS_UNTIL: AtomicU64 = AtomicU64::new(0);
+const CHECK_CONNECTIONS_FOR: Duration = Duration::from_secs(10);
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Records that a statement failed because its connection or the database was unreachable.
+pub fn connection_trouble() {
+    CHECK_CONNECTIONS_UNTIL.store(
+        unix_ms() + CHECK_CONNECTIONS_FOR.as_millis() as u64,
+        Ordering::Relaxed,
+    );
+}
+
+fn checking_connections() -> bool {
+    unix_ms() < CHECK_CONNECTIONS_UNTIL.load(Ordering::Relaxed)
+}
+
 /// Why the database could not be opened, phrased for the one-line start-up error.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot open DATABASE_URL {url}: {reason}")]
@@ -56,6 +83,16 @@ pub async fn connect(
         // pinged, so one the database closed while it sat in the pool (a restart, a terminated
         // backend) is replaced before use, and a busy pool sends no pings at all.
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
+        // ... and after connection trouble, every connection for a while (see above)
+        .map_sqlx_postgres_before_acquire(|conn, _meta| {
+            Box::pin(async move {
+                if !checking_connections() {
+                    return Ok(true);
+                }
+                use sea_orm::sqlx::Connection;
+                Ok(conn.ping().await.is_ok())
+            })
+        })
         // Statements are never logged: they could carry personal data, and logs must not hold SQL.
         .sqlx_logging(false);
     if is_sqlite {

@@ -326,6 +326,7 @@ impl AppError {
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if is_connection_error(&err) {
+            crate::db::connection_trouble();
             tracing::warn!(error = %short_db_error(&err), "database unavailable");
             return AppError::Unavailable;
         }

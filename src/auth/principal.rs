@@ -76,9 +76,15 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AuthState {
         return AuthState::Invalid(AuthError::InvalidAccessToken { expired: false });
     };
     match load_principal(&state.db, user_id).await {
-        Ok(Some(p)) => AuthState::User(p),
+        Ok(Some(p)) => {
+            tracing::trace!(user_id, "authenticated by an access token");
+            AuthState::User(p)
+        }
         // SimpleJWT: "User not found" / "User is inactive"; both 401 with the invalid-token body
-        Ok(None) => AuthState::Invalid(AuthError::InvalidAccessToken { expired: false }),
+        Ok(None) => {
+            tracing::debug!(user_id, "an access token of a missing or inactive user");
+            AuthState::Invalid(AuthError::InvalidAccessToken { expired: false })
+        }
         Err(AppError::Unavailable) => AuthState::Invalid(AuthError::Unavailable),
         Err(e) => {
             tracing::error!(error = ?e, "loading the token's user failed");

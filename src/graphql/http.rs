@@ -436,13 +436,20 @@ async fn run_one(
             _ => None,
         };
         if let Some(body) = fast_answer {
+            tracing::trace!(operation = ?operation_name, "graphql: answered on the fast path");
             return Ran::Fast(body);
         }
         request.variables = variables;
     }
     let request = request.data(access.clone()).data(Loaders::new(state));
+    let operation = request.operation_name.clone();
     let mut response = schema.execute(request).await;
     classify_input_errors(&mut response);
+    tracing::trace!(
+        ?operation,
+        errors = response.errors.len(),
+        "graphql: executed"
+    );
     if let Some((v, key)) = remember
         && response.errors.is_empty()
     {

@@ -12,6 +12,9 @@ use sea_orm::{
 
 use crate::config::{Settings, redact_url};
 
+mod reads;
+pub use reads::Reads;
+
 /// Counts the SQL statements the gateway sends. Per application instance (not global), so
 /// that a test can read how many statements one request executed.
 #[derive(Clone, Default, Debug)]
@@ -22,7 +25,7 @@ impl SqlCounter {
         self.0.load(Ordering::SeqCst)
     }
 
-    fn bump(&self) {
+    pub(crate) fn bump(&self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }

@@ -17,6 +17,7 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
 use crate::catalog::graphql::stock_label;
+use crate::db::Reads;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
 use crate::idempotency::{Outcome, Replay};
@@ -216,9 +217,9 @@ pub async fn represent_in<C: ConnectionTrait>(
     Ok(out)
 }
 
-async fn represent_one(state: &AppState, order: order::Model) -> AppResult<Order> {
+async fn represent_one<C: ConnectionTrait>(db: &C, order: order::Model) -> AppResult<Order> {
     let id = order.id;
-    represent(state, vec![order])
+    represent_in(db, vec![order])
         .await?
         .pop()
         .ok_or_else(|| missing("order", id))
@@ -284,23 +285,25 @@ pub async fn list(
     access.read_scope()?;
     let (filter, customer) = filter(&url.query)?;
     let plan = pagination::plan(&url.query, state.settings.rest_page_size);
-    let (state, access, filter) = (&state, &access, &filter);
+    // every statement of the request on one connection (see `Reads`)
+    let db = Reads::take(&state.db, &state.sql).await?;
+    let (state, access, filter, db) = (&state, &access, &filter, &db);
     pagination::respond(
         plan,
         &url,
         async || {
-            let n = service::count_orders(state, access, Some(filter)).await?;
+            let n = service::count_orders_in(db, access, Some(filter)).await?;
             if n == 0 {
                 check_customer(state, access, customer).await?;
             }
             Ok(n)
         },
         async |window| {
-            let rows = service::all_orders(state, access, Some(filter), window).await?;
+            let rows = service::all_orders_in(db, access, Some(filter), window).await?;
             if rows.is_empty() {
                 check_customer(state, access, customer).await?;
             }
-            represent(state, rows).await
+            represent_in(db, rows).await
         },
     )
     .await
@@ -355,7 +358,7 @@ pub async fn create(
             value,
             answer: None,
         } => {
-            let shown = represent_one(&state, value).await?;
+            let shown = represent_one(&state.db, value).await?;
             Ok((StatusCode::CREATED, Json(shown)).into_response())
         }
         Outcome::Replayed(Replay {
@@ -367,7 +370,7 @@ pub async fn create(
             let found = service::get_order(&state, &access, resource_id)
                 .await?
                 .ok_or(AppError::NotFound("Order"))?;
-            let shown = represent_one(&state, found).await?;
+            let shown = represent_one(&state.db, found).await?;
             Ok(idempotency::created(
                 json_of(std::slice::from_ref(&shown))?,
                 true,
@@ -401,10 +404,11 @@ pub async fn retrieve(
 ) -> AppResult<Response> {
     let access = Access::new(auth, &state.settings);
     let id = id.read(&access, "Order")?;
-    let found = service::get_order(&state, &access, id)
+    let db = Reads::take(&state.db, &state.sql).await?;
+    let found = service::get_order_in(&db, &access, id)
         .await?
         .ok_or(AppError::NotFound("Order"))?;
-    Ok(Json(represent_one(&state, found).await?).into_response())
+    Ok(Json(represent_one(&db, found).await?).into_response())
 }
 
 /// Replaces an order (DRF's full update): `customer_id` and `items` are required.
@@ -479,7 +483,7 @@ async fn change(
         }
     };
     let updated = service::update_order(&state, &access, id, order_change(&body, partial)?).await?;
-    Ok(Json(represent_one(&state, updated).await?).into_response())
+    Ok(Json(represent_one(&state.db, updated).await?).into_response())
 }
 
 /// Deletes an order with its items and payments (204).

@@ -83,9 +83,18 @@ pub async fn get_order(
     access: &Access,
     id: i64,
 ) -> AppResult<Option<order::Model>> {
+    get_order_in(&state.db, access, id).await
+}
+
+/// [`get_order`] on a given connection (a request's [`crate::db::Reads`]).
+pub async fn get_order_in<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    id: i64,
+) -> AppResult<Option<order::Model>> {
     let scope = access.read_scope()?;
     Ok(scope_condition(order::Entity::find_by_id(id), scope)
-        .one(&state.db)
+        .one(db)
         .await?)
 }
 
@@ -134,16 +143,24 @@ pub async fn list_orders(
     order_by: &[OrderSort],
     page: &PageRequest,
 ) -> AppResult<Page<order::Model>> {
+    list_orders_in(&state.db, access, filter, order_by, page).await
+}
+
+/// [`list_orders`] on a given connection (a request's [`crate::db::Reads`]).
+pub async fn list_orders_in<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    filter: Option<&OrderFilter>,
+    order_by: &[OrderSort],
+    page: &PageRequest,
+) -> AppResult<Page<order::Model>> {
     let scope = access.read_scope()?;
     let mut select = scope_condition(order::Entity::find(), scope);
     if let Some(f) = filter {
         select = select.filter(f.condition());
     }
     let sort = filter::sort(order_by);
-    listing::fetch_page(&state.db, select, &sort, page, |o| {
-        filter::key_values(&sort, o)
-    })
-    .await
+    listing::fetch_page(db, select, &sort, page, |o| filter::key_values(&sort, o)).await
 }
 
 /// How many orders the caller may see match the filter.
@@ -152,12 +169,21 @@ pub async fn count_orders(
     access: &Access,
     filter: Option<&OrderFilter>,
 ) -> AppResult<u64> {
+    count_orders_in(&state.db, access, filter).await
+}
+
+/// [`count_orders`] on a given connection (a request's [`crate::db::Reads`]).
+pub async fn count_orders_in<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    filter: Option<&OrderFilter>,
+) -> AppResult<u64> {
     let scope = access.read_scope()?;
     let mut select = scope_condition(order::Entity::find(), scope);
     if let Some(f) = filter {
         select = select.filter(f.condition());
     }
-    Ok(select.count(&state.db).await?)
+    Ok(select.count(db).await?)
 }
 
 /// Whether the caller may filter orders by this customer (the REST `?customer=` choice): any
@@ -184,6 +210,16 @@ pub async fn all_orders(
     filter: Option<&OrderFilter>,
     window: Option<(u64, u64)>,
 ) -> AppResult<Vec<order::Model>> {
+    all_orders_in(&state.db, access, filter, window).await
+}
+
+/// [`all_orders`] on a given connection (a request's [`crate::db::Reads`]).
+pub async fn all_orders_in<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    filter: Option<&OrderFilter>,
+    window: Option<(u64, u64)>,
+) -> AppResult<Vec<order::Model>> {
     let scope = access.read_scope()?;
     let mut select = scope_condition(order::Entity::find(), scope).order_by_desc(order::Column::Id);
     if let Some(f) = filter {
@@ -192,7 +228,7 @@ pub async fn all_orders(
     if let Some((offset, limit)) = window {
         select = select.offset(offset).limit(limit);
     }
-    Ok(select.all(&state.db).await?)
+    Ok(select.all(db).await?)
 }
 
 /// Places an order: checks every field (all problems at once), then in one transaction takes

@@ -11,6 +11,7 @@ use super::plan::Root;
 use super::selection::{Fragments, flatten};
 use crate::auth::Access;
 use crate::auth::service::UserSummary;
+use crate::db::Reads;
 use crate::listing::Page;
 use crate::orders::graph::OrderGraph;
 use crate::orders::service;
@@ -27,6 +28,8 @@ pub async fn run(
     roots: &[Root<'_>],
     fragments: &Fragments,
 ) -> Option<Vec<u8>> {
+    // every statement of the request on one connection (see `Reads`)
+    let db = Reads::take(&state.db, &state.sql).await.ok()?;
     let mut out = Out(Vec::with_capacity(4096));
     out.raw(b"{\"data\":{");
     for (i, root) in roots.iter().enumerate() {
@@ -46,18 +49,19 @@ pub async fn run(
                 sets,
                 wants,
             } => {
-                let listed = service::list_orders(state, access, filter.as_deref(), order_by, page)
-                    .await
-                    .ok()?;
+                let listed =
+                    service::list_orders_in(&db, access, filter.as_deref(), order_by, page)
+                        .await
+                        .ok()?;
                 let models: Vec<order::Model> =
                     listed.rows.iter().map(|(m, _)| m.clone()).collect();
-                let graph = OrderGraph::load(&state.db, &models, *wants).await.ok()?;
+                let graph = OrderGraph::load(&db, &models, *wants).await.ok()?;
                 let wants_total = flatten(sets, "OrderConnection", fragments)?
                     .iter()
                     .any(|s| s.name() == "totalCount");
                 let total = if wants_total {
                     Some(
-                        service::count_orders(state, access, filter.as_deref())
+                        service::count_orders_in(&db, access, filter.as_deref())
                             .await
                             .ok()?,
                     )
@@ -73,12 +77,12 @@ pub async fn run(
                 sets,
                 wants,
             } => {
-                let found = service::get_order(state, access, *id).await.ok()?;
+                let found = service::get_order_in(&db, access, *id).await.ok()?;
                 out.key(key);
                 match found {
                     None => out.raw(b"null"),
                     Some(o) => {
-                        let graph = OrderGraph::load(&state.db, std::slice::from_ref(&o), *wants)
+                        let graph = OrderGraph::load(&db, std::slice::from_ref(&o), *wants)
                             .await
                             .ok()?;
                         order(&mut out, sets, fragments, &o, &graph).ok()?;

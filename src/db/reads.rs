@@ -1,0 +1,134 @@
+//! One connection for all the reads of a request.
+//!
+//! sqlx pings every connection it takes back into its pool: a statement run on the pool costs
+//! two round trips to PostgreSQL, its own and that ping. A request that reads an order with
+//! its relations sends four or five statements, so half of its round trips were pings. A
+//! [`Reads`] takes one connection from the pool for the request's reads and gives it back
+//! once: one ping per request instead of one per statement. Read-only paths only (a request
+//! holding a connection must never wait for a second one, or a full pool could deadlock). On
+//! SQLite, an in-process database without round trips, it is the pool itself.
+
+use std::sync::Arc;
+
+use sea_orm::sqlx::Postgres;
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement,
+};
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::Mutex;
+
+use super::SqlCounter;
+
+/// Where a request's reads go.
+pub enum Reads<'a> {
+    Pool(&'a DatabaseConnection),
+    Held {
+        conn: Mutex<PoolConnection<Postgres>>,
+        counter: SqlCounter,
+    },
+}
+
+impl<'a> Reads<'a> {
+    /// On PostgreSQL, one connection taken from the pool now; on SQLite, the pool.
+    pub async fn take(db: &'a DatabaseConnection, counter: &SqlCounter) -> Result<Self, DbErr> {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Ok(Reads::Pool(db));
+        }
+        let conn = db
+            .get_postgres_connection_pool()
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
+        Ok(Reads::Held {
+            conn: Mutex::new(conn),
+            counter: counter.clone(),
+        })
+    }
+}
+
+fn query(stmt: &Statement) -> sea_orm::sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = stmt
+        .values
+        .clone()
+        .unwrap_or_else(|| sea_orm::Values(Vec::new()));
+    sea_orm::sqlx::query_with(
+        sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
+        SqlxValues(values),
+    )
+}
+
+fn query_err(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Reads<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Reads::Pool(db) => db.get_database_backend(),
+            Reads::Held { .. } => DbBackend::Postgres,
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Reads::Pool(db) => db.execute_raw(stmt).await,
+            Reads::Held { conn, counter } => {
+                counter.bump();
+                let mut conn = conn.lock().await;
+                query(&stmt)
+                    .execute(&mut **conn)
+                    .await
+                    .map(ExecResult::from)
+                    .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+            }
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Reads::Pool(db) => db.execute_unprepared(sql).await,
+            Reads::Held { conn, counter } => {
+                counter.bump();
+                let mut conn = conn.lock().await;
+                sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
+                    .execute(&mut **conn)
+                    .await
+                    .map(ExecResult::from)
+                    .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+            }
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Reads::Pool(db) => db.query_one_raw(stmt).await,
+            Reads::Held { conn, counter } => {
+                counter.bump();
+                let mut conn = conn.lock().await;
+                query(&stmt)
+                    .fetch_optional(&mut **conn)
+                    .await
+                    .map(|row| row.map(QueryResult::from))
+                    .map_err(query_err)
+            }
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Reads::Pool(db) => db.query_all_raw(stmt).await,
+            Reads::Held { conn, counter } => {
+                counter.bump();
+                let mut conn = conn.lock().await;
+                query(&stmt)
+                    .fetch_all(&mut **conn)
+                    .await
+                    .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+                    .map_err(query_err)
+            }
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! The PostgreSQL transport of events: LISTEN/NOTIFY, so that every gateway process on one
 //! database hears every change, whichever process made it.
 //!
-//! - The notifier sends each published event as JSON with `pg_notify` on [`CHANNEL`], after the
-//!   change committed, from its own connection (so it neither waits for nor counts against the
-//!   request pool). Publishing only queues ([`NOTIFY_QUEUE`] events at most): a writer never
+//! - The notifier sends the published events as JSON with `pg_notify` on [`CHANNEL`] (those
+//!   waiting at once in one statement), after the change committed, from its own connection
+//!   (so it neither waits for nor counts against the request pool). Publishing only queues ([`NOTIFY_QUEUE`] events at most): a writer never
 //!   waits for the database a second time; an event that cannot be queued or sent is counted
 //!   in `oms_events_dropped_total` and logged.
 //! - The listener holds one dedicated connection (`application_name` [`LISTENER_APP_NAME`]) with
@@ -102,33 +102,53 @@ pub(super) async fn start(
     Ok(Notifier { tx })
 }
 
+/// Most events sent with one statement.
+const NOTIFY_BATCH: usize = 256;
+
 /// Sends queued events, in order, with `pg_notify`; retries a failed send a few times.
+///
+/// The events waiting at that moment go in one statement (`pg_notify` over an array), so a
+/// busy writer costs the database one round trip per batch rather than two (the statement and
+/// the pool's ping) per event. PostgreSQL folds identical payloads sent in one transaction
+/// into one notification: each payload carries a sequence number (`seq`, ignored by readers)
+/// so that two equal changes in a row stay two events.
 async fn notify(pool: PgPool, mut rx: mpsc::Receiver<Event>) {
     const ATTEMPTS: u32 = 3;
-    while let Some(event) = rx.recv().await {
-        let payload = match serde_json::to_string(&event) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "an event could not be encoded");
-                continue;
+    let mut seq: u64 = 0;
+    let mut events = Vec::with_capacity(NOTIFY_BATCH);
+    while rx.recv_many(&mut events, NOTIFY_BATCH).await > 0 {
+        let mut payloads = Vec::with_capacity(events.len());
+        for event in events.drain(..) {
+            seq += 1;
+            match serde_json::to_value(&event) {
+                Ok(serde_json::Value::Object(mut fields)) => {
+                    fields.insert("seq".into(), seq.into());
+                    payloads.push(serde_json::Value::Object(fields).to_string());
+                }
+                Ok(_) | Err(_) => tracing::error!("an event could not be encoded"),
             }
-        };
+        }
+        if payloads.is_empty() {
+            continue;
+        }
         for attempt in 1..=ATTEMPTS {
-            let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(&payload)
-                .execute(&pool)
-                .await;
+            let sent = sqlx::query(
+                "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n",
+            )
+            .bind(CHANNEL)
+            .bind(&payloads)
+            .execute(&pool)
+            .await;
             match sent {
                 Ok(_) => break,
                 Err(e) if attempt < ATTEMPTS => {
-                    tracing::warn!(error = %e, attempt, "sending an event failed; retrying");
+                    tracing::warn!(error = %e, attempt, "sending events failed; retrying");
                     tokio::time::sleep(BACKOFF_MIN * 2u32.pow(attempt)).await;
                 }
                 Err(e) => {
                     metrics::counter!("oms_events_dropped_total", "reason" => "notify_failed")
-                        .increment(1);
-                    tracing::error!(error = %e, "an event could not be sent and is lost");
+                        .increment(payloads.len() as u64);
+                    tracing::error!(error = %e, lost = payloads.len(), "events could not be sent and are lost");
                 }
             }
         }

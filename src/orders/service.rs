@@ -304,7 +304,10 @@ pub async fn create_order_keyed(
     {
         return Ok(Outcome::Replayed(replay));
     }
-    let db = &state.db;
+    // the references are read in the write transaction: one connection for the whole order
+    // (each pool checkout costs a round trip more), and what was checked is what is written
+    let txn = begin_write(&state.db).await?;
+    let db = &txn;
     let mut errors = input.errors;
 
     let items_path = FieldPath::field("items");
@@ -404,7 +407,6 @@ pub async fn create_order_keyed(
     }
     errors.into_result()?;
 
-    let txn = begin_write(db).await?;
     if let Some(keyed) = &keyed
         && let Some(replay) = keyed.reserve(&txn, state).await?
     {

@@ -825,3 +825,42 @@ async fn the_schema_declares_the_subscriptions_of_the_contract() {
         assert!(squeezed.contains(wanted), "missing `{wanted}` in:\n{sdl}");
     }
 }
+
+#[tokio::test]
+async fn equal_changes_published_in_a_burst_stay_separate_events() {
+    use futures_util::StreamExt;
+    use oms_gateway::auth::ReadScope;
+    use oms_gateway::events::{ChangeKind, Event, EventFilter, Topic};
+    // on PostgreSQL the notifier sends a burst in one statement, where PostgreSQL would fold
+    // equal payloads into one notification: every event must still arrive, in order
+    let app = spawn_app().await;
+    let mut events = app.state.events.subscribe(EventFilter {
+        topic: Topic::Orders,
+        scope: ReadScope::All,
+        order_id: None,
+        customer_id: None,
+    });
+    const BURST: i64 = 40;
+    for i in 0..BURST {
+        for _ in 0..2 {
+            app.state.events.publish(Event::Order {
+                kind: ChangeKind::Updated,
+                order_id: i,
+                customer_id: 7,
+            });
+        }
+    }
+    for i in 0..BURST {
+        for copy in 0..2 {
+            let got = tokio::time::timeout(Duration::from_secs(10), events.next())
+                .await
+                .unwrap_or_else(|_| panic!("event {i}/{copy} did not arrive"));
+            match got {
+                Some(Ok(Event::Order { order_id, .. })) => assert_eq!(order_id, i),
+                other => panic!("event {i}/{copy}: {other:?}"),
+            }
+        }
+    }
+    let extra = tokio::time::timeout(Duration::from_millis(300), events.next()).await;
+    assert!(extra.is_err(), "no event beyond the burst: {extra:?}");
+}

@@ -326,11 +326,27 @@ impl AppError {
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if is_connection_error(&err) {
-            crate::db::connection_trouble();
+            // a pool that is merely saturated (acquire timed out) has no dead connections
+            if !is_pool_timeout(&err) {
+                crate::db::connection_trouble();
+            }
             tracing::warn!(error = %short_db_error(&err), "database unavailable");
             return AppError::Unavailable;
         }
         AppError::internal(err)
+    }
+}
+
+/// Whether no connection was free in time (a busy pool, not a broken one).
+fn is_pool_timeout(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), sea_orm::sqlx::Error::PoolTimedOut)
+        }
+        _ => false,
     }
 }
 

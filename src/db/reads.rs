@@ -6,7 +6,8 @@
 //! [`Reads`] takes one connection from the pool for the request's reads and gives it back
 //! once: one ping per request instead of one per statement. Read-only paths only (a request
 //! holding a connection must never wait for a second one, or a full pool could deadlock). On
-//! SQLite, an in-process database without round trips, it is the pool itself.
+//! SQLite, an in-process database without round trips, it is the pool itself. Whatever runs
+//! with a `Reads` must use it for every statement, never `state.db`.
 
 use std::sync::Arc;
 
@@ -59,6 +60,12 @@ fn query(stmt: &Statement) -> sea_orm::sqlx::query::Query<'_, Postgres, SqlxValu
     )
 }
 
+/// What SeaORM's metric callback does for pool statements (see `db::connect`).
+fn counted(counter: &SqlCounter) {
+    counter.bump();
+    metrics::counter!("oms_sql_statements_total").increment(1);
+}
+
 fn query_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
 }
@@ -76,7 +83,7 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.execute_raw(stmt).await,
             Reads::Held { conn, counter } => {
-                counter.bump();
+                counted(counter);
                 let mut conn = conn.lock().await;
                 query(&stmt)
                     .execute(&mut **conn)
@@ -91,7 +98,7 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.execute_unprepared(sql).await,
             Reads::Held { conn, counter } => {
-                counter.bump();
+                counted(counter);
                 let mut conn = conn.lock().await;
                 sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
                     .execute(&mut **conn)
@@ -106,7 +113,7 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.query_one_raw(stmt).await,
             Reads::Held { conn, counter } => {
-                counter.bump();
+                counted(counter);
                 let mut conn = conn.lock().await;
                 query(&stmt)
                     .fetch_optional(&mut **conn)
@@ -121,7 +128,7 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.query_all_raw(stmt).await,
             Reads::Held { conn, counter } => {
-                counter.bump();
+                counted(counter);
                 let mut conn = conn.lock().await;
                 query(&stmt)
                     .fetch_all(&mut **conn)

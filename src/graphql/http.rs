@@ -183,10 +183,15 @@ fn parse_body(body: &[u8]) -> Result<BatchRequest, String> {
 }
 
 fn is_mutation(request: &GqlRequest) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let wanted = request.operation_name.as_deref();
+    async_graphql::parser::parse_query(&request.query)
+        .is_ok_and(|doc| runs_mutation(&doc, request.operation_name.as_deref()))
+}
+
+/// Whether the operation a request runs from this document is a mutation.
+fn runs_mutation(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    wanted: Option<&str>,
+) -> bool {
     let mutation = async_graphql::parser::types::OperationType::Mutation;
     match &doc.operations {
         async_graphql::parser::types::DocumentOperations::Single(op) => op.node.ty == mutation,
@@ -221,6 +226,11 @@ async fn execute(
 ) -> Response {
     let headers = http.headers;
     let auth = principal::authenticate(state, headers).await;
+    // the caller could not even be identified: nothing can have run, a retry is safe
+    let unidentified = matches!(
+        auth,
+        principal::AuthState::Invalid(crate::error::AuthError::Unavailable)
+    );
     let access = Access::new(auth, &state.settings);
     let (single, requests) = match batch {
         BatchRequest::Single(r) => (true, vec![r]),
@@ -231,6 +241,16 @@ async fn execute(
         .into_iter()
         .map(|r| prepare(state, apq, r))
         .collect();
+    // a mutation may have written before the database went away: never answer it with a
+    // retryable 503 (a retry would write twice); the parse is kept for the executor
+    let writes = prepared.iter_mut().any(|p| match p {
+        Ok(r) => {
+            let name = r.operation_name.clone();
+            r.parsed_query()
+                .is_ok_and(|doc| runs_mutation(doc, name.as_deref()))
+        }
+        Err(_) => false,
+    });
     let mut charged = None;
     if let (Some(costs), Some(bucket)) = (http.costs, state.limiter.graphql_bucket()) {
         let mut each = Vec::with_capacity(prepared.len());
@@ -318,7 +338,7 @@ async fn execute(
             }
             Ran::Executed(r) => with_cost_ext(r, cost_of(0)),
         };
-        return respond(headers, BatchResponse::Single(r));
+        return respond(headers, BatchResponse::Single(r), unidentified || !writes);
     }
     let mut out = Vec::with_capacity(prepared.len());
     for (i, r) in prepared.into_iter().enumerate() {
@@ -326,7 +346,7 @@ async fn execute(
             out.push(with_cost_ext(r, cost_of(i)));
         }
     }
-    respond(headers, BatchResponse::Batch(out))
+    respond(headers, BatchResponse::Batch(out), unidentified || !writes)
 }
 
 /// Adds `extensions.cost` to an executed response.
@@ -499,9 +519,10 @@ fn is_request_error(r: &async_graphql::Response) -> bool {
         && r.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
+/// `retryable`: no operation of the request was a mutation, so a 503 may invite a retry.
+fn respond(headers: &HeaderMap, response: BatchResponse, retryable: bool) -> Response {
     let modern = accepts_graphql_response_json(headers);
-    let unavailable = is_unavailable(&response);
+    let unavailable = retryable && is_unavailable(&response);
     let status = match &response {
         _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         BatchResponse::Single(r) if modern && is_request_error(r) => StatusCode::BAD_REQUEST,

@@ -246,9 +246,13 @@ fn filter(query: &QueryParams) -> AppResult<(OrderFilter, Option<i64>)> {
 }
 
 /// When a `?customer=` filter matched nothing: 400 if no such customer is visible.
-async fn check_customer(state: &AppState, access: &Access, customer: Option<i64>) -> AppResult<()> {
+async fn check_customer<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    customer: Option<i64>,
+) -> AppResult<()> {
     if let Some(c) = customer
-        && !service::visible_customer(state, access, c).await?
+        && !service::visible_customer_in(db, access, c).await?
     {
         let mut errors = FieldErrors::new();
         unavailable_choice("customer", &mut errors);
@@ -287,21 +291,21 @@ pub async fn list(
     let plan = pagination::plan(&url.query, state.settings.rest_page_size);
     // every statement of the request on one connection (see `Reads`)
     let db = Reads::take(&state.db, &state.sql).await?;
-    let (state, access, filter, db) = (&state, &access, &filter, &db);
+    let (access, filter, db) = (&access, &filter, &db);
     pagination::respond(
         plan,
         &url,
         async || {
             let n = service::count_orders_in(db, access, Some(filter)).await?;
             if n == 0 {
-                check_customer(state, access, customer).await?;
+                check_customer(db, access, customer).await?;
             }
             Ok(n)
         },
         async |window| {
             let rows = service::all_orders_in(db, access, Some(filter), window).await?;
             if rows.is_empty() {
-                check_customer(state, access, customer).await?;
+                check_customer(db, access, customer).await?;
             }
             represent_in(db, rows).await
         },

@@ -193,11 +193,17 @@ pub async fn visible_customer(
     access: &Access,
     customer_id: i64,
 ) -> AppResult<bool> {
+    visible_customer_in(&state.db, access, customer_id).await
+}
+
+/// [`visible_customer`] on a given connection (a request's [`crate::db::Reads`]).
+pub async fn visible_customer_in<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    customer_id: i64,
+) -> AppResult<bool> {
     match access.read_scope()? {
-        ReadScope::All => Ok(user::Entity::find_by_id(customer_id)
-            .count(&state.db)
-            .await?
-            > 0),
+        ReadScope::All => Ok(user::Entity::find_by_id(customer_id).count(db).await? > 0),
         ReadScope::Customer(id) => Ok(id == customer_id),
     }
 }
@@ -268,7 +274,7 @@ fn canonical_order(customer_id: i64, status: OrderStatus, items: &[NewItem]) -> 
 /// same caller, key and input is replayed (nothing written, no event), the same key with another
 /// input is refused, and otherwise the key is recorded with the new order in its transaction,
 /// along with the answer `answer` renders there (the REST body; GraphQL stores none).
-/// Without a key this is exactly `create_order`: `answer` is not called, no statement is added.
+/// `answer` always runs inside the transaction, key or not; without a key no statement is added.
 pub async fn create_order_keyed(
     state: &AppState,
     access: &Access,
@@ -453,9 +459,10 @@ pub async fn create_order_keyed(
     order_item::Entity::insert_many(rows)
         .exec_without_returning(&txn)
         .await?;
-    let mut answered = None;
+    // the answer (REST's body) is rendered inside the transaction: if that fails, nothing was
+    // written, so a client told to retry (503) never creates twice
+    let answered = answer(&txn, &created).await?;
     if let Some(keyed) = &keyed {
-        answered = answer(&txn, &created).await?;
         keyed.complete(&txn, created.id, answered.as_ref()).await?;
     }
     txn.commit().await?;

@@ -290,9 +290,10 @@ pub async fn create_payment_keyed(
         created_at: now,
         order_id: order.id,
     };
-    let mut answered = None;
+    // the answer (REST's body) is rendered inside the transaction: if that fails, nothing was
+    // written, so a client told to retry (503) never creates twice
+    let answered = answer(&txn, &created).await?;
     if let Some(keyed) = &keyed {
-        answered = answer(&txn, &created).await?;
         keyed.complete(&txn, created.id, answered.as_ref()).await?;
     }
     txn.commit().await?;

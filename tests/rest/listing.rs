@@ -239,3 +239,30 @@ async fn listing_50_orders_takes_as_many_statements_as_listing_1() {
     assert_eq!(orders_of_50, 5);
     assert_eq!(payments_of_50, 4);
 }
+
+/// A list holds one connection for its reads (`db::Reads`); the `?customer=` check that runs
+/// when nothing matched must use it too: with a pool of one connection a second checkout would
+/// wait until the pool's timeout and answer 503.
+#[tokio::test]
+async fn a_list_that_matches_nothing_needs_no_second_connection() {
+    let app = spawn_with(|s| s.db_pool_size = Some(1)).await;
+    let admin = app.admin().await;
+    let (nobody, _) = app.new_customer("no_orders_yet").await;
+    let started = std::time::Instant::now();
+    let path = format!("/api/erp/oms/orders/?customer={nobody}");
+    let answers =
+        futures_util::future::join_all((0..4).map(|_| app.get(&path, Some(&admin)))).await;
+    for a in answers {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.body, json!([]));
+    }
+    let missing = app
+        .get("/api/erp/oms/orders/?customer=999999", Some(&admin))
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.body);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "answered without waiting for the pool: {:?}",
+        started.elapsed()
+    );
+}

@@ -51,7 +51,8 @@ impl OrderEvent {
         if self.kind == ChangeKind::Deleted {
             return Ok(None);
         }
-        let found = orders::service::get_order(ctx.state(), ctx.access(), self.order_id).await?;
+        let found =
+            orders::service::get_order(&ctx.state().db, ctx.access(), self.order_id).await?;
         if let Some(o) = &found {
             prefetch(ctx, std::slice::from_ref(o), &[ctx.look_ahead()]).await?;
         }

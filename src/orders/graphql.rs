@@ -185,7 +185,7 @@ impl OrderConnection {
 
     /// How many orders match the filter (all pages).
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let n = service::count_orders(ctx.state(), ctx.access(), self.filter.as_ref()).await?;
+        let n = service::count_orders(&ctx.state().db, ctx.access(), self.filter.as_ref()).await?;
         Ok(n as i64)
     }
 }
@@ -223,7 +223,7 @@ impl OrdersQuery {
     ) -> AppResult<OrderConnection> {
         let request = pagination::request(first, after, last, before);
         let page = service::list_orders(
-            ctx.state(),
+            &ctx.state().db,
             ctx.access(),
             filter.as_ref(),
             order_by.as_deref().unwrap_or_default(),
@@ -243,7 +243,7 @@ impl OrdersQuery {
 
     /// One order, or null when it does not exist or the caller may not see it.
     async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
-        let found = service::get_order(ctx.state(), ctx.access(), id).await?;
+        let found = service::get_order(&ctx.state().db, ctx.access(), id).await?;
         if let Some(o) = &found {
             prefetch(ctx, std::slice::from_ref(o), &[ctx.look_ahead()]).await?;
         }
@@ -310,7 +310,7 @@ impl OrdersMutation {
         let created = match outcome {
             Outcome::Done { value, .. } => value,
             Outcome::Replayed(replay) => {
-                service::get_order(ctx.state(), ctx.access(), replay.resource_id)
+                service::get_order(&ctx.state().db, ctx.access(), replay.resource_id)
                     .await?
                     .ok_or(AppError::NotFound("Order"))?
             }

@@ -151,13 +151,9 @@ pub struct OrderPatch {
 /// Renders orders, resolving every reference of the whole list with one statement per table
 /// (never one per order): usernames, items joined with their product and stock location,
 /// and payments.
-pub async fn represent(state: &AppState, orders: Vec<order::Model>) -> AppResult<Vec<Order>> {
-    represent_in(&state.db, orders).await
-}
-
-/// `represent` on a given connection (inside a write's transaction, for the stored answer of an
-/// idempotency key).
-pub async fn represent_in<C: ConnectionTrait>(
+/// On any connection: the pool, a request's `Reads`, or a write's transaction (the stored
+/// answer of an idempotency key).
+pub async fn represent<C: ConnectionTrait>(
     db: &C,
     orders: Vec<order::Model>,
 ) -> AppResult<Vec<Order>> {
@@ -219,7 +215,7 @@ pub async fn represent_in<C: ConnectionTrait>(
 
 async fn represent_one<C: ConnectionTrait>(db: &C, order: order::Model) -> AppResult<Order> {
     let id = order.id;
-    represent_in(db, vec![order])
+    represent(db, vec![order])
         .await?
         .pop()
         .ok_or_else(|| missing("order", id))
@@ -252,7 +248,7 @@ async fn check_customer<C: ConnectionTrait>(
     customer: Option<i64>,
 ) -> AppResult<()> {
     if let Some(c) = customer
-        && !service::visible_customer_in(db, access, c).await?
+        && !service::visible_customer(db, access, c).await?
     {
         let mut errors = FieldErrors::new();
         unavailable_choice("customer", &mut errors);
@@ -296,18 +292,18 @@ pub async fn list(
         plan,
         &url,
         async || {
-            let n = service::count_orders_in(db, access, Some(filter)).await?;
+            let n = service::count_orders(db, access, Some(filter)).await?;
             if n == 0 {
                 check_customer(db, access, customer).await?;
             }
             Ok(n)
         },
         async |window| {
-            let rows = service::all_orders_in(db, access, Some(filter), window).await?;
+            let rows = service::all_orders(db, access, Some(filter), window).await?;
             if rows.is_empty() {
                 check_customer(db, access, customer).await?;
             }
-            represent_in(db, rows).await
+            represent(db, rows).await
         },
     )
     .await
@@ -348,7 +344,7 @@ pub async fn create(
         new_order(&body)?,
         key.as_ref(),
         async |txn, created| {
-            let shown = represent_in(txn, vec![created.clone()]).await?;
+            let shown = represent(txn, vec![created.clone()]).await?;
             Ok(Some(json_of(&shown)?))
         },
     )
@@ -371,7 +367,7 @@ pub async fn create(
         }) => Ok(idempotency::created(answer, true)),
         // first made through GraphQL, which stores no REST answer: the order as it is now
         Outcome::Replayed(Replay { resource_id, .. }) => {
-            let found = service::get_order(&state, &access, resource_id)
+            let found = service::get_order(&state.db, &access, resource_id)
                 .await?
                 .ok_or(AppError::NotFound("Order"))?;
             let shown = represent_one(&state.db, found).await?;
@@ -409,7 +405,7 @@ pub async fn retrieve(
     let access = Access::new(auth, &state.settings);
     let id = id.read(&access, "Order")?;
     let db = Reads::take(&state.db, &state.sql).await?;
-    let found = service::get_order_in(&db, &access, id)
+    let found = service::get_order(&db, &access, id)
         .await?
         .ok_or(AppError::NotFound("Order"))?;
     Ok(Json(represent_one(&db, found).await?).into_response())
@@ -480,7 +476,7 @@ async fn change(
         Ok(DrfBody(body)) => body,
         Err(unreadable) => {
             // DRF finds the object before it reads the body
-            service::get_order(&state, &access, id)
+            service::get_order(&state.db, &access, id)
                 .await?
                 .ok_or(AppError::NotFound("Order"))?;
             return Err(unreadable);

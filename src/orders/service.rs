@@ -78,16 +78,7 @@ fn scope_condition(select: Select<order::Entity>, scope: ReadScope) -> Select<or
 }
 
 /// The order, if the caller may see it (otherwise `None`: whether it exists is not revealed).
-pub async fn get_order(
-    state: &AppState,
-    access: &Access,
-    id: i64,
-) -> AppResult<Option<order::Model>> {
-    get_order_in(&state.db, access, id).await
-}
-
-/// [`get_order`] on a given connection (a request's [`crate::db::Reads`]).
-pub async fn get_order_in<C: ConnectionTrait>(
+pub async fn get_order<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     id: i64,
@@ -136,18 +127,7 @@ pub async fn items_by_order<C: ConnectionTrait>(
 }
 
 /// One page of the orders the caller may see.
-pub async fn list_orders(
-    state: &AppState,
-    access: &Access,
-    filter: Option<&OrderFilter>,
-    order_by: &[OrderSort],
-    page: &PageRequest,
-) -> AppResult<Page<order::Model>> {
-    list_orders_in(&state.db, access, filter, order_by, page).await
-}
-
-/// [`list_orders`] on a given connection (a request's [`crate::db::Reads`]).
-pub async fn list_orders_in<C: ConnectionTrait>(
+pub async fn list_orders<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&OrderFilter>,
@@ -164,16 +144,7 @@ pub async fn list_orders_in<C: ConnectionTrait>(
 }
 
 /// How many orders the caller may see match the filter.
-pub async fn count_orders(
-    state: &AppState,
-    access: &Access,
-    filter: Option<&OrderFilter>,
-) -> AppResult<u64> {
-    count_orders_in(&state.db, access, filter).await
-}
-
-/// [`count_orders`] on a given connection (a request's [`crate::db::Reads`]).
-pub async fn count_orders_in<C: ConnectionTrait>(
+pub async fn count_orders<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&OrderFilter>,
@@ -188,16 +159,7 @@ pub async fn count_orders_in<C: ConnectionTrait>(
 
 /// Whether the caller may filter orders by this customer (the REST `?customer=` choice): any
 /// existing user for those who see every order, only themselves for a customer.
-pub async fn visible_customer(
-    state: &AppState,
-    access: &Access,
-    customer_id: i64,
-) -> AppResult<bool> {
-    visible_customer_in(&state.db, access, customer_id).await
-}
-
-/// [`visible_customer`] on a given connection (a request's [`crate::db::Reads`]).
-pub async fn visible_customer_in<C: ConnectionTrait>(
+pub async fn visible_customer<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     customer_id: i64,
@@ -210,17 +172,7 @@ pub async fn visible_customer_in<C: ConnectionTrait>(
 
 /// Every matching order the caller may see, newest first, optionally one offset window of
 /// them (the REST layer's bare arrays and DRF page numbers).
-pub async fn all_orders(
-    state: &AppState,
-    access: &Access,
-    filter: Option<&OrderFilter>,
-    window: Option<(u64, u64)>,
-) -> AppResult<Vec<order::Model>> {
-    all_orders_in(&state.db, access, filter, window).await
-}
-
-/// [`all_orders`] on a given connection (a request's [`crate::db::Reads`]).
-pub async fn all_orders_in<C: ConnectionTrait>(
+pub async fn all_orders<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&OrderFilter>,

@@ -150,13 +150,9 @@ pub struct PaymentPatch {
 }
 
 /// Renders payments, naming their orders with one statement per table.
-pub async fn represent(state: &AppState, payments: Vec<payment::Model>) -> AppResult<Vec<Payment>> {
-    represent_in(&state.db, payments).await
-}
-
-/// `represent` on a given connection (inside a write's transaction, for the stored answer of an
-/// idempotency key).
-pub async fn represent_in<C: ConnectionTrait>(
+/// On any connection: the pool, a request's `Reads`, or a write's transaction (the stored
+/// answer of an idempotency key).
+pub async fn represent<C: ConnectionTrait>(
     db: &C,
     payments: Vec<payment::Model>,
 ) -> AppResult<Vec<Payment>> {
@@ -190,7 +186,7 @@ pub async fn represent_in<C: ConnectionTrait>(
 
 async fn represent_one(state: &AppState, payment: payment::Model) -> AppResult<Payment> {
     let id = payment.id;
-    represent(state, vec![payment])
+    represent(&state.db, vec![payment])
         .await?
         .pop()
         .ok_or_else(|| missing("payment", id))
@@ -207,7 +203,7 @@ async fn filter(
     let order = query.model_choice("order", &mut errors);
     let status = query.choice::<PaymentStatus>("status", &mut errors);
     if let Some(o) = order
-        && get_order(state, access, o).await?.is_none()
+        && get_order(&state.db, access, o).await?.is_none()
     {
         unavailable_choice("order", &mut errors);
     }
@@ -258,7 +254,7 @@ pub async fn list(
         async || service::count_payments(state, access, Some(filter)).await,
         async |window| {
             let rows = service::all_payments(state, access, Some(filter), window).await?;
-            represent(state, rows).await
+            represent(&state.db, rows).await
         },
     )
     .await
@@ -297,7 +293,7 @@ pub async fn create(
     let (order_id, mut face_errors) = (new.order_id, new.errors.clone());
     let outcome =
         service::create_payment_keyed(&state, &access, new, key.as_ref(), async |txn, created| {
-            let shown = represent_in(txn, vec![created.clone()]).await?;
+            let shown = represent(txn, vec![created.clone()]).await?;
             let first = shown
                 .first()
                 .ok_or_else(|| missing("payment", created.id))?;

@@ -49,10 +49,9 @@ pub async fn run(
                 sets,
                 wants,
             } => {
-                let listed =
-                    service::list_orders_in(&db, access, filter.as_deref(), order_by, page)
-                        .await
-                        .ok()?;
+                let listed = service::list_orders(&db, access, filter.as_deref(), order_by, page)
+                    .await
+                    .ok()?;
                 let models: Vec<order::Model> =
                     listed.rows.iter().map(|(m, _)| m.clone()).collect();
                 let graph = OrderGraph::load(&db, &models, *wants).await.ok()?;
@@ -61,7 +60,7 @@ pub async fn run(
                     .any(|s| s.name() == "totalCount");
                 let total = if wants_total {
                     Some(
-                        service::count_orders_in(&db, access, filter.as_deref())
+                        service::count_orders(&db, access, filter.as_deref())
                             .await
                             .ok()?,
                     )
@@ -77,7 +76,7 @@ pub async fn run(
                 sets,
                 wants,
             } => {
-                let found = service::get_order_in(&db, access, *id).await.ok()?;
+                let found = service::get_order(&db, access, *id).await.ok()?;
                 out.key(key);
                 match found {
                     None => out.raw(b"null"),

@@ -25,8 +25,10 @@ impl SqlCounter {
         self.0.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn bump(&self) {
+    /// One statement sent: counted here and in `oms_sql_statements_total`.
+    pub(crate) fn record(&self) {
         self.0.fetch_add(1, Ordering::SeqCst);
+        metrics::counter!("oms_sql_statements_total").increment(1);
     }
 }
 
@@ -116,10 +118,7 @@ pub async fn connect(
         url: redact_url(url),
         reason: describe_connect_error(&e),
     })?;
-    db.set_metric_callback(move |_info| {
-        counter.bump();
-        metrics::counter!("oms_sql_statements_total").increment(1);
-    });
+    db.set_metric_callback(move |_info| counter.record());
     Ok(db)
 }
 

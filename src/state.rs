@@ -32,20 +32,22 @@ impl AppState {
         let sql = SqlCounter::default();
         let db = db::connect(&settings, sql.clone()).await?;
         let events = EventBus::connect(&settings).await?;
-        let mut state = AppState::from_parts(db, settings, sql);
-        state.events = events;
-        Ok(state)
+        Ok(AppState::assemble(db, settings, sql, events))
     }
 
-    /// The state over an open database, with an in-process event bus.
-    pub fn from_parts(db: DatabaseConnection, settings: Settings, sql: SqlCounter) -> AppState {
+    fn assemble(
+        db: DatabaseConnection,
+        settings: Settings,
+        sql: SqlCounter,
+        events: EventBus,
+    ) -> AppState {
         let tokens = Arc::new(TokenKeys::from_settings(&settings));
         let limiter = RateLimiter::new(&settings.rate_limit);
         AppState {
             db,
             settings: Arc::new(settings),
             tokens,
-            events: EventBus::new(),
+            events,
             sql,
             fast_path_hits: Arc::default(),
             limiter,

@@ -3,7 +3,7 @@
 //! database). Rows can be purged once `expires_at` has passed.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::ConnectionTrait;
 
 pub struct Migration;
 
@@ -17,10 +17,7 @@ impl MigrationName for Migration {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        let ts = match manager.get_database_backend() {
-            DbBackend::Postgres => "timestamp with time zone",
-            _ => "datetime",
-        };
+        let ts = crate::sql::timestamp_type(manager.get_database_backend());
         db.execute_unprepared(&format!(
             "CREATE TABLE IF NOT EXISTS gateway_token_blacklist (\
                jti varchar(64) NOT NULL PRIMARY KEY, \

@@ -4,6 +4,14 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
+/// The column type of a UTC timestamp on this backend (as Django declares it on each).
+pub fn timestamp_type(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "timestamp with time zone",
+        _ => "datetime",
+    }
+}
+
 /// Runs every `;`-terminated statement of `script` (comments and `BEGIN`/`COMMIT` lines are
 /// skipped: the migrator already holds the transaction).
 pub async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {

@@ -60,14 +60,12 @@ fn query(stmt: &Statement) -> sea_orm::sqlx::query::Query<'_, Postgres, SqlxValu
     )
 }
 
-/// What SeaORM's metric callback does for pool statements (see `db::connect`).
-fn counted(counter: &SqlCounter) {
-    counter.bump();
-    metrics::counter!("oms_sql_statements_total").increment(1);
-}
-
 fn query_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+fn exec_err(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
 #[async_trait::async_trait]
@@ -83,13 +81,13 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.execute_raw(stmt).await,
             Reads::Held { conn, counter } => {
-                counted(counter);
+                counter.record();
                 let mut conn = conn.lock().await;
                 query(&stmt)
                     .execute(&mut **conn)
                     .await
                     .map(ExecResult::from)
-                    .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+                    .map_err(exec_err)
             }
         }
     }
@@ -98,13 +96,13 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.execute_unprepared(sql).await,
             Reads::Held { conn, counter } => {
-                counted(counter);
+                counter.record();
                 let mut conn = conn.lock().await;
                 sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
                     .execute(&mut **conn)
                     .await
                     .map(ExecResult::from)
-                    .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+                    .map_err(exec_err)
             }
         }
     }
@@ -113,7 +111,7 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.query_one_raw(stmt).await,
             Reads::Held { conn, counter } => {
-                counted(counter);
+                counter.record();
                 let mut conn = conn.lock().await;
                 query(&stmt)
                     .fetch_optional(&mut **conn)
@@ -128,7 +126,7 @@ impl ConnectionTrait for Reads<'_> {
         match self {
             Reads::Pool(db) => db.query_all_raw(stmt).await,
             Reads::Held { conn, counter } => {
-                counted(counter);
+                counter.record();
                 let mut conn = conn.lock().await;
                 query(&stmt)
                     .fetch_all(&mut **conn)

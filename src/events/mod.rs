@@ -156,16 +156,23 @@ impl EventBus {
 
     /// An in-process bus.
     pub fn new() -> Self {
-        Self::build(Transport::InProcess, Self::SUBSCRIBER_BUFFER)
+        Self::build(Self::hub(), Transport::InProcess, Self::SUBSCRIBER_BUFFER)
     }
 
     /// An in-process bus whose subscribers may fall at most `subscriber_buffer` events behind.
     pub fn with_subscriber_buffer(subscriber_buffer: usize) -> Self {
-        Self::build(Transport::InProcess, subscriber_buffer.max(1))
+        Self::build(Self::hub(), Transport::InProcess, subscriber_buffer.max(1))
     }
 
-    fn build(transport: Transport, subscriber_buffer: usize) -> Self {
-        let (hub, _) = broadcast::channel(Self::CAPACITY);
+    fn hub() -> broadcast::Sender<Event> {
+        broadcast::channel(Self::CAPACITY).0
+    }
+
+    fn build(
+        hub: broadcast::Sender<Event>,
+        transport: Transport,
+        subscriber_buffer: usize,
+    ) -> Self {
         EventBus {
             inner: Arc::new(Inner {
                 hub,
@@ -183,24 +190,13 @@ impl EventBus {
         if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
             return Ok(EventBus::new());
         }
-        let (hub, _) = broadcast::channel(Self::CAPACITY);
+        let hub = Self::hub();
         let notifier = postgres::start(url, hub.clone()).await?;
-        Ok(EventBus {
-            inner: Arc::new(Inner {
-                hub,
-                transport: Transport::Postgres(notifier),
-                subscriber_buffer: Self::SUBSCRIBER_BUFFER,
-                open: Arc::default(),
-            }),
-        })
-    }
-
-    /// `"postgres"` or `"in-process"`.
-    pub fn transport(&self) -> &'static str {
-        match self.inner.transport {
-            Transport::InProcess => "in-process",
-            Transport::Postgres(_) => "postgres",
-        }
+        Ok(Self::build(
+            hub,
+            Transport::Postgres(notifier),
+            Self::SUBSCRIBER_BUFFER,
+        ))
     }
 
     /// Open subscriptions on this bus.

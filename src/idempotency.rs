@@ -86,8 +86,7 @@ pub struct Replay {
 /// How a keyed (or unkeyed) create ended.
 #[derive(Debug, Clone)]
 pub enum Outcome<T> {
-    /// Done by this request; `answer` is what the face rendered inside the transaction (keyed
-    /// requests only).
+    /// Done by this request; `answer` is what the face rendered inside the transaction.
     Done { value: T, answer: Option<Value> },
     /// Done by an earlier request with the same key and the same input: nothing was written.
     Replayed(Replay),

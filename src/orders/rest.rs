@@ -20,7 +20,6 @@ use crate::catalog::graphql::stock_label;
 use crate::db::Reads;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
-use crate::idempotency::{Outcome, Replay};
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
 use crate::orders::read::{ItemJoins, items_with_refs};
 use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
@@ -345,43 +344,17 @@ pub async fn create(
         key.as_ref(),
         async |txn, created| {
             let shown = represent(txn, vec![created.clone()]).await?;
-            Ok(Some(json_of(&shown)?))
+            Ok(Some(idempotency::body_of(&shown, "order", created.id)?))
         },
     )
     .await?;
-    match outcome {
-        Outcome::Done {
-            answer: Some(answer),
-            ..
-        } => Ok(idempotency::created(answer, false)),
-        Outcome::Done {
-            value,
-            answer: None,
-        } => {
-            let shown = represent_one(&state.db, value).await?;
-            Ok((StatusCode::CREATED, Json(shown)).into_response())
-        }
-        Outcome::Replayed(Replay {
-            answer: Some(answer),
-            ..
-        }) => Ok(idempotency::created(answer, true)),
-        // first made through GraphQL, which stores no REST answer: the order as it is now
-        Outcome::Replayed(Replay { resource_id, .. }) => {
-            let found = service::get_order(&state.db, &access, resource_id)
-                .await?
-                .ok_or(AppError::NotFound("Order"))?;
-            let shown = represent_one(&state.db, found).await?;
-            Ok(idempotency::created(
-                json_of(std::slice::from_ref(&shown))?,
-                true,
-            ))
-        }
-    }
-}
-
-fn json_of(shown: &[Order]) -> AppResult<Value> {
-    let first = shown.first().ok_or_else(|| missing("order", 0))?;
-    serde_json::to_value(first).map_err(AppError::internal)
+    idempotency::respond(outcome, async |id| {
+        let found = service::get_order(&state.db, &access, id)
+            .await?
+            .ok_or(AppError::NotFound("Order"))?;
+        idempotency::body_of(&represent(&state.db, vec![found]).await?, "order", id)
+    })
+    .await
 }
 
 /// One order.

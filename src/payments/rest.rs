@@ -18,7 +18,6 @@ use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::filters::IntFilter;
-use crate::idempotency::{Outcome, Replay};
 use crate::orders::service::{get_order, orders_by_id};
 use crate::payments::filter::{PaymentFilter, PaymentStatusFilter};
 use crate::payments::service::{self, NewPayment, PaymentChange};
@@ -294,46 +293,25 @@ pub async fn create(
     let outcome =
         service::create_payment_keyed(&state, &access, new, key.as_ref(), async |txn, created| {
             let shown = represent(txn, vec![created.clone()]).await?;
-            let first = shown
-                .first()
-                .ok_or_else(|| missing("payment", created.id))?;
-            Ok(Some(
-                serde_json::to_value(first).map_err(AppError::internal)?,
-            ))
+            Ok(Some(idempotency::body_of(&shown, "payment", created.id)?))
         })
         .await;
-    let created = match outcome {
-        Ok(Outcome::Done {
-            answer: Some(answer),
-            ..
-        }) => return Ok(idempotency::created(answer, false)),
-        Ok(Outcome::Done {
-            value,
-            answer: None,
-        }) => value,
-        Ok(Outcome::Replayed(Replay {
-            answer: Some(answer),
-            ..
-        })) => return Ok(idempotency::created(answer, true)),
-        // first made through GraphQL, which stores no REST answer: the payment as it is now
-        Ok(Outcome::Replayed(Replay { resource_id, .. })) => {
-            let found = service::get_payment(&state, &access, resource_id)
-                .await?
-                .ok_or(AppError::NotFound("Payment"))?;
-            let shown = represent_one(&state, found).await?;
-            let body = serde_json::to_value(shown).map_err(AppError::internal)?;
-            return Ok(idempotency::created(body, true));
-        }
+    let outcome = match outcome {
         // a body id names no order the caller may see: DRF's 400 under that field
         Err(AppError::NotFound("Order")) => {
             let id = order_id.map(|id| id.to_string()).unwrap_or_default();
             face_errors.add_field("order_id", Problem::DoesNotExist(id));
             return Err(AppError::Validation(face_errors));
         }
-        Err(other) => return Err(other),
+        other => other?,
     };
-    let shown = represent_one(&state, created).await?;
-    Ok((StatusCode::CREATED, Json(shown)).into_response())
+    idempotency::respond(outcome, async |id| {
+        let found = service::get_payment(&state, &access, id)
+            .await?
+            .ok_or(AppError::NotFound("Payment"))?;
+        idempotency::body_of(&represent(&state.db, vec![found]).await?, "payment", id)
+    })
+    .await
 }
 
 /// One payment.

@@ -8,8 +8,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::error::AppError;
-use crate::idempotency::IdempotencyKey;
+use crate::error::{AppError, AppResult};
+use crate::idempotency::{IdempotencyKey, Outcome, Replay};
 
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -53,4 +53,37 @@ pub fn created(body: Value, replayed: bool) -> Response {
             .insert(REPLAYED, HeaderValue::from_static("true"));
     }
     response
+}
+
+/// The 201 of a REST create: the body rendered inside its transaction (`Done`) or stored with
+/// its key (`Replayed`), or, for a key first used through GraphQL (which stores no REST body),
+/// `current` renders the resource as it is now.
+pub async fn respond<T>(
+    outcome: Outcome<T>,
+    current: impl AsyncFnOnce(i64) -> AppResult<Value>,
+) -> AppResult<Response> {
+    match outcome {
+        Outcome::Done {
+            answer: Some(answer),
+            ..
+        } => Ok(created(answer, false)),
+        Outcome::Replayed(Replay {
+            answer: Some(answer),
+            ..
+        }) => Ok(created(answer, true)),
+        Outcome::Replayed(Replay { resource_id, .. }) => {
+            Ok(created(current(resource_id).await?, true))
+        }
+        Outcome::Done { answer: None, .. } => Err(AppError::internal(anyhow::anyhow!(
+            "a REST create rendered no answer in its transaction"
+        ))),
+    }
+}
+
+/// The JSON of the one representation a create or a replay renders.
+pub fn body_of<T: serde::Serialize>(shown: &[T], what: &str, id: i64) -> AppResult<Value> {
+    let first = shown
+        .first()
+        .ok_or_else(|| crate::rest::repr::missing(what, id))?;
+    serde_json::to_value(first).map_err(AppError::internal)
 }

@@ -21,7 +21,7 @@ impl From<crate::auth::service::UserSummary> for UserObject {
         UserObject {
             id: u.id,
             username: u.username,
-            email: Some(u.email).filter(|e| !e.is_empty()),
+            email: crate::auth::service::shown_email(&u.email).map(str::to_owned),
             is_staff: u.is_staff,
         }
     }
@@ -32,7 +32,7 @@ impl From<&crate::auth::Principal> for UserObject {
         UserObject {
             id: p.id,
             username: p.username.clone(),
-            email: Some(p.email.clone()).filter(|e| !e.is_empty()),
+            email: crate::auth::service::shown_email(&p.email).map(str::to_owned),
             is_staff: p.is_staff,
         }
     }

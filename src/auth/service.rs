@@ -137,6 +137,11 @@ pub async fn usernames_by_id<C: ConnectionTrait>(
     Ok(rows.into_iter().collect())
 }
 
+/// A user's email as the APIs show it: Django stores a missing one as `""`, shown as null.
+pub fn shown_email(email: &str) -> Option<&str> {
+    Some(email).filter(|e| !e.is_empty())
+}
+
 /// What the APIs show of a user (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSummary {

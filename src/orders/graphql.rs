@@ -18,7 +18,7 @@ use crate::orders::filter::{OrderFilter, OrderSort};
 use crate::orders::service::{self, NewItem, NewOrder, OrderChange};
 use crate::orders::status::OrderStatus;
 use crate::payments::graphql::PaymentNode;
-use crate::payments::service::amount_paid;
+use crate::payments::service::{amount_paid, balance_due};
 
 pub struct OrderNode(pub order::Model);
 
@@ -95,7 +95,7 @@ impl OrderNode {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(Dec(self.0.total_amount.0 - amount_paid(&payments)))
+        Ok(Dec(balance_due(self.0.total_amount.0, &payments)))
     }
 }
 
@@ -133,7 +133,7 @@ impl OrderItemNode {
 
     /// price x quantity.
     async fn subtotal(&self) -> Dec {
-        Dec(self.0.price.0 * rust_decimal::Decimal::from(self.0.quantity))
+        Dec(service::subtotal(&self.0))
     }
 }
 

@@ -77,6 +77,11 @@ fn scope_condition(select: Select<order::Entity>, scope: ReadScope) -> Select<or
     }
 }
 
+/// An item's price x quantity.
+pub fn subtotal(item: &order_item::Model) -> Decimal {
+    item.price.0 * Decimal::from(item.quantity)
+}
+
 /// The order, if the caller may see it (otherwise `None`: whether it exists is not revealed).
 pub async fn get_order<C: ConnectionTrait>(
     db: &C,

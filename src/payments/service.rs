@@ -90,6 +90,11 @@ pub async fn payments_by_order<C: ConnectionTrait>(
 }
 
 /// Sum of the completed payments of an order.
+/// An order's total minus its completed payments.
+pub fn balance_due(total: Decimal, payments: &[payment::Model]) -> Decimal {
+    total - amount_paid(payments)
+}
+
 pub fn amount_paid(payments: &[payment::Model]) -> Decimal {
     payments
         .iter()

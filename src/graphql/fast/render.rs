@@ -10,12 +10,12 @@ use rust_decimal::Decimal;
 use super::plan::Root;
 use super::selection::{Fragments, flatten};
 use crate::auth::Access;
-use crate::auth::service::UserSummary;
+use crate::auth::service::{UserSummary, shown_email};
 use crate::db::Reads;
 use crate::listing::Page;
 use crate::orders::graph::OrderGraph;
 use crate::orders::service;
-use crate::payments::service::amount_paid;
+use crate::payments::service::{amount_paid, balance_due};
 use crate::state::AppState;
 
 /// Anything the renderer cannot answer itself: the executor takes over.
@@ -257,7 +257,7 @@ fn order(
             "createdAt" => out.time(&o.created_at),
             "updatedAt" => out.time(&o.updated_at),
             "amountPaid" => out.decimal(amount_paid(payments()?)),
-            "balanceDue" => out.decimal(o.total_amount.0 - amount_paid(payments()?)),
+            "balanceDue" => out.decimal(balance_due(o.total_amount.0, payments()?)),
             "customer" => user(out, sub, fr, g.customers.get(&o.customer_id).ok_or(())?)?,
             "items" => {
                 let items = g.items.get(&o.id).ok_or(())?;
@@ -278,7 +278,7 @@ fn user(out: &mut Out, sets: &[&SelectionSet], fr: &Fragments, u: &UserSummary) 
         match name {
             "id" => out.int(u.id),
             "username" => out.string(&u.username),
-            "email" => out.opt_string(Some(u.email.as_str()).filter(|e| !e.is_empty())),
+            "email" => out.opt_string(shown_email(&u.email)),
             "isStaff" => out.bool(u.is_staff),
             _ => return Err(()),
         }
@@ -298,7 +298,7 @@ fn item(
             "id" => out.int(i.id),
             "quantity" => out.int(i64::from(i.quantity)),
             "price" => out.decimal(i.price.0),
-            "subtotal" => out.decimal(i.price.0 * Decimal::from(i.quantity)),
+            "subtotal" => out.decimal(service::subtotal(i)),
             "product" => product(out, sub, fr, g.products.get(&i.product_id).ok_or(())?, g)?,
             "stock" => match i.stock_id {
                 None => out.raw(b"null"),

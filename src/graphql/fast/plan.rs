@@ -151,13 +151,7 @@ pub fn plan<'a>(
                 let filter: Option<OrderFilter> = vars.arg(&sel, "filter")?;
                 let order_by: Option<Vec<OrderSort>> = vars.arg(&sel, "orderBy")?;
                 let mut wants = Wants::default();
-                let child = weigh(
-                    &sel.sets,
-                    "OrderConnection",
-                    fragments,
-                    &mut wants,
-                    &mut Vec::new(),
-                )?;
+                let child = weigh(&sel.sets, "OrderConnection", fragments, &mut wants)?;
                 complexity += pagination::page_weight(first, last) * child + 1;
                 roots.push(Root::Orders {
                     key,
@@ -171,13 +165,7 @@ pub fn plan<'a>(
             "order" => {
                 let id: i64 = vars.arg(&sel, "id")?;
                 let mut wants = Wants::default();
-                let child = weigh(
-                    &sel.sets,
-                    "Order",
-                    fragments,
-                    &mut wants,
-                    &mut vec!["order"],
-                )?;
+                let child = weigh(&sel.sets, "Order", fragments, &mut wants)?;
                 complexity += 1 + child;
                 roots.push(Root::Order {
                     key,
@@ -193,14 +181,12 @@ pub fn plan<'a>(
 }
 
 /// The complexity of a selection on `type_name` (1 per field plus its selection; `items` and
-/// `payments` ten times their selection), noting the relations it needs. `path` holds the
-/// field names from the order object down (empty above it).
+/// `payments` ten times their selection), noting the relations it needs.
 fn weigh(
     sets: &[&SelectionSet],
     type_name: &str,
     fragments: &Fragments,
     wants: &mut Wants,
-    path: &mut Vec<&'static str>,
 ) -> Option<usize> {
     let mut total = 0;
     for sel in flatten(sets, type_name, fragments)? {
@@ -213,12 +199,8 @@ fn weigh(
                 total += 1;
             }
             Kind::Object(child) | Kind::List10(child) => {
-                let step = static_name(sel.name())?;
-                note(wants, type_name, step, path);
-                path.push(step);
-                let inner = weigh(&sel.sets, child, fragments, wants, path);
-                path.pop();
-                let inner = inner?;
+                note(wants, type_name, sel.name());
+                let inner = weigh(&sel.sets, child, fragments, wants)?;
                 total += match kind {
                     Kind::List10(_) => 10 * inner,
                     _ => 1 + inner,
@@ -229,26 +211,9 @@ fn weigh(
     Some(total)
 }
 
-fn static_name(name: &str) -> Option<&'static str> {
-    const NAMES: [&str; 12] = [
-        "edges",
-        "nodes",
-        "pageInfo",
-        "node",
-        "customer",
-        "items",
-        "payments",
-        "product",
-        "stock",
-        "category",
-        "location",
-        "warehouse",
-    ];
-    NAMES.iter().find(|n| **n == name).copied()
-}
-
-/// The relation a step from `type_name` into `field` needs.
-fn note(wants: &mut Wants, type_name: &str, field: &str, path: &[&str]) {
+/// The relation a step from `type_name` into `field` needs (a stock's product, and so its
+/// category, is noted on the step `Stock.product` itself).
+fn note(wants: &mut Wants, type_name: &str, field: &str) {
     match (type_name, field) {
         ("Order", "customer") => wants.customer = true,
         ("Order", "payments") => wants.payments = true,
@@ -256,13 +221,7 @@ fn note(wants: &mut Wants, type_name: &str, field: &str, path: &[&str]) {
         ("OrderItem", "product") => wants.item_product = true,
         ("OrderItem", "stock") => wants.item_stock = true,
         ("Stock", "product") => wants.stock_product = true,
-        ("Product", "category") => {
-            wants.categories = true;
-            // a stock's product needs its own load
-            if path.last() == Some(&"product") && path.iter().rev().nth(1) == Some(&"stock") {
-                wants.stock_product = true;
-            }
-        }
+        ("Product", "category") => wants.categories = true,
         _ => {}
     }
 }

@@ -15,6 +15,12 @@ use crate::config::{Settings, redact_url};
 mod reads;
 pub use reads::Reads;
 
+/// The ids of an iterator, each once, in first-seen order (the list of an `IN (...)`).
+pub fn distinct_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = std::collections::HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
 /// Counts the SQL statements the gateway sends. Per application instance (not global), so
 /// that a test can read how many statements one request executed.
 #[derive(Clone, Default, Debug)]

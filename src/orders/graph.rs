@@ -3,13 +3,14 @@
 //! stock location, and the rarer categories and stock products). The GraphQL loaders are fed
 //! from it, and the fast GraphQL path renders straight from it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 use sea_orm::ConnectionTrait;
 
 use crate::auth::service::{UserSummary, users_by_id};
 use crate::catalog::service as catalog;
+use crate::db::distinct_ids;
 use crate::error::AppResult;
 use crate::orders::read::{self, ItemJoins};
 use crate::payments::service::payments_by_order;
@@ -42,11 +43,6 @@ pub struct OrderGraph {
     pub warehouses: HashMap<i64, warehouse::Model>,
 }
 
-fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
-}
-
 impl OrderGraph {
     /// Loads what `wants` asks for, for all `orders` at once.
     pub async fn load<C: ConnectionTrait>(
@@ -60,7 +56,8 @@ impl OrderGraph {
         }
         let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
         if wants.customer {
-            g.customers = users_by_id(db, &distinct(orders.iter().map(|o| o.customer_id))).await?;
+            g.customers =
+                users_by_id(db, &distinct_ids(orders.iter().map(|o| o.customer_id))).await?;
         }
         if wants.payments {
             g.payments = payments_by_order(db, &order_ids).await?;
@@ -93,7 +90,7 @@ impl OrderGraph {
             g.items.insert(order_id, models);
         }
         if wants.stock_product {
-            let missing = distinct(
+            let missing = distinct_ids(
                 g.stocks
                     .values()
                     .map(|s| s.product_id)
@@ -103,7 +100,7 @@ impl OrderGraph {
                 .extend(catalog::products_by_id(db, &missing).await?);
         }
         if wants.categories {
-            let ids = distinct(g.products.values().map(|p| p.category_id));
+            let ids = distinct_ids(g.products.values().map(|p| p.category_id));
             g.categories = catalog::categories_by_id(db, &ids).await?;
         }
         Ok(g)

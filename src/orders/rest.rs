@@ -18,6 +18,7 @@ use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
 use crate::catalog::graphql::stock_label;
 use crate::db::Reads;
+use crate::db::distinct_ids;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
@@ -32,7 +33,7 @@ use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{self, COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
-use crate::rest::repr::{distinct, missing, money, timestamp};
+use crate::rest::repr::{missing, money, timestamp};
 use crate::rest::{ItemId, pagination};
 use crate::state::AppState;
 
@@ -160,7 +161,8 @@ pub async fn represent<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-    let usernames = usernames_by_id(db, &distinct(orders.iter().map(|o| o.customer_id))).await?;
+    let usernames =
+        usernames_by_id(db, &distinct_ids(orders.iter().map(|o| o.customer_id))).await?;
     let joins = ItemJoins {
         product: true,
         stock: true,

@@ -17,6 +17,7 @@ use sea_orm::{
 use crate::auth::{Access, ReadScope};
 use crate::catalog::service::stocks_by_id;
 use crate::db::begin_write;
+use crate::db::distinct_ids;
 use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
 use crate::events::{ChangeKind, Event};
 use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
@@ -279,8 +280,8 @@ pub async fn create_order_keyed(
     }
     errors.set_list_len("items", input.items.len());
 
-    let product_ids: Vec<i64> = unique(input.items.iter().filter_map(|i| i.product_id));
-    let stock_ids: Vec<i64> = unique(input.items.iter().filter_map(|i| i.stock_id));
+    let product_ids: Vec<i64> = distinct_ids(input.items.iter().filter_map(|i| i.product_id));
+    let stock_ids: Vec<i64> = distinct_ids(input.items.iter().filter_map(|i| i.stock_id));
     // products, their named stock rows and the customer in one statement
     let other_customer = (customer_id != caller.id).then_some(customer_id);
     let refs = read::order_refs(db, &product_ids, &stock_ids, other_customer).await?;
@@ -697,9 +698,4 @@ pub async fn delete_order(state: &AppState, access: &Access, id: i64) -> AppResu
         customer_id: current.customer_id,
     });
     Ok(())
-}
-
-fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
 }

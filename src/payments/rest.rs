@@ -16,6 +16,7 @@ use utoipa::openapi::{RefOr, Schema};
 
 use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
+use crate::db::distinct_ids;
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::filters::IntFilter;
 use crate::orders::service::{get_order, orders_by_id};
@@ -28,7 +29,7 @@ use crate::rest::idempotency::{self, IdempotencyHeader};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{self, COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
-use crate::rest::repr::{distinct, missing, money, timestamp};
+use crate::rest::repr::{missing, money, timestamp};
 use crate::rest::{ItemId, pagination};
 use crate::state::AppState;
 
@@ -158,8 +159,9 @@ pub async fn represent<C: ConnectionTrait>(
     if payments.is_empty() {
         return Ok(Vec::new());
     }
-    let orders = orders_by_id(db, &distinct(payments.iter().map(|p| p.order_id))).await?;
-    let usernames = usernames_by_id(db, &distinct(orders.values().map(|o| o.customer_id))).await?;
+    let orders = orders_by_id(db, &distinct_ids(payments.iter().map(|p| p.order_id))).await?;
+    let usernames =
+        usernames_by_id(db, &distinct_ids(orders.values().map(|o| o.customer_id))).await?;
     payments
         .into_iter()
         .map(|p| {

@@ -1,8 +1,6 @@
 //! How the REST representations write values (money as two-place strings, timestamps as DRF
 //! renders them), their OpenAPI schemas, and small helpers of the batch renderers.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use entity::Money;
 use utoipa::openapi::RefOr;
@@ -18,12 +16,6 @@ pub fn money(amount: Money) -> String {
 /// `2025-11-21T12:00:00Z` (microseconds only when there are any), as DRF renders.
 pub fn timestamp(at: &DateTime<Utc>) -> String {
     crate::time::drf(at)
-}
-
-/// The ids of an iterator, each once, in first-seen order.
-pub fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
 }
 
 /// A reference the database's foreign keys promise, missing: the data is inconsistent.

@@ -44,6 +44,15 @@ pub struct OrderGraph {
 }
 
 impl OrderGraph {
+    /// `"<warehouse> - <location code>"` of a loaded stock row (REST's `stock`).
+    pub fn stock_label(&self, stock_id: i64) -> Option<String> {
+        let location = self
+            .locations
+            .get(&self.stocks.get(&stock_id)?.location_id)?;
+        let warehouse = self.warehouses.get(&location.warehouse_id)?;
+        Some(crate::catalog::graphql::stock_label(warehouse, location))
+    }
+
     /// Loads what `wants` asks for, for all `orders` at once.
     pub async fn load<C: ConnectionTrait>(
         db: &C,

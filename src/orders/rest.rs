@@ -14,19 +14,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 
-use crate::auth::service::usernames_by_id;
 use crate::auth::{Access, AuthState};
-use crate::catalog::graphql::stock_label;
 use crate::db::Reads;
-use crate::db::distinct_ids;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
-use crate::orders::read::{ItemJoins, items_with_refs};
+use crate::orders::graph::{OrderGraph, Wants};
 use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
 use crate::orders::status::OrderStatus;
 use crate::payments::rest::OrderPayment;
-use crate::payments::service::payments_by_order;
 use crate::rest::body::DrfBody;
 use crate::rest::fields::Form;
 use crate::rest::idempotency::{self, IdempotencyHeader};
@@ -148,45 +144,41 @@ pub struct OrderPatch {
     pub items: Option<Vec<OrderItemWrite>>,
 }
 
-/// Renders orders, resolving every reference of the whole list with one statement per table
-/// (never one per order): usernames, items joined with their product and stock location,
-/// and payments.
+/// Renders orders from one `OrderGraph` (one statement per table for the whole list, never
+/// one per order): customers, items joined with their product and stock location, payments.
 /// On any connection: the pool, a request's `Reads`, or a write's transaction (the stored
 /// answer of an idempotency key).
 pub async fn represent<C: ConnectionTrait>(
     db: &C,
     orders: Vec<order::Model>,
 ) -> AppResult<Vec<Order>> {
-    if orders.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-    let usernames =
-        usernames_by_id(db, &distinct_ids(orders.iter().map(|o| o.customer_id))).await?;
-    let joins = ItemJoins {
-        product: true,
-        stock: true,
+    let wants = Wants {
+        customer: true,
+        payments: true,
+        items: true,
+        item_product: true,
+        item_stock: true,
+        ..Wants::default()
     };
-    let mut items = items_with_refs(db, &ids, joins).await?;
-    let mut payments = payments_by_order(db, &ids).await?;
+    let mut g = OrderGraph::load(db, &orders, wants).await?;
     let mut out = Vec::with_capacity(orders.len());
     for o in orders {
         let mut lines = Vec::new();
-        for row in items.remove(&o.id).unwrap_or_default() {
-            let i = row.item;
-            let product = row
-                .product
+        for i in g.items.remove(&o.id).unwrap_or_default() {
+            let product = g
+                .products
+                .get(&i.product_id)
                 .ok_or_else(|| missing("product", i.product_id))?;
             let stock = match i.stock_id {
                 None => None,
-                Some(stock_id) => match (row.location, row.warehouse) {
-                    (Some(location), Some(warehouse)) => Some(stock_label(&warehouse, &location)),
-                    _ => return Err(missing("stock", stock_id)),
-                },
+                Some(stock_id) => Some(
+                    g.stock_label(stock_id)
+                        .ok_or_else(|| missing("stock", stock_id))?,
+                ),
             };
             lines.push(OrderItem {
                 id: i.id,
-                product: product.name,
+                product: product.name.clone(),
                 quantity: i.quantity,
                 price: money(i.price),
                 stock,
@@ -194,16 +186,18 @@ pub async fn represent<C: ConnectionTrait>(
         }
         out.push(Order {
             id: o.id,
-            customer: usernames
+            customer: g
+                .customers
                 .get(&o.customer_id)
-                .cloned()
+                .map(|u| u.username.clone())
                 .ok_or_else(|| missing("user", o.customer_id))?,
             status: o.status,
             total_amount: money(o.total_amount),
             created_at: timestamp(&o.created_at),
             updated_at: timestamp(&o.updated_at),
             items: lines,
-            payments: payments
+            payments: g
+                .payments
                 .remove(&o.id)
                 .unwrap_or_default()
                 .iter()

@@ -295,7 +295,8 @@ pub async fn list(
         },
         async |window| {
             let rows = service::all_orders(db, access, Some(filter), window).await?;
-            if rows.is_empty() {
+            // a page (window) was preceded by the count, which already checked an empty match
+            if rows.is_empty() && window.is_none() {
                 check_customer(db, access, customer).await?;
             }
             represent(db, rows).await

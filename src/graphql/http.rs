@@ -64,21 +64,11 @@ pub async fn get(
             );
         }
     };
-    if is_mutation(&request) {
-        let mut response = request_error(
-            &headers,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Mutations must be sent with POST.",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-        return response;
-    }
     let http = Http {
         headers: &headers,
         peer,
         costs: costs.as_deref(),
+        get: true,
     };
     execute(
         &state,
@@ -136,6 +126,7 @@ pub async fn post(
         headers: &headers,
         peer,
         costs: costs.as_deref(),
+        get: false,
     };
     execute(&state, &schema, &apq, &validated, http, batch).await
 }
@@ -182,38 +173,13 @@ fn parse_body(body: &[u8]) -> Result<BatchRequest, String> {
         .map_err(|e| format!("Malformed GraphQL request: {e}"))
 }
 
-fn is_mutation(request: &GqlRequest) -> bool {
-    async_graphql::parser::parse_query(&request.query)
-        .is_ok_and(|doc| runs_mutation(&doc, request.operation_name.as_deref()))
-}
-
-/// Whether the operation a request runs from this document is a mutation.
-fn runs_mutation(
-    doc: &async_graphql::parser::types::ExecutableDocument,
-    wanted: Option<&str>,
-) -> bool {
-    let mutation = async_graphql::parser::types::OperationType::Mutation;
-    match &doc.operations {
-        async_graphql::parser::types::DocumentOperations::Single(op) => op.node.ty == mutation,
-        async_graphql::parser::types::DocumentOperations::Multiple(ops) => ops
-            .iter()
-            .find(|(name, _)| Some(name.as_str()) == wanted)
-            .or_else(|| {
-                if ops.len() == 1 {
-                    ops.iter().next()
-                } else {
-                    None
-                }
-            })
-            .is_some_and(|(_, op)| op.node.ty == mutation),
-    }
-}
-
 /// What the HTTP request adds to the GraphQL one: its headers, its peer, the cost meter.
 struct Http<'a> {
     headers: &'a HeaderMap,
     peer: Option<SocketAddr>,
     costs: Option<&'a Costs>,
+    /// `GET /graphql?query=`: queries only (GraphQL over HTTP).
+    get: bool,
 }
 
 async fn execute(
@@ -225,13 +191,6 @@ async fn execute(
     batch: BatchRequest,
 ) -> Response {
     let headers = http.headers;
-    let auth = principal::authenticate(state, headers).await;
-    // the caller could not even be identified: nothing can have run, a retry is safe
-    let unidentified = matches!(
-        auth,
-        principal::AuthState::Invalid(crate::error::AuthError::Unavailable)
-    );
-    let access = Access::new(auth, &state.settings);
     let (single, requests) = match batch {
         BatchRequest::Single(r) => (true, vec![r]),
         BatchRequest::Batch(rs) => (false, rs),
@@ -243,14 +202,33 @@ async fn execute(
         .collect();
     // a mutation may have written before the database went away: never answer it with a
     // retryable 503 (a retry would write twice); the parse is kept for the executor
+    // (persisted queries resolved first: a GET naming a stored mutation is refused too)
     let writes = prepared.iter_mut().any(|p| match p {
         Ok(r) => {
             let name = r.operation_name.clone();
             r.parsed_query()
-                .is_ok_and(|doc| runs_mutation(doc, name.as_deref()))
+                .is_ok_and(|doc| fast::is_mutation(doc, name.as_deref()))
         }
         Err(_) => false,
     });
+    if http.get && writes {
+        let mut response = request_error(
+            headers,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Mutations must be sent with POST.",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return response;
+    }
+    let auth = principal::authenticate(state, headers).await;
+    // the caller could not even be identified: nothing can have run, a retry is safe
+    let unidentified = matches!(
+        auth,
+        principal::AuthState::Invalid(crate::error::AuthError::Unavailable)
+    );
+    let access = Access::new(auth, &state.settings);
     let mut charged = None;
     if let (Some(costs), Some(bucket)) = (http.costs, state.limiter.graphql_bucket()) {
         let mut each = Vec::with_capacity(prepared.len());

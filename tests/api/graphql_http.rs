@@ -707,3 +707,46 @@ async fn the_sdl_and_the_graphiql_assets_are_served() {
     let reply = app.get("/graphql/assets/..%2FCargo.toml", None).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_persisted_mutation_is_refused_over_get() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let mutation = "mutation { createCategory(name: \"Toys\") { id } }";
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(mutation) } });
+    // stored by a POST that runs it
+    let reply = post(
+        &app,
+        &json!({ "query": mutation, "extensions": ext }),
+        None,
+        Some(&d.admin),
+    )
+    .await;
+    assert!(
+        reply.body["data"]["createCategory"]["id"].is_i64(),
+        "{}",
+        reply.text
+    );
+    // the hash alone over GET names that mutation: refused like its text, nothing created
+    let reply = get(
+        &app,
+        &[("extensions", &ext.to_string())],
+        None,
+        Some(&d.admin),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        reply.text
+    );
+    assert!(reply.header("allow").unwrap_or_default().contains("POST"));
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let toys = entity::category::Entity::find()
+        .filter(entity::category::Column::Name.eq("Toys"))
+        .count(&app.state.db)
+        .await
+        .expect("count categories");
+    assert_eq!(toys, 1, "created once, by the POST");
+}

@@ -87,6 +87,11 @@ pub fn is_query(document: &ExecutableDocument, operation_name: Option<&str>) -> 
     operation(document, operation_name).is_some_and(|op| op.ty == OperationType::Query)
 }
 
+/// Whether the operation is a mutation.
+pub fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    operation(document, operation_name).is_some_and(|op| op.ty == OperationType::Mutation)
+}
+
 /// What the fast path needs of a request.
 pub struct Query<'a> {
     pub key: u64,

@@ -38,8 +38,10 @@ pub fn build_app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(telemetry::track_requests))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        // 408 marks the timeout's own answer; the guard below turns it into the 408 of a slow
+        // body or the 503 of a slow handler, and leaves the app's own 503s alone
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
         ))
         .layer(axum::middleware::from_fn(move |req, next| {

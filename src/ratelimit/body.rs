@@ -50,13 +50,15 @@ pub async fn guard(limits: BodyLimits, request: Request, next: Next) -> Response
     let response = next.run(request).await;
     match response.status() {
         StatusCode::PAYLOAD_TOO_LARGE => too_large(graphql, limits.max_bytes),
-        StatusCode::SERVICE_UNAVAILABLE
+        // only the timeout layer answers 408 (see `app`)
+        StatusCode::REQUEST_TIMEOUT
             if received
                 .as_ref()
                 .is_some_and(|r| !r.load(Ordering::Relaxed)) =>
         {
             too_slow(graphql, limits.timeout)
         }
+        StatusCode::REQUEST_TIMEOUT => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         _ => response,
     }
 }

@@ -206,3 +206,27 @@ async fn unknown_paths_are_404_json() {
         assert_eq!(reply.body, json!({ "detail": "Not found." }), "{path}");
     }
 }
+
+/// The database's 503 reaches the client as it is, also for a request whose body the handler
+/// never read (the slow-body 408 is only for the request timeout).
+#[tokio::test]
+async fn a_database_503_is_not_mistaken_for_a_slow_body() {
+    let app = spawn_app().await;
+    let d = crate::fixtures::demo(&app).await;
+    app.state.db.clone().close().await.expect("close the pool");
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/erp/oms/orders/{}/", d.order)))
+        .bearer_auth(&d.admin)
+        .json(&serde_json::json!({ "reason": "a body DELETE does not read" }))
+        .send()
+        .await
+        .expect("DELETE sent");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().await.expect("JSON body");
+    assert_eq!(
+        body["detail"],
+        "The database is unavailable; try again shortly."
+    );
+}

@@ -2,6 +2,8 @@
 //! starts the real gateway on a fresh database of its own (`helpers::spawn_app`), on SQLite,
 //! or on PostgreSQL when `OMS_TEST_DATABASE_URL` is set.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod fixtures;
 mod helpers;
 mod process;

@@ -12,79 +12,13 @@ use oms_gateway::config::{JwtSecret, Settings};
 use oms_gateway::state::AppState;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
 const JWT_SECRET: &str = "rest-layer-tests-secret";
 
-/// A database for one test.
-pub struct TestDatabase {
-    pub url: String,
-    postgres: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl TestDatabase {
-    pub async fn create() -> TestDatabase {
-        match std::env::var("OMS_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-        {
-            Some(admin) => {
-                let name = format!("oms_test_{}", uuid::Uuid::new_v4().simple());
-                let conn = Database::connect(admin.as_str())
-                    .await
-                    .expect("OMS_TEST_DATABASE_URL answers");
-                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create the test database");
-                let _ = conn.close().await;
-                let mut url = url::Url::parse(&admin).expect("OMS_TEST_DATABASE_URL is a URL");
-                url.set_path(&format!("/{name}"));
-                TestDatabase {
-                    url: url.to_string(),
-                    postgres: Some((admin, name)),
-                    _dir: None,
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("a temporary folder");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("rest.db").display());
-                TestDatabase {
-                    url,
-                    postgres: None,
-                    _dir: Some(dir),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.postgres.take() else {
-            return;
-        };
-        // Drop cannot await and may run inside the test's runtime: a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                if let Ok(conn) = Database::connect(admin.as_str()).await {
-                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    if let Err(e) = conn.execute_unprepared(&sql).await {
-                        eprintln!("warning: could not drop {name}: {e}");
-                    }
-                    let _ = conn.close().await;
-                }
-            });
-        })
-        .join();
-    }
-}
+pub use crate::common::TestDatabase;
 
 /// The ids of the demo data (CONTRACT §2).
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,8 @@
 //! End-to-end tests of the GraphQL subscriptions (issue 5): real servers on a real database
 //! (SQLite by default; PostgreSQL when `OMS_TEST_DATABASE_URL` is set), real WebSocket clients.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 use std::path::PathBuf;

@@ -14,7 +14,6 @@ use oms_gateway::auth::ReadScope;
 use oms_gateway::config::{JwtSecret, Settings};
 use oms_gateway::events::{ChangeKind, Event, EventFilter, Topic};
 use oms_gateway::state::AppState;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -28,84 +27,7 @@ pub const TRANSPORT_WS: &str = "graphql-transport-ws";
 pub const LEGACY_WS: &str = "graphql-ws";
 
 /// A database for one test, removed when the last handle goes.
-pub struct TestDb {
-    pub url: String,
-    kind: DbKind,
-}
-
-enum DbKind {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl TestDb {
-    pub async fn create() -> Arc<TestDb> {
-        match std::env::var("OMS_TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                let name = format!("oms_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("admin connection");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create the test database");
-                admin.close().await.ok();
-                let mut url = url::Url::parse(&admin_url).expect("OMS_TEST_DATABASE_URL");
-                url.set_path(&format!("/{name}"));
-                Arc::new(TestDb {
-                    url: url.to_string(),
-                    kind: DbKind::Postgres { admin_url, name },
-                })
-            }
-            _ => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("oms.db").display());
-                Arc::new(TestDb {
-                    url,
-                    kind: DbKind::Sqlite(dir),
-                })
-            }
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.kind, DbKind::Postgres { .. })
-    }
-
-    /// A plain connection to this database (for the tests' own SQL).
-    pub async fn connect(&self) -> DatabaseConnection {
-        Database::connect(&self.url).await.expect("test connection")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let DbKind::Postgres { admin_url, name } = &self.kind {
-            let (admin_url, db_name) = (admin_url.clone(), name.clone());
-            // a runtime of its own: the test's runtime may be shutting down
-            let dropped = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async move {
-                    let admin = Database::connect(&admin_url).await?;
-                    admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"
-                        ))
-                        .await?;
-                    admin.close().await
-                })
-            })
-            .join();
-            if !matches!(dropped, Ok(Ok(()))) {
-                eprintln!("could not drop the test database {name}");
-            }
-        }
-    }
-}
+pub use crate::common::TestDatabase as TestDb;
 
 /// A gateway serving on 127.0.0.1 on a port of its own.
 pub struct TestApp {
@@ -129,7 +51,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with settings adjusted by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::create().await;
+    let db = Arc::new(TestDb::create().await);
     let app = spawn_on(db, tweak).await;
     oms_gateway::server::migrate(&app.state)
         .await

@@ -12,7 +12,9 @@ use sea_orm::{
 
 use crate::config::{Settings, redact_url};
 
+mod positional;
 mod reads;
+pub use positional::{all_positional, one_positional};
 pub use reads::Reads;
 
 /// The ids of an iterator, each once, in first-seen order (the list of an `IN (...)`).

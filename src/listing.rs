@@ -9,6 +9,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use entity::Positional;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering, Order, Value};
 use sea_orm::{
@@ -16,6 +17,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::db::all_positional;
 use crate::error::{AppError, AppResult, Problem};
 
 /// `first` when the client gives neither `first` nor `last`.
@@ -294,7 +296,7 @@ pub async fn fetch_page<E, C>(
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
+    E::Model: FromQueryResult + Positional + Send + Sync,
     C: ConnectionTrait,
 {
     let first = page_size(request.first, "first")?;
@@ -328,7 +330,7 @@ where
     } else {
         sort.clone()
     };
-    let mut rows = walk.apply_order(bounded).limit(limit + 1).all(db).await?;
+    let mut rows = all_positional(db, walk.apply_order(bounded).limit(limit + 1)).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backward {

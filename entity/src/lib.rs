@@ -5,6 +5,7 @@
 //! maps these models to its own shapes.
 
 pub mod money;
+pub mod positional;
 
 pub mod category;
 pub mod location;
@@ -17,6 +18,7 @@ pub mod user;
 pub mod warehouse;
 
 pub use money::Money;
+pub use positional::Positional;
 
 pub mod prelude {
     pub use super::category::Entity as Category;

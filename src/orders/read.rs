@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use entity::{location, order_item, product, stock, user, warehouse};
+use entity::{Positional, location, order_item, product, stock, user, warehouse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
 use crate::error::AppResult;
@@ -69,31 +69,27 @@ pub async fn items_with_refs<C: ConnectionTrait>(
         select = with_columns::<location::Entity, _>(select, "l_");
         select = with_columns::<warehouse::Entity, _>(select, "w_");
     }
+    // decoded by position: the item's columns, then each joined block in the order added
     let statement = select.build(db.get_database_backend());
     for row in db.query_all_raw(statement).await? {
-        let item = order_item::Model::from_query_result(&row, "")?;
-        let (product, stock, location, warehouse) = (
-            if joins.product {
-                product::Model::from_query_result_optional(&row, "p_")?
-            } else {
-                None
-            },
-            if joins.stock {
-                stock::Model::from_query_result_optional(&row, "s_")?
-            } else {
-                None
-            },
-            if joins.stock {
-                location::Model::from_query_result_optional(&row, "l_")?
-            } else {
-                None
-            },
-            if joins.stock {
-                warehouse::Model::from_query_result_optional(&row, "w_")?
-            } else {
-                None
-            },
-        );
+        let item = order_item::Model::from_columns(&row, 0)?;
+        let mut at = order_item::Model::WIDTH;
+        let product = if joins.product {
+            let p = product::Model::from_columns_optional(&row, at)?;
+            at += product::Model::WIDTH;
+            p
+        } else {
+            None
+        };
+        let (stock, location, warehouse) = if joins.stock {
+            let s = stock::Model::from_columns_optional(&row, at)?;
+            at += stock::Model::WIDTH;
+            let l = location::Model::from_columns_optional(&row, at)?;
+            at += location::Model::WIDTH;
+            (s, l, warehouse::Model::from_columns_optional(&row, at)?)
+        } else {
+            (None, None, None)
+        };
         map.entry(item.order_id).or_default().push(ItemRow {
             item,
             product,
@@ -154,15 +150,18 @@ pub async fn order_refs<C: ConnectionTrait>(
         );
     }
     let statement = select.build(db.get_database_backend());
+    // by position: the product, the stock block if any, then the customer count
     for row in db.query_all_raw(statement).await? {
-        let p = product::Model::from_query_result(&row, "")?;
-        if !stock_ids.is_empty()
-            && let Some(s) = stock::Model::from_query_result_optional(&row, "s_")?
-        {
-            refs.stocks.insert(s.id, s);
+        let p = product::Model::from_columns(&row, 0)?;
+        let mut at = product::Model::WIDTH;
+        if !stock_ids.is_empty() {
+            if let Some(s) = stock::Model::from_columns_optional(&row, at)? {
+                refs.stocks.insert(s.id, s);
+            }
+            at += stock::Model::WIDTH;
         }
         if customer.is_some() {
-            let n: i64 = row.try_get("", "customer_count")?;
+            let n: i64 = row.try_get_by_index(at)?;
             refs.customer_exists = Some(n > 0);
         }
         refs.products.insert(p.id, p);

@@ -17,7 +17,7 @@ use sea_orm::{
 use crate::auth::{Access, ReadScope};
 use crate::catalog::service::stocks_by_id;
 use crate::db::begin_write;
-use crate::db::distinct_ids;
+use crate::db::{all_positional, distinct_ids, one_positional};
 use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
 use crate::events::{ChangeKind, Event};
 use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
@@ -90,9 +90,7 @@ pub async fn get_order<C: ConnectionTrait>(
     id: i64,
 ) -> AppResult<Option<order::Model>> {
     let scope = access.read_scope()?;
-    Ok(scope_condition(order::Entity::find_by_id(id), scope)
-        .one(db)
-        .await?)
+    Ok(one_positional(db, scope_condition(order::Entity::find_by_id(id), scope)).await?)
 }
 
 /// Orders by id that the caller may see (for loaders and event payloads).
@@ -192,7 +190,7 @@ pub async fn all_orders<C: ConnectionTrait>(
     if let Some((offset, limit)) = window {
         select = select.offset(offset).limit(limit);
     }
-    Ok(select.all(db).await?)
+    Ok(all_positional(db, select).await?)
 }
 
 /// Places an order: checks every field (all problems at once), then in one transaction takes

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Access, ReadScope};
-use crate::db::begin_write;
+use crate::db::{all_positional, begin_write};
 use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
 use crate::events::{ChangeKind, Event};
 use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
@@ -77,12 +77,11 @@ pub async fn payments_by_order<C: ConnectionTrait>(
     if order_ids.is_empty() {
         return Ok(map);
     }
-    let rows = payment::Entity::find()
+    let select = payment::Entity::find()
         .filter(payment::Column::OrderId.is_in(order_ids.iter().copied()))
         .order_by_asc(payment::Column::OrderId)
-        .order_by_asc(payment::Column::Id)
-        .all(db)
-        .await?;
+        .order_by_asc(payment::Column::Id);
+    let rows = all_positional(db, select).await?;
     for r in rows {
         map.entry(r.order_id).or_default().push(r);
     }

@@ -10,5 +10,5 @@ pub mod service;
 pub mod token;
 
 pub use policy::{Access, ReadScope};
-pub use principal::{AuthState, Principal};
+pub use principal::{AuthState, Credentials, Principal};
 pub use token::TokenKeys;

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use entity::user;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::token::{TokenError, TokenType};
 use crate::error::{AppError, AuthError};
@@ -60,51 +60,84 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
     }
 }
 
+/// What a request's `Authorization` header amounts to before the database is asked: no token,
+/// the user id of a token whose signature, type and lifetime check out, or a refusal. Split
+/// from [`AuthState`] so that a request can look its user up on the connection it holds for
+/// its other reads (see `db::Reads`) instead of taking one more from the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    Anonymous,
+    User(i64),
+    Invalid(AuthError),
+}
+
+impl Credentials {
+    /// The credentials of the request's headers.
+    pub fn of(state: &AppState, headers: &HeaderMap) -> Credentials {
+        match bearer(headers) {
+            Ok(None) => Credentials::Anonymous,
+            Ok(Some(token)) => Credentials::of_token(state, &token),
+            Err(e) => Credentials::Invalid(e),
+        }
+    }
+
+    /// The credentials of an access token.
+    pub fn of_token(state: &AppState, token: &str) -> Credentials {
+        let claims = match state.tokens.verify(token, TokenType::Access) {
+            Ok(c) => c,
+            Err(TokenError::Expired) => {
+                return Credentials::Invalid(AuthError::InvalidAccessToken { expired: true });
+            }
+            Err(TokenError::Invalid) => {
+                return Credentials::Invalid(AuthError::InvalidAccessToken { expired: false });
+            }
+        };
+        match claims.user_id() {
+            Some(id) => Credentials::User(id),
+            None => Credentials::Invalid(AuthError::InvalidAccessToken { expired: false }),
+        }
+    }
+
+    /// Looks the token's user up on `db`: it must still exist and be active.
+    pub async fn resolve<C: ConnectionTrait>(self, db: &C) -> AuthState {
+        let user_id = match self {
+            Credentials::Anonymous => return AuthState::Anonymous,
+            Credentials::Invalid(e) => return AuthState::Invalid(e),
+            Credentials::User(id) => id,
+        };
+        match load_principal(db, user_id).await {
+            Ok(Some(p)) => {
+                tracing::trace!(user_id, "authenticated by an access token");
+                AuthState::User(p)
+            }
+            // SimpleJWT: "User not found" / "User is inactive"; both 401 with the invalid-token body
+            Ok(None) => {
+                tracing::debug!(user_id, "an access token of a missing or inactive user");
+                AuthState::Invalid(AuthError::InvalidAccessToken { expired: false })
+            }
+            Err(AppError::Unavailable) => AuthState::Invalid(AuthError::Unavailable),
+            Err(e) => {
+                tracing::error!(error = ?e, "loading the token's user failed");
+                AuthState::Invalid(AuthError::Unavailable)
+            }
+        }
+    }
+}
+
 /// Resolves an access token to its user: the signature, type and lifetime must check out and
 /// the user must still exist and be active.
 pub async fn authenticate_token(state: &AppState, token: &str) -> AuthState {
-    let claims = match state.tokens.verify(token, TokenType::Access) {
-        Ok(c) => c,
-        Err(TokenError::Expired) => {
-            return AuthState::Invalid(AuthError::InvalidAccessToken { expired: true });
-        }
-        Err(TokenError::Invalid) => {
-            return AuthState::Invalid(AuthError::InvalidAccessToken { expired: false });
-        }
-    };
-    let Some(user_id) = claims.user_id() else {
-        return AuthState::Invalid(AuthError::InvalidAccessToken { expired: false });
-    };
-    match load_principal(&state.db, user_id).await {
-        Ok(Some(p)) => {
-            tracing::trace!(user_id, "authenticated by an access token");
-            AuthState::User(p)
-        }
-        // SimpleJWT: "User not found" / "User is inactive"; both 401 with the invalid-token body
-        Ok(None) => {
-            tracing::debug!(user_id, "an access token of a missing or inactive user");
-            AuthState::Invalid(AuthError::InvalidAccessToken { expired: false })
-        }
-        Err(AppError::Unavailable) => AuthState::Invalid(AuthError::Unavailable),
-        Err(e) => {
-            tracing::error!(error = ?e, "loading the token's user failed");
-            AuthState::Invalid(AuthError::Unavailable)
-        }
-    }
+    Credentials::of_token(state, token).resolve(&state.db).await
 }
 
 /// The request's `AuthState` from its headers.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AuthState {
-    match bearer(headers) {
-        Ok(None) => AuthState::Anonymous,
-        Ok(Some(token)) => authenticate_token(state, &token).await,
-        Err(e) => AuthState::Invalid(e),
-    }
+    Credentials::of(state, headers).resolve(&state.db).await
 }
 
 /// The active user of that id, without its password hash.
-pub async fn load_principal(
-    db: &DatabaseConnection,
+pub async fn load_principal<C: ConnectionTrait>(
+    db: &C,
     id: i64,
 ) -> Result<Option<Principal>, AppError> {
     let row: Option<(i64, String, String, bool, bool, bool)> = user::Entity::find()
@@ -131,6 +164,17 @@ pub async fn load_principal(
             })
         }),
     )
+}
+
+impl FromRequestParts<AppState> for Credentials {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Credentials::of(state, &parts.headers))
+    }
 }
 
 impl FromRequestParts<AppState> for AuthState {

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::{Access, principal};
+use crate::db::Reads;
 use crate::graphql::apq::PersistedQueries;
 use crate::graphql::cost::{self, Costs};
 use crate::graphql::loaders::Loaders;
@@ -222,7 +223,25 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    let auth = principal::authenticate(state, headers).await;
+    // a single query the fast path may answer runs all its statements on one held connection,
+    // the caller's lookup included (see `Reads`); not while a rate-limit charge (perhaps to
+    // Redis) would keep it waiting, and never for anything the executor runs
+    let credentials = principal::Credentials::of(state, headers);
+    let reads = match prepared.as_slice() {
+        [Ok(request)]
+            if single
+                && !writes
+                && state.limiter.graphql_bucket().is_none()
+                && validated.may_answer(state, request) =>
+        {
+            Reads::take(&state.db, &state.sql).await.ok()
+        }
+        _ => None,
+    };
+    let auth = match &reads {
+        Some(db) => credentials.resolve(db).await,
+        None => credentials.resolve(&state.db).await,
+    };
     // the caller could not even be identified: nothing can have run, a retry is safe
     let unidentified = matches!(
         auth,
@@ -306,7 +325,7 @@ async fn execute(
         let Some(first) = prepared.pop() else {
             return request_error(headers, StatusCode::BAD_REQUEST, "Empty request.");
         };
-        let r = match run_one(state, schema, Some(validated), &access, first).await {
+        let r = match run_one(state, schema, Some(validated), &access, first, reads).await {
             Ran::Fast(body) => {
                 let body = match cost_of(0) {
                     Some(cost) => with_cost(body, &cost),
@@ -320,7 +339,7 @@ async fn execute(
     }
     let mut out = Vec::with_capacity(prepared.len());
     for (i, r) in prepared.into_iter().enumerate() {
-        if let Ran::Executed(r) = run_one(state, schema, None, &access, r).await {
+        if let Ran::Executed(r) = run_one(state, schema, None, &access, r, None).await {
             out.push(with_cost_ext(r, cost_of(i)));
         }
     }
@@ -409,6 +428,7 @@ async fn run_one(
     validated: Option<&fast::Validated>,
     access: &Access,
     request: Result<GqlRequest, ServerError>,
+    mut reads: Option<Reads<'_>>,
 ) -> Ran {
     let mut request = match request {
         Ok(r) => r,
@@ -429,7 +449,7 @@ async fn run_one(
                     operation_name: operation_name.as_deref(),
                     variables: &variables,
                 };
-                fast::execute(state, access, v, query).await
+                fast::execute(state, access, v, query, reads.take()).await
             }
             _ => None,
         };
@@ -439,6 +459,8 @@ async fn run_one(
         }
         request.variables = variables;
     }
+    // a held connection goes back before the executor, which takes its own from the pool
+    drop(reads);
     let request = request.data(access.clone()).data(Loaders::new(state));
     let operation = request.operation_name.clone();
     let mut response = schema.execute(request).await;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 
-use crate::auth::{Access, AuthState};
+use crate::auth::{Access, AuthState, Credentials};
 use crate::db::Reads;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::filters::IntFilter;
@@ -273,15 +273,15 @@ async fn check_customer<C: ConnectionTrait>(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    auth: AuthState,
+    credentials: Credentials,
     url: RequestUrl,
 ) -> AppResult<Response> {
-    let access = Access::new(auth, &state.settings);
+    // every statement of the request on one connection, the caller's lookup included (see `Reads`)
+    let db = Reads::take(&state.db, &state.sql).await?;
+    let access = Access::new(credentials.resolve(&db).await, &state.settings);
     access.read_scope()?;
     let (filter, customer) = filter(&url.query)?;
     let plan = pagination::plan(&url.query, state.settings.rest_page_size);
-    // every statement of the request on one connection (see `Reads`)
-    let db = Reads::take(&state.db, &state.sql).await?;
     let (access, filter, db) = (&access, &filter, &db);
     pagination::respond(
         plan,
@@ -369,12 +369,12 @@ pub async fn create(
 )]
 pub async fn retrieve(
     State(state): State<AppState>,
-    auth: AuthState,
+    credentials: Credentials,
     id: ItemId,
 ) -> AppResult<Response> {
-    let access = Access::new(auth, &state.settings);
-    let id = id.read(&access, "Order")?;
     let db = Reads::take(&state.db, &state.sql).await?;
+    let access = Access::new(credentials.resolve(&db).await, &state.settings);
+    let id = id.read(&access, "Order")?;
     let found = service::get_order(&db, &access, id)
         .await?
         .ok_or(AppError::NotFound("Order"))?;

@@ -29,6 +29,7 @@ use async_graphql::{Request, Variables};
 use lru::LruCache;
 
 use crate::auth::Access;
+use crate::db::Reads;
 use crate::state::AppState;
 
 /// Query texts (with their operation names) that async-graphql has validated and executed
@@ -52,6 +53,11 @@ impl Validated {
                 NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN),
             )),
         }
+    }
+
+    /// Whether the fast path may answer this request (it may still give way to the executor).
+    pub fn may_answer(&self, state: &AppState, request: &Request) -> bool {
+        state.settings.fast_path && self.contains(Validated::key(request))
     }
 
     fn contains(&self, key: u64) -> bool {
@@ -107,6 +113,7 @@ pub async fn execute(
     access: &Access,
     validated: &Validated,
     query: Query<'_>,
+    reads: Option<Reads<'_>>,
 ) -> Option<Vec<u8>> {
     if !state.settings.fast_path || !validated.contains(query.key) {
         return None;
@@ -123,7 +130,7 @@ pub async fn execute(
         &vars,
         state.settings.max_complexity,
     )?;
-    let body = render::run(state, access, &root, &document.fragments).await?;
+    let body = render::run(state, access, &root, &document.fragments, reads).await?;
     state
         .fast_path_hits
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -27,9 +27,13 @@ pub async fn run(
     access: &Access,
     roots: &[Root<'_>],
     fragments: &Fragments,
+    reads: Option<Reads<'_>>,
 ) -> Option<Vec<u8>> {
     // every statement of the request on one connection (see `Reads`)
-    let db = Reads::take(&state.db, &state.sql).await.ok()?;
+    let db = match reads {
+        Some(db) => db,
+        None => Reads::take(&state.db, &state.sql).await.ok()?,
+    };
     let mut out = Out(Vec::with_capacity(4096));
     out.raw(b"{\"data\":{");
     for (i, root) in roots.iter().enumerate() {

@@ -16,6 +16,7 @@ pub mod filters;
 pub mod graphql;
 pub mod idempotency;
 pub mod listing;
+pub mod memo;
 pub mod money;
 pub mod orders;
 pub mod payments;

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::user;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set,
 };
 
 use crate::auth::password;
@@ -152,6 +153,29 @@ pub struct UserSummary {
     pub is_staff: bool,
 }
 
+/// The columns a `UserSummary` is read from, in order.
+pub const SUMMARY_COLUMNS: [user::Column; 5] = [
+    user::Column::Id,
+    user::Column::Username,
+    user::Column::Email,
+    user::Column::IsStaff,
+    user::Column::IsSuperuser,
+];
+
+impl UserSummary {
+    /// From the `SUMMARY_COLUMNS` of a row, starting at column `at`.
+    pub fn from_columns(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
+        let (is_staff, is_superuser): (bool, bool) =
+            (row.try_get_by_index(at + 3)?, row.try_get_by_index(at + 4)?);
+        Ok(UserSummary {
+            id: row.try_get_by_index(at)?,
+            username: row.try_get_by_index(at + 1)?,
+            email: row.try_get_by_index(at + 2)?,
+            is_staff: is_staff || is_superuser,
+        })
+    }
+}
+
 /// Users by id, in one statement (none for an empty list).
 pub async fn users_by_id<C: ConnectionTrait>(
     db: &C,
@@ -160,33 +184,18 @@ pub async fn users_by_id<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, String, String, bool, bool)> = user::Entity::find()
+    let select = user::Entity::find()
         .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Username,
-            user::Column::Email,
-            user::Column::IsStaff,
-            user::Column::IsSuperuser,
-        ])
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username, email, is_staff, is_superuser)| {
-            (
-                id,
-                UserSummary {
-                    id,
-                    username,
-                    email,
-                    is_staff: is_staff || is_superuser,
-                },
-            )
+        .columns(SUMMARY_COLUMNS)
+        .filter(user::Column::Id.is_in(ids.iter().copied()));
+    db.query_all_raw(select.build(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|row| {
+            let u = UserSummary::from_columns(row, 0)?;
+            Ok((u.id, u))
         })
-        .collect())
+        .collect()
 }
 
 /// A new user for the command line and the demo data.

@@ -1,25 +1,28 @@
 //! Apollo automatic persisted queries: a client sends the SHA-256 of a query instead of its
 //! text; the first time, the server answers `PersistedQueryNotFound` and the client sends both,
-//! which the server remembers (bounded LRU, per process).
+//! which the server remembers (bounded LRU, per process). The parsed documents of query texts
+//! are remembered too: parsing (pest) was a tenth of the CPU of a small query.
 
-use std::num::NonZeroUsize;
-use std::sync::Mutex;
-
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensionValues, Request, ServerError};
-use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-/// Remembered queries by their SHA-256 (hex).
+use crate::memo::Memo;
+
+/// Remembered queries by their SHA-256 (hex), and parsed documents by query text.
 pub struct PersistedQueries {
-    cache: Mutex<LruCache<String, String>>,
+    cache: Memo<String, String>,
+    documents: Memo<String, ExecutableDocument>,
 }
+
+/// Longer query texts are parsed every time rather than remembered.
+const MAX_REMEMBERED_DOCUMENT: usize = 16 * 1024;
 
 impl PersistedQueries {
     pub fn new(capacity: usize) -> Self {
         PersistedQueries {
-            cache: Mutex::new(LruCache::new(
-                NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN),
-            )),
+            cache: Memo::new(capacity),
+            documents: Memo::new(capacity),
         }
     }
 
@@ -44,14 +47,10 @@ impl PersistedQueries {
                 "PERSISTED_QUERY_NOT_SUPPORTED",
             ));
         }
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if request.query.is_empty() {
-            match cache.get(&hash) {
+            match self.cache.get(&hash) {
                 Some(query) => {
-                    request.query = query.clone();
+                    request.query = query;
                     Ok(request)
                 }
                 None => Err(coded("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
@@ -61,9 +60,26 @@ impl PersistedQueries {
             if actual != hash {
                 return Err(coded("provided sha does not match query", "BAD_USER_INPUT"));
             }
-            cache.put(hash, request.query.clone());
+            self.cache.put(hash, request.query.clone());
             Ok(request)
         }
+    }
+}
+
+impl PersistedQueries {
+    /// The request's parsed document: a remembered copy, or parsed now (and remembered when
+    /// it parses).
+    pub fn parse<'r>(
+        &self,
+        request: &'r mut Request,
+    ) -> Result<&'r ExecutableDocument, ServerError> {
+        if let Some(document) = self.documents.get(&request.query) {
+            request.set_parsed_query(document);
+        } else if request.query.len() <= MAX_REMEMBERED_DOCUMENT {
+            let document = request.parsed_query()?.clone();
+            self.documents.put(request.query.clone(), document);
+        }
+        request.parsed_query()
     }
 }
 
@@ -103,5 +119,29 @@ mod tests {
         assert!(apq.resolve(with_ext(q, "00")).is_err());
         assert_eq!(apq.resolve(with_ext(q, &hash)).unwrap().query, q);
         assert_eq!(apq.resolve(with_ext("", &hash)).unwrap().query, q);
+    }
+
+    #[test]
+    fn remembers_documents_that_parse() {
+        let apq = PersistedQueries::new(8);
+        let q = "{ order(id: 1) { id status } }";
+        let first = apq.parse(&mut Request::new(q)).unwrap().clone();
+        assert!(apq.documents.get(&q.to_owned()).is_some());
+        // the remembered copy is the document the text parses to
+        let again = apq.parse(&mut Request::new(q)).unwrap().clone();
+        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        let other = apq
+            .parse(&mut Request::new("{ me { id } }"))
+            .unwrap()
+            .clone();
+        assert_ne!(format!("{first:?}"), format!("{other:?}"));
+        // an error is answered each time and never remembered
+        assert!(apq.parse(&mut Request::new("{ order(")).is_err());
+        assert!(apq.documents.get(&"{ order(".to_owned()).is_none());
+        assert!(apq.parse(&mut Request::new("{ order(")).is_err());
+        // a long text is parsed but not kept
+        let long = format!("{{ me {{ id }} }}{}", " ".repeat(MAX_REMEMBERED_DOCUMENT));
+        assert!(apq.parse(&mut Request::new(long.clone())).is_ok());
+        assert!(apq.documents.get(&long).is_none());
     }
 }

@@ -8,24 +8,22 @@
 //! are remembered per query text, operation name and variables.
 
 use std::hash::{Hash, Hasher};
-use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{Request, ServerError, ValidationResult};
-use lru::LruCache;
 use serde_json::{Value, json};
 
 use crate::graphql::GqlSchema;
+use crate::memo::Memo;
 use crate::ratelimit::{Bucket, Outcome};
 use crate::state::AppState;
 
 /// Computes (and remembers) request costs.
 pub struct Costs {
     probe: GqlSchema,
-    known: Mutex<LruCache<u64, u64>>,
+    known: Memo<u64, u64>,
 }
 
 /// Where the probe extension leaves the complexity (`usize::MAX`: validation failed).
@@ -67,9 +65,7 @@ impl Costs {
             .finish();
         Costs {
             probe,
-            known: Mutex::new(LruCache::new(
-                NonZeroUsize::new(4096).unwrap_or(NonZeroUsize::MIN),
-            )),
+            known: Memo::new(4096),
         }
     }
 
@@ -85,8 +81,8 @@ impl Costs {
                 .hash(&mut h);
             h.finish()
         };
-        if let Some(cost) = self.lock().get(&key) {
-            return *cost;
+        if let Some(cost) = self.known.get(&key) {
+            return cost;
         }
         let slot = Arc::new(AtomicUsize::new(usize::MAX));
         let mut probe = Request::new(request.query.clone()).variables(request.variables.clone());
@@ -101,12 +97,8 @@ impl Costs {
             usize::MAX => 1,
             n => (n as u64).max(1),
         };
-        self.lock().put(key, cost);
+        self.known.put(key, cost);
         cost
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<u64, u64>> {
-        self.known.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -415,7 +415,7 @@ fn prepare(
 ) -> Result<GqlRequest, ServerError> {
     let mut request = apq.resolve(request)?;
     let settings = &state.settings;
-    let document = request.parsed_query()?;
+    let document = apq.parse(&mut request)?;
     limits::check(document, settings.max_aliases, settings.max_fields)?;
     Ok(request)
 }

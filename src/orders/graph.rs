@@ -8,12 +8,11 @@ use std::collections::HashMap;
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 use sea_orm::ConnectionTrait;
 
-use crate::auth::service::{UserSummary, users_by_id};
+use crate::auth::service::UserSummary;
 use crate::catalog::service as catalog;
 use crate::db::distinct_ids;
 use crate::error::AppResult;
-use crate::orders::read::{self, ItemJoins};
-use crate::payments::service::payments_by_order;
+use crate::orders::relations::{self, ItemJoins};
 
 /// Which relations of the orders are wanted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,22 +63,25 @@ impl OrderGraph {
             return Ok(g);
         }
         let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-        if wants.customer {
-            g.customers =
-                users_by_id(db, &distinct_ids(orders.iter().map(|o| o.customer_id))).await?;
-        }
-        if wants.payments {
-            g.payments = payments_by_order(db, &order_ids).await?;
-        }
-        if !wants.items {
-            return Ok(g);
-        }
-        // the items with their product, stock, location and warehouse: one joined statement
-        let joins = ItemJoins {
-            product: wants.item_product,
-            stock: wants.item_stock,
+        let customer_ids = if wants.customer {
+            distinct_ids(orders.iter().map(|o| o.customer_id))
+        } else {
+            Vec::new()
         };
-        for (order_id, rows) in read::items_with_refs(db, &order_ids, joins).await? {
+        // customers, payments, and items with their product, stock, location and warehouse:
+        // one statement
+        let wanted = relations::Wanted {
+            customers: &customer_ids,
+            payments: wants.payments,
+            items: wants.items.then_some(ItemJoins {
+                product: wants.item_product,
+                stock: wants.item_stock,
+            }),
+        };
+        let read = relations::load(db, &order_ids, wanted).await?;
+        g.customers = read.customers;
+        g.payments = read.payments;
+        for (order_id, rows) in read.items {
             let mut models = Vec::with_capacity(rows.len());
             for row in rows {
                 if let Some(p) = row.product {

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod graph;
 pub mod graphql;
 pub mod read;
+pub mod relations;
 pub mod rest;
 pub mod service;
 pub mod status;

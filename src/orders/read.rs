@@ -1,34 +1,16 @@
-//! Batch readers: the items of many orders with the rows they reference (product, stock,
-//! location, warehouse) in ONE statement, for the GraphQL prefetch and the REST lists.
+//! What a new order refers to, read in one statement (see `relations` for the reads of
+//! existing orders).
 
 use std::collections::HashMap;
 
-use entity::{Positional, location, order_item, product, stock, user, warehouse};
+use entity::{Positional, product, stock, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
 use crate::error::AppResult;
-
-/// An item with what it references (each `None` when not asked for, or absent).
-#[derive(Debug, Clone)]
-pub struct ItemRow {
-    pub item: order_item::Model,
-    pub product: Option<product::Model>,
-    pub stock: Option<stock::Model>,
-    pub location: Option<location::Model>,
-    pub warehouse: Option<warehouse::Model>,
-}
-
-/// Which references to join in.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ItemJoins {
-    pub product: bool,
-    /// The stock row with its location and warehouse.
-    pub stock: bool,
-}
 
 /// Adds every column of `E` to the select as `<prefix><column>` (money columns cast as text,
 /// as the entity itself selects them).
@@ -38,67 +20,6 @@ fn with_columns<E: EntityTrait, S: EntityTrait>(mut select: Select<S>, prefix: &
         select = select.expr_as(expr, format!("{prefix}{}", col.as_str()));
     }
     select
-}
-
-/// The items of `order_ids` (in order id, then item id order) with the joined references;
-/// every asked order gets an entry.
-pub async fn items_with_refs<C: ConnectionTrait>(
-    db: &C,
-    order_ids: &[i64],
-    joins: ItemJoins,
-) -> AppResult<HashMap<i64, Vec<ItemRow>>> {
-    let mut map: HashMap<i64, Vec<ItemRow>> =
-        order_ids.iter().map(|id| (*id, Vec::new())).collect();
-    if order_ids.is_empty() {
-        return Ok(map);
-    }
-    let mut select = order_item::Entity::find()
-        .filter(order_item::Column::OrderId.is_in(order_ids.iter().copied()))
-        .order_by_asc(order_item::Column::OrderId)
-        .order_by_asc(order_item::Column::Id);
-    if joins.product {
-        select = select.join(JoinType::InnerJoin, order_item::Relation::Product.def());
-        select = with_columns::<product::Entity, _>(select, "p_");
-    }
-    if joins.stock {
-        select = select
-            .join(JoinType::LeftJoin, order_item::Relation::Stock.def())
-            .join(JoinType::LeftJoin, stock::Relation::Location.def())
-            .join(JoinType::LeftJoin, location::Relation::Warehouse.def());
-        select = with_columns::<stock::Entity, _>(select, "s_");
-        select = with_columns::<location::Entity, _>(select, "l_");
-        select = with_columns::<warehouse::Entity, _>(select, "w_");
-    }
-    // decoded by position: the item's columns, then each joined block in the order added
-    let statement = select.build(db.get_database_backend());
-    for row in db.query_all_raw(statement).await? {
-        let item = order_item::Model::from_columns(&row, 0)?;
-        let mut at = order_item::Model::WIDTH;
-        let product = if joins.product {
-            let p = product::Model::from_columns_optional(&row, at)?;
-            at += product::Model::WIDTH;
-            p
-        } else {
-            None
-        };
-        let (stock, location, warehouse) = if joins.stock {
-            let s = stock::Model::from_columns_optional(&row, at)?;
-            at += stock::Model::WIDTH;
-            let l = location::Model::from_columns_optional(&row, at)?;
-            at += location::Model::WIDTH;
-            (s, l, warehouse::Model::from_columns_optional(&row, at)?)
-        } else {
-            (None, None, None)
-        };
-        map.entry(item.order_id).or_default().push(ItemRow {
-            item,
-            product,
-            stock,
-            location,
-            warehouse,
-        });
-    }
-    Ok(map)
 }
 
 /// What a new order refers to, read in one statement: the products, the named stock rows that

@@ -19,23 +19,21 @@ mod render;
 mod selection;
 
 use std::hash::{Hash, Hasher};
-use std::num::NonZeroUsize;
-use std::sync::Mutex;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
 };
 use async_graphql::{Request, Variables};
-use lru::LruCache;
 
 use crate::auth::Access;
 use crate::db::Reads;
+use crate::memo::Memo;
 use crate::state::AppState;
 
 /// Query texts (with their operation names) that async-graphql has validated and executed
 /// without errors.
 pub struct Validated {
-    seen: Mutex<LruCache<u64, ()>>,
+    seen: Memo<u64, ()>,
 }
 
 impl Validated {
@@ -49,9 +47,7 @@ impl Validated {
 
     pub fn new(capacity: usize) -> Self {
         Validated {
-            seen: Mutex::new(LruCache::new(
-                NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN),
-            )),
+            seen: Memo::new(capacity),
         }
     }
 
@@ -61,14 +57,12 @@ impl Validated {
     }
 
     fn contains(&self, key: u64) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.get(&key).is_some()
+        self.seen.get(&key).is_some()
     }
 
     /// Remembers a query the executor ran without errors.
     pub fn remember(&self, key: u64) {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.put(key, ());
+        self.seen.put(key, ());
     }
 }
 

@@ -1,0 +1,271 @@
+//! The relations of a set of orders in ONE statement: their customers, their payments and
+//! their items joined with product, stock, location and warehouse, as the branches of a
+//! `UNION ALL`.
+//!
+//! Each statement costs a round trip to the database and its own parse, plan and wake-ups on
+//! both sides; three statements per page (or per single order) were most of a small request's
+//! time. Every branch fills its own block of columns and leaves typed NULLs in the other
+//! blocks, so all rows share one shape and decode by position (`entity::Positional`); the
+//! first column says which branch a row came from.
+
+use std::collections::HashMap;
+
+use entity::{Positional, location, order_item, payment, product, stock, user, warehouse};
+use sea_orm::sea_query::{
+    ColumnType, Expr, ExprTrait, IntoIden, Query, SelectStatement, SimpleExpr, UnionType,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryResult};
+
+use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
+use crate::error::AppResult;
+
+/// An item with what it references (each `None` when not asked for, or absent).
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    pub item: order_item::Model,
+    pub product: Option<product::Model>,
+    pub stock: Option<stock::Model>,
+    pub location: Option<location::Model>,
+    pub warehouse: Option<warehouse::Model>,
+}
+
+/// Which references of the items to join in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemJoins {
+    pub product: bool,
+    /// The stock row with its location and warehouse.
+    pub stock: bool,
+}
+
+/// What to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// Users by these ids (none when empty).
+    pub customers: &'a [i64],
+    pub payments: bool,
+    /// The items, with these references.
+    pub items: Option<ItemJoins>,
+}
+
+/// What was read. Payments and items are in id order, and every asked order has an entry
+/// when they were wanted.
+#[derive(Debug, Default)]
+pub struct Relations {
+    pub customers: HashMap<i64, UserSummary>,
+    pub payments: HashMap<i64, Vec<payment::Model>>,
+    pub items: HashMap<i64, Vec<ItemRow>>,
+}
+
+const CUSTOMER: i32 = 0;
+const PAYMENT: i32 = 1;
+const ITEM: i32 = 2;
+
+/// Where each block of columns starts (column 0 is the branch).
+const USER_AT: usize = 1;
+const PAYMENT_AT: usize = USER_AT + SUMMARY_COLUMNS.len();
+const ITEM_AT: usize = PAYMENT_AT + payment::Model::WIDTH;
+const PRODUCT_AT: usize = ITEM_AT + order_item::Model::WIDTH;
+const STOCK_AT: usize = PRODUCT_AT + product::Model::WIDTH;
+const LOCATION_AT: usize = STOCK_AT + stock::Model::WIDTH;
+const WAREHOUSE_AT: usize = LOCATION_AT + location::Model::WIDTH;
+
+/// Reads the relations of the orders `order_ids`.
+pub async fn load<C: ConnectionTrait>(
+    db: &C,
+    order_ids: &[i64],
+    wanted: Wanted<'_>,
+) -> AppResult<Relations> {
+    let mut out = Relations::default();
+    if wanted.payments {
+        out.payments = order_ids.iter().map(|id| (*id, Vec::new())).collect();
+    }
+    if wanted.items.is_some() {
+        out.items = order_ids.iter().map(|id| (*id, Vec::new())).collect();
+    }
+    let mut branches = Vec::new();
+    if !wanted.customers.is_empty() {
+        let mut q = branch(CUSTOMER, Block::User);
+        q.from(user::Entity).and_where(
+            Expr::col((user::Entity, user::Column::Id)).is_in(wanted.customers.iter().copied()),
+        );
+        branches.push(q);
+    }
+    if wanted.payments && !order_ids.is_empty() {
+        let mut q = branch(PAYMENT, Block::Payment);
+        q.from(payment::Entity).and_where(
+            Expr::col((payment::Entity, payment::Column::OrderId)).is_in(order_ids.iter().copied()),
+        );
+        branches.push(q);
+    }
+    if let Some(joins) = wanted.items.filter(|_| !order_ids.is_empty()) {
+        branches.push(items_branch(order_ids, joins));
+    }
+    let mut branches = branches.into_iter();
+    let Some(mut statement) = branches.next() else {
+        return Ok(out);
+    };
+    for b in branches {
+        statement.union(UnionType::All, b);
+    }
+    let statement = db.get_database_backend().build(&statement);
+    for row in db.query_all_raw(statement).await? {
+        match row.try_get_by_index::<i32>(0)? {
+            CUSTOMER => {
+                let u = UserSummary::from_columns(&row, USER_AT)?;
+                out.customers.insert(u.id, u);
+            }
+            PAYMENT => {
+                let p = payment::Model::from_columns(&row, PAYMENT_AT)?;
+                out.payments.entry(p.order_id).or_default().push(p);
+            }
+            _ => {
+                let item = item_row(&row)?;
+                out.items.entry(item.item.order_id).or_default().push(item);
+            }
+        }
+    }
+    // a UNION ALL promises no order: sort each order's rows by id, as the APIs list them
+    for payments in out.payments.values_mut() {
+        payments.sort_by_key(|p| p.id);
+    }
+    for items in out.items.values_mut() {
+        items.sort_by_key(|i| i.item.id);
+    }
+    Ok(out)
+}
+
+fn item_row(row: &QueryResult) -> AppResult<ItemRow> {
+    Ok(ItemRow {
+        item: order_item::Model::from_columns(row, ITEM_AT)?,
+        product: product::Model::from_columns_optional(row, PRODUCT_AT)?,
+        stock: stock::Model::from_columns_optional(row, STOCK_AT)?,
+        location: location::Model::from_columns_optional(row, LOCATION_AT)?,
+        warehouse: warehouse::Model::from_columns_optional(row, WAREHOUSE_AT)?,
+    })
+}
+
+fn items_branch(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
+    let mut filled = vec![Block::Item];
+    if joins.product {
+        filled.push(Block::Product);
+    }
+    if joins.stock {
+        filled.extend([Block::Stock, Block::Location, Block::Warehouse]);
+    }
+    let mut q = Query::select();
+    q.expr(Expr::cust(ITEM.to_string()));
+    for block in Block::ALL {
+        block.add(&mut q, filled.contains(&block));
+    }
+    q.from(order_item::Entity).and_where(
+        Expr::col((order_item::Entity, order_item::Column::OrderId))
+            .is_in(order_ids.iter().copied()),
+    );
+    if joins.product {
+        q.inner_join(
+            product::Entity,
+            Expr::col((product::Entity, product::Column::Id))
+                .equals((order_item::Entity, order_item::Column::ProductId)),
+        );
+    }
+    if joins.stock {
+        q.left_join(
+            stock::Entity,
+            Expr::col((stock::Entity, stock::Column::Id))
+                .equals((order_item::Entity, order_item::Column::StockId)),
+        )
+        .left_join(
+            location::Entity,
+            Expr::col((location::Entity, location::Column::Id))
+                .equals((stock::Entity, stock::Column::LocationId)),
+        )
+        .left_join(
+            warehouse::Entity,
+            Expr::col((warehouse::Entity, warehouse::Column::Id))
+                .equals((location::Entity, location::Column::WarehouseId)),
+        );
+    }
+    q
+}
+
+/// A branch that fills one block.
+fn branch(kind: i32, filled: Block) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(kind.to_string()));
+    for block in Block::ALL {
+        block.add(&mut q, block == filled);
+    }
+    q
+}
+
+/// The blocks of columns, in their order in every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    User,
+    Payment,
+    Item,
+    Product,
+    Stock,
+    Location,
+    Warehouse,
+}
+
+impl Block {
+    const ALL: [Block; 7] = [
+        Block::User,
+        Block::Payment,
+        Block::Item,
+        Block::Product,
+        Block::Stock,
+        Block::Location,
+        Block::Warehouse,
+    ];
+
+    /// Adds the block's columns: the table's own when `filled`, typed NULLs otherwise.
+    fn add(self, q: &mut SelectStatement, filled: bool) {
+        match self {
+            Block::User => columns::<user::Entity>(q, SUMMARY_COLUMNS.into_iter(), filled),
+            Block::Payment => all_columns::<payment::Entity>(q, filled),
+            Block::Item => all_columns::<order_item::Entity>(q, filled),
+            Block::Product => all_columns::<product::Entity>(q, filled),
+            Block::Stock => all_columns::<stock::Entity>(q, filled),
+            Block::Location => all_columns::<location::Entity>(q, filled),
+            Block::Warehouse => all_columns::<warehouse::Entity>(q, filled),
+        }
+    }
+}
+
+fn all_columns<E: EntityTrait>(q: &mut SelectStatement, filled: bool) {
+    columns::<E>(q, E::Column::iter(), filled);
+}
+
+fn columns<E: EntityTrait>(
+    q: &mut SelectStatement,
+    cols: impl Iterator<Item = E::Column>,
+    filled: bool,
+) {
+    for col in cols {
+        q.expr(if filled {
+            // money is selected as text, as the entity itself selects it
+            col.select_as(Expr::col((E::default().into_iden(), col.into_iden())))
+        } else {
+            typed_null(col.def().get_column_type())
+        });
+    }
+}
+
+/// A NULL of the column's type as selected: in a UNION the planner must find one type per
+/// column across all branches, and an untyped NULL is taken for text.
+fn typed_null(column_type: &ColumnType) -> SimpleExpr {
+    let ty = match column_type {
+        ColumnType::BigInteger => "bigint",
+        ColumnType::Integer => "integer",
+        ColumnType::SmallInteger => "smallint",
+        ColumnType::Boolean => "boolean",
+        ColumnType::TimestampWithTimeZone => "timestamp with time zone",
+        ColumnType::Date => "date",
+        // strings of any length, and money (selected as text, see `entity::Money`)
+        _ => "text",
+    };
+    Expr::cust(format!("CAST(NULL AS {ty})"))
+}

@@ -81,25 +81,11 @@ impl OrderGraph {
         let read = relations::load(db, &order_ids, wanted).await?;
         g.customers = read.customers;
         g.payments = read.payments;
-        for (order_id, rows) in read.items {
-            let mut models = Vec::with_capacity(rows.len());
-            for row in rows {
-                if let Some(p) = row.product {
-                    g.products.insert(p.id, p);
-                }
-                if let Some(s) = row.stock {
-                    g.stocks.insert(s.id, s);
-                }
-                if let Some(l) = row.location {
-                    g.locations.insert(l.id, l);
-                }
-                if let Some(w) = row.warehouse {
-                    g.warehouses.insert(w.id, w);
-                }
-                models.push(row.item);
-            }
-            g.items.insert(order_id, models);
-        }
+        g.items = read.items;
+        g.products = read.products;
+        g.stocks = read.stocks;
+        g.locations = read.locations;
+        g.warehouses = read.warehouses;
         if wants.stock_product {
             let missing = distinct_ids(
                 g.stocks

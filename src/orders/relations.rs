@@ -19,16 +19,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryResult};
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::error::AppResult;
 
-/// An item with what it references (each `None` when not asked for, or absent).
-#[derive(Debug, Clone)]
-pub struct ItemRow {
-    pub item: order_item::Model,
-    pub product: Option<product::Model>,
-    pub stock: Option<stock::Model>,
-    pub location: Option<location::Model>,
-    pub warehouse: Option<warehouse::Model>,
-}
-
 /// Which references of the items to join in.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ItemJoins {
@@ -48,12 +38,16 @@ pub struct Wanted<'a> {
 }
 
 /// What was read. Payments and items are in id order, and every asked order has an entry
-/// when they were wanted.
+/// when they were wanted; the rows the items reference are by id.
 #[derive(Debug, Default)]
 pub struct Relations {
     pub customers: HashMap<i64, UserSummary>,
     pub payments: HashMap<i64, Vec<payment::Model>>,
-    pub items: HashMap<i64, Vec<ItemRow>>,
+    pub items: HashMap<i64, Vec<order_item::Model>>,
+    pub products: HashMap<i64, product::Model>,
+    pub stocks: HashMap<i64, stock::Model>,
+    pub locations: HashMap<i64, location::Model>,
+    pub warehouses: HashMap<i64, warehouse::Model>,
 }
 
 const CUSTOMER: i32 = 0;
@@ -119,8 +113,13 @@ pub async fn load<C: ConnectionTrait>(
                 out.payments.entry(p.order_id).or_default().push(p);
             }
             _ => {
-                let item = item_row(&row)?;
-                out.items.entry(item.item.order_id).or_default().push(item);
+                let item = order_item::Model::from_columns(&row, ITEM_AT)?;
+                // the rows an item references repeat from item to item: each decoded once
+                once(&row, PRODUCT_AT, &mut out.products)?;
+                once(&row, STOCK_AT, &mut out.stocks)?;
+                once(&row, LOCATION_AT, &mut out.locations)?;
+                once(&row, WAREHOUSE_AT, &mut out.warehouses)?;
+                out.items.entry(item.order_id).or_default().push(item);
             }
         }
     }
@@ -129,19 +128,20 @@ pub async fn load<C: ConnectionTrait>(
         payments.sort_by_key(|p| p.id);
     }
     for items in out.items.values_mut() {
-        items.sort_by_key(|i| i.item.id);
+        items.sort_by_key(|i| i.id);
     }
     Ok(out)
 }
 
-fn item_row(row: &QueryResult) -> AppResult<ItemRow> {
-    Ok(ItemRow {
-        item: order_item::Model::from_columns(row, ITEM_AT)?,
-        product: product::Model::from_columns_optional(row, PRODUCT_AT)?,
-        stock: stock::Model::from_columns_optional(row, STOCK_AT)?,
-        location: location::Model::from_columns_optional(row, LOCATION_AT)?,
-        warehouse: warehouse::Model::from_columns_optional(row, WAREHOUSE_AT)?,
-    })
+/// Decodes the model whose block starts at `at` unless its id (the block's first column) is
+/// NULL (not joined, or not found) or already in `map`.
+fn once<M: Positional>(row: &QueryResult, at: usize, map: &mut HashMap<i64, M>) -> AppResult<()> {
+    if let Some(id) = row.try_get_by_index::<Option<i64>>(at)?
+        && !map.contains_key(&id)
+    {
+        map.insert(id, M::from_columns(row, at)?);
+    }
+    Ok(())
 }
 
 fn items_branch(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {

@@ -63,7 +63,12 @@ const STOCK_AT: usize = PRODUCT_AT + product::Model::WIDTH;
 const LOCATION_AT: usize = STOCK_AT + stock::Model::WIDTH;
 const WAREHOUSE_AT: usize = LOCATION_AT + location::Model::WIDTH;
 
-/// Reads the relations of the orders `order_ids`.
+/// Orders (and customers) per statement: each order id is bound twice and each customer id
+/// once, which keeps a statement under SQLite's 32,766 and PostgreSQL's 65,535 parameters
+/// (a REST list without pages holds every order).
+const CHUNK: usize = 10_000;
+
+/// Reads the relations of the orders `order_ids`: one statement, or one per `CHUNK` orders.
 pub async fn load<C: ConnectionTrait>(
     db: &C,
     order_ids: &[i64],
@@ -76,6 +81,41 @@ pub async fn load<C: ConnectionTrait>(
     if wanted.items.is_some() {
         out.items = order_ids.iter().map(|id| (*id, Vec::new())).collect();
     }
+    for (orders, customers) in chunks(order_ids, wanted.customers, CHUNK) {
+        let part = Wanted {
+            customers,
+            ..wanted
+        };
+        load_into(db, orders, part, &mut out).await?;
+    }
+    // a UNION ALL promises no order: sort each order's rows by id, as the APIs list them
+    for payments in out.payments.values_mut() {
+        payments.sort_by_key(|p| p.id);
+    }
+    for items in out.items.values_mut() {
+        items.sort_by_key(|i| i.id);
+    }
+    Ok(out)
+}
+
+/// The `(orders, customers)` of each statement: the k-th slice of each list, `size` at most.
+fn chunks<'a>(orders: &'a [i64], customers: &'a [i64], size: usize) -> Vec<(&'a [i64], &'a [i64])> {
+    let n = orders
+        .len()
+        .div_ceil(size)
+        .max(customers.len().div_ceil(size));
+    let part = |ids: &'a [i64], k: usize| ids.chunks(size).nth(k).unwrap_or(&[]);
+    (0..n)
+        .map(|k| (part(orders, k), part(customers, k)))
+        .collect()
+}
+
+async fn load_into<C: ConnectionTrait>(
+    db: &C,
+    order_ids: &[i64],
+    wanted: Wanted<'_>,
+    out: &mut Relations,
+) -> AppResult<()> {
     let mut branches = Vec::new();
     if !wanted.customers.is_empty() {
         let mut q = branch(CUSTOMER, Block::User);
@@ -96,7 +136,7 @@ pub async fn load<C: ConnectionTrait>(
     }
     let mut branches = branches.into_iter();
     let Some(mut statement) = branches.next() else {
-        return Ok(out);
+        return Ok(());
     };
     for b in branches {
         statement.union(UnionType::All, b);
@@ -123,14 +163,7 @@ pub async fn load<C: ConnectionTrait>(
             }
         }
     }
-    // a UNION ALL promises no order: sort each order's rows by id, as the APIs list them
-    for payments in out.payments.values_mut() {
-        payments.sort_by_key(|p| p.id);
-    }
-    for items in out.items.values_mut() {
-        items.sort_by_key(|i| i.id);
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes the model whose block starts at `at` unless its id (the block's first column) is
@@ -268,4 +301,34 @@ fn typed_null(column_type: &ColumnType) -> SimpleExpr {
         _ => "text",
     };
     Expr::cust(format!("CAST(NULL AS {ty})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_pair_the_kth_slices_of_both_lists() {
+        let orders: Vec<i64> = (1..=7).collect();
+        let customers = [10, 11, 12];
+        assert_eq!(
+            chunks(&orders, &customers, 3),
+            vec![
+                (&[1, 2, 3][..], &[10, 11, 12][..]),
+                (&[4, 5, 6][..], &[][..]),
+                (&[7][..], &[][..]),
+            ]
+        );
+        let many: Vec<i64> = (1..=5).collect();
+        assert_eq!(
+            chunks(&[1], &many, 2),
+            vec![
+                (&[1][..], &[1, 2][..]),
+                (&[][..], &[3, 4][..]),
+                (&[][..], &[5][..]),
+            ]
+        );
+        assert!(chunks(&[], &[], 3).is_empty());
+        assert_eq!(chunks(&orders, &[], 10), vec![(&orders[..], &[][..])]);
+    }
 }

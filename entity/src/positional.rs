@@ -118,34 +118,3 @@ positional!(crate::category::Model {
     level,
     parent_id
 });
-
-#[cfg(test)]
-mod tests {
-    use sea_orm::{EntityTrait, IdenStatic, Iterable};
-
-    use super::Positional;
-
-    fn columns<E: EntityTrait>() -> Vec<String> {
-        E::Column::iter().map(|c| c.as_str().to_owned()).collect()
-    }
-
-    fn fields<M: Positional>() -> Vec<String> {
-        M::FIELDS.iter().map(|f| f.to_string()).collect()
-    }
-
-    #[test]
-    fn fields_are_read_in_the_entities_column_order() {
-        use crate::*;
-        assert_eq!(fields::<order::Model>(), columns::<order::Entity>());
-        assert_eq!(
-            fields::<order_item::Model>(),
-            columns::<order_item::Entity>()
-        );
-        assert_eq!(fields::<payment::Model>(), columns::<payment::Entity>());
-        assert_eq!(fields::<product::Model>(), columns::<product::Entity>());
-        assert_eq!(fields::<stock::Model>(), columns::<stock::Entity>());
-        assert_eq!(fields::<location::Model>(), columns::<location::Entity>());
-        assert_eq!(fields::<warehouse::Model>(), columns::<warehouse::Entity>());
-        assert_eq!(fields::<category::Model>(), columns::<category::Entity>());
-    }
-}

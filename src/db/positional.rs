@@ -33,3 +33,35 @@ where
         .map(|row| E::Model::from_columns(&row, 0))
         .transpose()
 }
+
+// checked here rather than in `entity`: `cargo test` at the root runs this crate's tests only
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait, IdenStatic, Iterable};
+
+    use entity::Positional;
+
+    fn columns<E: EntityTrait>() -> Vec<String> {
+        E::Column::iter().map(|c| c.as_str().to_owned()).collect()
+    }
+
+    fn fields<M: Positional>() -> Vec<String> {
+        M::FIELDS.iter().map(|f| f.to_string()).collect()
+    }
+
+    #[test]
+    fn fields_are_read_in_the_entities_column_order() {
+        use entity::*;
+        assert_eq!(fields::<order::Model>(), columns::<order::Entity>());
+        assert_eq!(
+            fields::<order_item::Model>(),
+            columns::<order_item::Entity>()
+        );
+        assert_eq!(fields::<payment::Model>(), columns::<payment::Entity>());
+        assert_eq!(fields::<product::Model>(), columns::<product::Entity>());
+        assert_eq!(fields::<stock::Model>(), columns::<stock::Entity>());
+        assert_eq!(fields::<location::Model>(), columns::<location::Entity>());
+        assert_eq!(fields::<warehouse::Model>(), columns::<warehouse::Entity>());
+        assert_eq!(fields::<category::Model>(), columns::<category::Entity>());
+    }
+}

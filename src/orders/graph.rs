@@ -1,7 +1,7 @@
-//! An `OrderGraph`: a set of orders with every relation a client asked for, loaded with one
-//! statement per kind of relation (customers, payments, items joined with their product and
-//! stock location, and the rarer categories and stock products). The GraphQL loaders are fed
-//! from it, and the fast GraphQL path renders straight from it.
+//! An `OrderGraph`: a set of orders with every relation a client asked for: customers,
+//! payments and items joined with their product and stock location in one statement
+//! (`relations`), and the rarer categories and stock products in one statement each. The
+//! GraphQL loaders are fed from it, and the fast GraphQL path renders straight from it.
 
 use std::collections::HashMap;
 

@@ -55,6 +55,15 @@ fn unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// PostgreSQL connections when `OMS_DB_POOL_SIZE` is not set: four per core of this machine,
+/// 8 to 32. Connections beyond what the cores serve only queue in the database's scheduler: on
+/// the 2-core benchmark machine, 8 instead of 16 answered G1 15% and writes 10% faster
+/// (BENCHMARKS.md), and 4 starved the writes.
+pub fn default_postgres_pool() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 4).clamp(8, 32) as u32
+}
+
 /// Records that a statement failed because its connection or the database was unreachable.
 pub fn connection_trouble() {
     CHECK_CONNECTIONS_UNTIL.store(
@@ -83,9 +92,11 @@ pub async fn connect(
     let url = &settings.database_url;
     let is_sqlite = url.starts_with("sqlite:");
     let mut opt = ConnectOptions::new(url.clone());
-    let pool = settings
-        .db_pool_size
-        .unwrap_or(if is_sqlite { 4 } else { 16 });
+    let pool = settings.db_pool_size.unwrap_or(if is_sqlite {
+        4
+    } else {
+        default_postgres_pool()
+    });
     opt.max_connections(pool)
         .min_connections(if is_sqlite { 1 } else { 2 })
         .connect_timeout(Duration::from_secs(5))

@@ -57,8 +57,8 @@ fn unix_ms() -> u64 {
 
 /// PostgreSQL connections when `OMS_DB_POOL_SIZE` is not set: four per core of this machine,
 /// 8 to 32. Connections beyond what the cores serve only queue in the database's scheduler: on
-/// the 2-core benchmark machine, 8 instead of 16 answered G1 15% and writes 10% faster
-/// (BENCHMARKS.md), and 4 starved the writes.
+/// the 2-core benchmark machine, 8 instead of 16 answered G1 15% faster and raised writes from
+/// 0.52 to 0.59 of the database's limit (BENCHMARKS.md); 4 starved the writes.
 pub fn default_postgres_pool() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     (cores * 4).clamp(8, 32) as u32

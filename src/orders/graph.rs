@@ -58,9 +58,8 @@ impl OrderGraph {
         orders: &[order::Model],
         wants: Wants,
     ) -> AppResult<OrderGraph> {
-        let mut g = OrderGraph::default();
         if orders.is_empty() {
-            return Ok(g);
+            return Ok(OrderGraph::default());
         }
         let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
         let customer_ids = if wants.customer {
@@ -78,14 +77,7 @@ impl OrderGraph {
                 stock: wants.item_stock,
             }),
         };
-        let read = relations::load(db, &order_ids, wanted).await?;
-        g.customers = read.customers;
-        g.payments = read.payments;
-        g.items = read.items;
-        g.products = read.products;
-        g.stocks = read.stocks;
-        g.locations = read.locations;
-        g.warehouses = read.warehouses;
+        let mut g = relations::load(db, &order_ids, wanted).await?;
         if wants.stock_product {
             let missing = distinct_ids(
                 g.stocks

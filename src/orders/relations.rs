@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryResult};
 
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::error::AppResult;
+use crate::orders::graph::OrderGraph;
 
 /// Which references of the items to join in.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,19 +36,6 @@ pub struct Wanted<'a> {
     pub payments: bool,
     /// The items, with these references.
     pub items: Option<ItemJoins>,
-}
-
-/// What was read. Payments and items are in id order, and every asked order has an entry
-/// when they were wanted; the rows the items reference are by id.
-#[derive(Debug, Default)]
-pub struct Relations {
-    pub customers: HashMap<i64, UserSummary>,
-    pub payments: HashMap<i64, Vec<payment::Model>>,
-    pub items: HashMap<i64, Vec<order_item::Model>>,
-    pub products: HashMap<i64, product::Model>,
-    pub stocks: HashMap<i64, stock::Model>,
-    pub locations: HashMap<i64, location::Model>,
-    pub warehouses: HashMap<i64, warehouse::Model>,
 }
 
 const CUSTOMER: i32 = 0;
@@ -68,13 +56,15 @@ const WAREHOUSE_AT: usize = LOCATION_AT + location::Model::WIDTH;
 /// (a REST list without pages holds every order).
 const CHUNK: usize = 10_000;
 
-/// Reads the relations of the orders `order_ids`: one statement, or one per `CHUNK` orders.
+/// Reads the relations of the orders `order_ids` into a graph: one statement, or one per
+/// `CHUNK` orders. Payments and items are in id order, and every asked order has an entry when
+/// they were wanted.
 pub async fn load<C: ConnectionTrait>(
     db: &C,
     order_ids: &[i64],
     wanted: Wanted<'_>,
-) -> AppResult<Relations> {
-    let mut out = Relations::default();
+) -> AppResult<OrderGraph> {
+    let mut out = OrderGraph::default();
     if wanted.payments {
         out.payments = order_ids.iter().map(|id| (*id, Vec::new())).collect();
     }
@@ -114,7 +104,7 @@ async fn load_into<C: ConnectionTrait>(
     db: &C,
     order_ids: &[i64],
     wanted: Wanted<'_>,
-    out: &mut Relations,
+    out: &mut OrderGraph,
 ) -> AppResult<()> {
     let mut branches = Vec::new();
     if !wanted.customers.is_empty() {
@@ -290,17 +280,16 @@ fn columns<E: EntityTrait>(
 /// A NULL of the column's type as selected: in a UNION the planner must find one type per
 /// column across all branches, and an untyped NULL is taken for text.
 fn typed_null(column_type: &ColumnType) -> SimpleExpr {
-    let ty = match column_type {
-        ColumnType::BigInteger => "bigint",
-        ColumnType::Integer => "integer",
-        ColumnType::SmallInteger => "smallint",
-        ColumnType::Boolean => "boolean",
-        ColumnType::TimestampWithTimeZone => "timestamp with time zone",
-        ColumnType::Date => "date",
+    Expr::cust(match column_type {
+        ColumnType::BigInteger => "CAST(NULL AS bigint)",
+        ColumnType::Integer => "CAST(NULL AS integer)",
+        ColumnType::SmallInteger => "CAST(NULL AS smallint)",
+        ColumnType::Boolean => "CAST(NULL AS boolean)",
+        ColumnType::TimestampWithTimeZone => "CAST(NULL AS timestamp with time zone)",
+        ColumnType::Date => "CAST(NULL AS date)",
         // strings of any length, and money (selected as text, see `entity::Money`)
-        _ => "text",
-    };
-    Expr::cust(format!("CAST(NULL AS {ty})"))
+        _ => "CAST(NULL AS text)",
+    })
 }
 
 #[cfg(test)]

@@ -53,11 +53,12 @@ impl Validated {
 
     /// Whether the fast path may answer this request (it may still give way to the executor).
     pub fn may_answer(&self, state: &AppState, request: &Request) -> bool {
-        state.settings.fast_path && self.contains(Validated::key(request))
+        self.allows(state, Validated::key(request))
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.seen.get(&key).is_some()
+    /// The fast path is on and the query of this memo key was validated.
+    fn allows(&self, state: &AppState, key: u64) -> bool {
+        state.settings.fast_path && self.seen.get(&key).is_some()
     }
 
     /// Remembers a query the executor ran without errors.
@@ -109,7 +110,7 @@ pub async fn execute(
     query: Query<'_>,
     reads: Option<Reads<'_>>,
 ) -> Option<Vec<u8>> {
-    if !state.settings.fast_path || !validated.contains(query.key) {
+    if !validated.allows(state, query.key) {
         return None;
     }
     let document = query.document;

@@ -2,11 +2,13 @@
 //! starts the real gateway on a fresh database of its own (`helpers::spawn_app`), on SQLite,
 //! or on PostgreSQL when `OMS_TEST_DATABASE_URL` is set.
 
-#[path = "../common/mod.rs"]
 mod common;
 mod fixtures;
 mod helpers;
 mod process;
+
+mod rest;
+mod subscriptions;
 
 mod auth_access;
 mod auth_refresh;

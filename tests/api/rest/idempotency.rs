@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::support::{Answer, TestApp, spawn};
+use crate::rest::support::{Answer, TestApp, spawn};
 
 const ORDERS: &str = "/api/erp/oms/orders/";
 const PAYMENTS: &str = "/api/erp/oms/payments/";

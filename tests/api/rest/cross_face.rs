@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::spawn;
+use crate::rest::support::spawn;
 
 const ORDER_QUERY: &str = r#"query($id: Int!) { order(id: $id) {
     id customer { username } status totalAmount createdAt updatedAt

@@ -1,8 +1,6 @@
 //! End-to-end tests of the GraphQL subscriptions (issue 5): real servers on a real database
 //! (SQLite by default; PostgreSQL when `OMS_TEST_DATABASE_URL` is set), real WebSocket clients.
 
-#[path = "../common/mod.rs"]
-mod common;
 mod support;
 
 use std::path::PathBuf;
@@ -621,7 +619,7 @@ async fn a_real_graphql_ws_client_receives_events_and_is_refused_without_a_token
         eprintln!("SKIPPED: `node` is not installed; the graphql-ws client test needs Node.js 20+");
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/subscriptions/node");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/subscriptions/node");
     if !dir.join("node_modules/graphql-ws").exists() {
         let status = tokio::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])

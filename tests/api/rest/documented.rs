@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{assert_matches_doc, spawn};
+use crate::rest::support::{assert_matches_doc, spawn};
 
 fn documented_order_list() -> Value {
     json!([

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{TestApp, spawn_with};
+use crate::rest::support::{TestApp, spawn_with};
 
 async fn limited(per_minute: u64) -> TestApp {
     spawn_with(|s| {

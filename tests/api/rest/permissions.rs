@@ -6,7 +6,7 @@ use oms_gateway::config::AuthzMode;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{spawn, spawn_with};
+use crate::rest::support::{spawn, spawn_with};
 
 fn ids(v: &serde_json::Value) -> Vec<i64> {
     v.as_array()

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::spawn;
+use crate::rest::support::spawn;
 
 #[tokio::test]
 async fn item_errors_are_nested_by_position_and_reported_at_once() {

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::support::{TestApp, spawn, spawn_with};
+use crate::rest::support::{TestApp, spawn, spawn_with};
 
 /// Places `n` more orders of one Laptop each (from the demo stock), each with a payment.
 async fn more_orders(app: &TestApp, n: usize, customer: i64) {

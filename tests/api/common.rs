@@ -1,5 +1,5 @@
-//! What every test crate shares (included with `#[path]` by tests/api, tests/rest and
-//! tests/subscriptions): a database of its own for each test, on the backend the run tests.
+//! What every test module shares: a database of its own for each test, on the backend the run
+//! tests.
 
 #![allow(dead_code)]
 

@@ -6,7 +6,7 @@ use oas3::spec::{ObjectOrReference, ObjectSchema, Schema, Spec};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::spawn;
+use crate::rest::support::spawn;
 
 fn object(spec: &Spec, schema: &Schema, at: &str) -> ObjectSchema {
     match schema.resolve(spec) {

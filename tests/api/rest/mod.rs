@@ -1,8 +1,6 @@
 //! Integration tests of the REST compatibility layer: the real gateway on a real database
 //! (SQLite, or PostgreSQL with `OMS_TEST_DATABASE_URL`), spoken to over HTTP.
 
-#[path = "../common/mod.rs"]
-mod common;
 mod cross_face;
 mod documented;
 mod drf;

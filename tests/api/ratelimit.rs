@@ -24,6 +24,20 @@ fn limited(bucket: u64, restore: u64) -> impl FnOnce(&mut Settings) {
     }
 }
 
+/// The most requests a test sends to empty a bucket: far more than any bucket here holds, so a
+/// limiter that never refuses fails the test instead of hanging it.
+const MAX_SPEND: usize = 500;
+
+/// Sends small queries as `token` until one is refused (429), at most `MAX_SPEND`.
+async fn spend_bucket(app: &TestApp, token: &str) {
+    for _ in 0..MAX_SPEND {
+        if app.gql_reply(SMALL, json!({}), Some(token)).await.status != StatusCode::OK {
+            return;
+        }
+    }
+    panic!("the bucket was never empty after {MAX_SPEND} requests");
+}
+
 fn cost(body: &Value) -> &Value {
     &body["extensions"]["cost"]
 }
@@ -171,7 +185,7 @@ async fn a_refused_mutation_changes_nothing() {
     let app = spawn_app_with(limited(60, 1)).await;
     let d = demo(&app).await;
     // spend the bucket
-    while app.gql_reply(SMALL, json!({}), Some(&d.user)).await.status == StatusCode::OK {}
+    spend_bucket(&app, &d.user).await;
     let reply = app
         .gql_reply(
             "mutation($id: Int!) { updateOrder(id: $id, input: {status: CANCELLED}) { id items { id product { id } } } }",
@@ -247,7 +261,7 @@ async fn a_batch_is_charged_its_total() {
 async fn each_client_has_its_own_bucket() {
     let app = spawn_app_with(limited(60, 1)).await;
     let d = demo(&app).await;
-    while app.gql_reply(SMALL, json!({}), Some(&d.admin)).await.status == StatusCode::OK {}
+    spend_bucket(&app, &d.admin).await;
     assert_eq!(
         app.gql_reply(SMALL, json!({}), Some(&d.admin)).await.status,
         StatusCode::TOO_MANY_REQUESTS
@@ -291,7 +305,7 @@ async fn replicas_share_one_bucket_in_redis() {
     let second = other.gql(SMALL, json!({}), Some(&d.admin)).await;
     assert!(available(&second) <= 100 - 2 * per, "{second}");
     // spend the rest on the first replica: the second refuses
-    while app.gql_reply(SMALL, json!({}), Some(&d.admin)).await.status == StatusCode::OK {}
+    spend_bucket(&app, &d.admin).await;
     let refused = other.gql_reply(SMALL, json!({}), Some(&d.admin)).await;
     assert_eq!(
         refused.status,
@@ -320,7 +334,7 @@ async fn with_redis_down_requests_pass_and_are_limited_per_process() {
         started.elapsed() < Duration::from_secs(2),
         "no long wait for Redis"
     );
-    while app.gql_reply(SMALL, json!({}), Some(&d.admin)).await.status == StatusCode::OK {}
+    spend_bucket(&app, &d.admin).await;
     let refused = app.gql_reply(SMALL, json!({}), Some(&d.admin)).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     // the other process has its own bucket
@@ -593,14 +607,17 @@ async fn two_processes_share_one_limit_in_redis_and_fall_back_to_their_own_when_
         // spend the whole bucket through process A
         let (status, first) = gql_at(&a.base, &admin, SMALL).await;
         assert_eq!(status, StatusCode::OK, "{first}");
-        loop {
+        let mut refused = false;
+        for _ in 0..MAX_SPEND {
             let (status, body) = gql_at(&a.base, &admin, SMALL).await;
             if status == StatusCode::TOO_MANY_REQUESTS {
                 assert_eq!(error_code(&body), "THROTTLED");
+                refused = true;
                 break;
             }
             assert_eq!(status, StatusCode::OK, "{body}");
         }
+        assert!(refused, "process A never refused within {MAX_SPEND} requests");
         let (status, body) = gql_at(&b.base, &admin, SMALL).await;
         if shared {
             // process B sees what A spent

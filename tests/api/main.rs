@@ -31,3 +31,4 @@ mod migrations;
 mod ratelimit;
 mod server;
 mod token_attacks;
+mod trusted;

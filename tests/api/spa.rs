@@ -5,7 +5,6 @@
 //! The gateway runs with the manifest codegen wrote (`OMS_TRUSTED_DOCUMENTS`), so the three
 //! prove each other.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -248,9 +247,18 @@ async fn the_spa_lists_places_and_sees_its_order_arrive_in_chromium() {
     assert_eq!(after[1..], before[..4]);
     assert_eq!(shown["totalAfter"], (count_before + 1).to_string());
 
-    // every operation went by its id in the manifest, never as text: queries by GET,
-    // the mutation by POST, the subscription over the WebSocket
-    let listed: HashSet<String> = manifest(&manifest_path).keys().cloned().collect();
+    assert_sent_by_id(&run, &manifest(&manifest_path));
+
+    // the same gateway refuses a document the SPA does not have
+    let reply = app
+        .gql_reply("{ orders { totalCount } }", json!({}), Some(&user))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+}
+
+/// Every operation the page sent went by its id in the manifest, never as text: the queries by
+/// GET, the mutation by POST, the subscription over the WebSocket.
+fn assert_sent_by_id(run: &Value, manifest: &serde_json::Map<String, Value>) {
     let mut methods = Vec::new();
     for request in run["graphql"].as_array().expect("requests") {
         let (operation, extensions) = match request["method"].as_str() {
@@ -275,7 +283,7 @@ async fn the_spa_lists_places_and_sees_its_order_arrive_in_chromium() {
         let hash = extensions["persistedQuery"]["sha256Hash"]
             .as_str()
             .unwrap_or_default();
-        assert!(listed.contains(hash), "{request}");
+        assert!(manifest.contains_key(hash), "{request}");
         methods.push(format!(
             "{} {}",
             request["method"].as_str().unwrap_or_default(),
@@ -290,12 +298,6 @@ async fn the_spa_lists_places_and_sees_its_order_arrive_in_chromium() {
     let hash = subscriptions[0]["extensions"]["persistedQuery"]["sha256Hash"]
         .as_str()
         .unwrap_or_default();
-    assert!(listed.contains(hash), "{subscriptions:?}");
+    assert!(manifest.contains_key(hash), "{subscriptions:?}");
     assert_eq!(subscriptions[0]["query"], "", "{subscriptions:?}");
-
-    // the same gateway refuses a document the SPA does not have
-    let reply = app
-        .gql_reply("{ orders { totalCount } }", json!({}), Some(&user))
-        .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
 }

@@ -28,7 +28,7 @@ try {
   page.on('request', (request) => {
     const url = new URL(request.url());
     if (!hosts.has(url.host)) failures.push(`request to another host: ${url.href}`);
-    if (url.host === new URL(api).host && url.pathname === '/graphql') {
+    if (url.host === new URL(api).host && url.pathname === '/graphql' && request.method() !== 'OPTIONS') {
       const body = request.postData();
       graphql.push({
         method: request.method(),

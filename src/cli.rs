@@ -230,4 +230,15 @@ pub struct SettingsArgs {
     /// Time a client may take to send a request's headers before its connection is closed.
     #[arg(long, global = true, env = "OMS_HEADER_TIMEOUT", default_value = "10s")]
     pub header_timeout: String,
+    /// A trusted-documents manifest (JSON, document id -> document): only its operations run.
+    #[arg(long, global = true, env = "OMS_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<String>,
+    /// `true`: with trusted documents, staff may still run any document (GraphiQL).
+    #[arg(
+        long,
+        global = true,
+        env = "OMS_TRUSTED_DOCUMENTS_STAFF_ANY",
+        default_value = "false"
+    )]
+    pub trusted_documents_staff_any: String,
 }

@@ -4,9 +4,11 @@
 //! ends the process with one clear line.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::SettingsArgs;
+use crate::graphql::trusted::TrustedDocuments;
 
 /// How permissions are decided (CONTRACT §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,10 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Longest a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// `OMS_TRUSTED_DOCUMENTS`: when set, only these documents run.
+    pub trusted_documents: Option<Arc<TrustedDocuments>>,
+    /// Staff may run any document even so (GraphiQL).
+    pub trusted_documents_staff_any: bool,
 }
 
 /// Per-client rate limits (`OMS_RATE_LIMIT` and its companions).
@@ -238,6 +244,17 @@ impl Settings {
             redis_prefix: a.redis_prefix.clone(),
         };
         let header_timeout = lifetime("OMS_HEADER_TIMEOUT", "header-timeout", &a.header_timeout)?;
+        let trusted_documents = match a.trusted_documents.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(path) => Some(Arc::new(TrustedDocuments::load(path).map_err(
+                |reason| bad("OMS_TRUSTED_DOCUMENTS", "trusted-documents", path, reason),
+            )?)),
+        };
+        let trusted_documents_staff_any = boolean(
+            "OMS_TRUSTED_DOCUMENTS_STAFF_ANY",
+            "trusted-documents-staff-any",
+            &a.trusted_documents_staff_any,
+        )?;
         Ok(Settings {
             database_url,
             bind,
@@ -261,6 +278,8 @@ impl Settings {
             log_format,
             rate_limit,
             header_timeout,
+            trusted_documents,
+            trusted_documents_staff_any,
         })
     }
 
@@ -377,6 +396,11 @@ mod tests {
             "rate limits are off unless asked for"
         );
         assert_eq!(s.header_timeout, Duration::from_secs(10));
+        assert!(
+            s.trusted_documents.is_none(),
+            "every document runs unless asked"
+        );
+        assert!(!s.trusted_documents_staff_any);
     }
 
     #[test]
@@ -411,6 +435,12 @@ mod tests {
         assert_eq!(
             parse(&["--header-timeout", "soon"]).unwrap_err().env,
             "OMS_HEADER_TIMEOUT"
+        );
+        assert_eq!(
+            parse(&["--trusted-documents-staff-any", "maybe"])
+                .unwrap_err()
+                .env,
+            "OMS_TRUSTED_DOCUMENTS_STAFF_ANY"
         );
     }
 

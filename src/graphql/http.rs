@@ -24,7 +24,7 @@ use crate::db::Reads;
 use crate::graphql::apq::PersistedQueries;
 use crate::graphql::cost::{self, Costs};
 use crate::graphql::loaders::Loaders;
-use crate::graphql::{GqlSchema, fast, graphiql, limits};
+use crate::graphql::{GqlSchema, fast, graphiql, limits, trusted};
 use crate::ratelimit::{ClientKey, PeerAddr};
 use crate::state::AppState;
 
@@ -135,8 +135,9 @@ pub async fn post(
 /// Reads a JSON request body into a single request or a batch, checking its shape first so
 /// that a malformed one answers 400 with a clear message.
 fn parse_body(body: &[u8]) -> Result<BatchRequest, String> {
-    let value: Value =
+    let mut value: Value =
         serde_json::from_slice(body).map_err(|e| format!("The body is not valid JSON: {e}"))?;
+    trusted::lift_document_id(&mut value);
     let check = |v: &Value| -> Result<(), String> {
         let Some(obj) = v.as_object() else {
             return Err("A GraphQL request must be a JSON object.".to_owned());
@@ -201,6 +202,9 @@ async fn execute(
         .into_iter()
         .map(|r| prepare(state, apq, r))
         .collect();
+    if let Some(refused) = trusted::refusal(state, headers, &prepared, single).await {
+        return refused;
+    }
     // a mutation may have written before the database went away: never answer it with a
     // retryable 503 (a retry would write twice); the parse is kept for the executor
     // (persisted queries resolved first: a GET naming a stored mutation is refused too)
@@ -413,6 +417,7 @@ fn prepare(
     apq: &PersistedQueries,
     request: GqlRequest,
 ) -> Result<GqlRequest, ServerError> {
+    let request = trusted::admit(&state.settings, request)?;
     let mut request = apq.resolve(request)?;
     let settings = &state.settings;
     let document = apq.parse(&mut request)?;

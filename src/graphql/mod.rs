@@ -13,6 +13,7 @@ pub mod loaders;
 pub mod pagination;
 pub mod scalars;
 pub mod subscriptions;
+pub mod trusted;
 pub mod ws;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};

@@ -41,8 +41,8 @@ use tokio::time::Sleep;
 
 use crate::auth::{Access, AuthState, principal};
 use crate::error::AuthError;
-use crate::graphql::GqlSchema;
 use crate::graphql::subscriptions::FreshLoaders;
+use crate::graphql::{GqlSchema, trusted};
 use crate::state::AppState;
 
 /// How long a client has to send `connection_init` after connecting.
@@ -159,16 +159,18 @@ async fn connection(
             return refuse(sink, stream, wire, code::FORBIDDEN, reason).await;
         }
     }
+    let executor = trusted::Guarded::new(schema, &state, &auth);
     let mut data = Data::default();
     data.insert(Access::new(auth, &state.settings));
 
     // the `connection_init` we read goes first, so that the library acknowledges it
-    let input = futures_util::stream::iter([Ok(init_frame)]).chain(stream);
+    let input =
+        futures_util::stream::iter([Ok(init_frame)]).chain(stream.map(trusted::lift_ws_frame));
     // async-graphql closes with 1002 for a frame it cannot read; graphql-transport-ws says 4400
     let sink = StallGuard::new(sink, SEND_STALL_TIMEOUT).with(move |m: Message| {
         futures_util::future::ready(Ok::<_, axum::Error>(protocol_close_code(m, wire)))
     });
-    GraphQLWebSocket::new_with_pair(Box::pin(sink), input, schema, protocol)
+    GraphQLWebSocket::new_with_pair(Box::pin(sink), input, executor, protocol)
         .on_connection_init(move |_payload| async move { Ok(data) })
         .serve()
         .await;

@@ -2,6 +2,7 @@
 //! starts the real gateway on a fresh database of its own (`helpers::spawn_app`), on SQLite,
 //! or on PostgreSQL when `OMS_TEST_DATABASE_URL` is set.
 
+mod browser;
 mod common;
 mod fixtures;
 mod helpers;
@@ -30,4 +31,6 @@ mod leaks;
 mod migrations;
 mod ratelimit;
 mod server;
+mod spa;
 mod token_attacks;
+mod trusted;

@@ -1,7 +1,7 @@
 //! End-to-end tests of the GraphQL subscriptions (issue 5): real servers on a real database
 //! (SQLite by default; PostgreSQL when `OMS_TEST_DATABASE_URL` is set), real WebSocket clients.
 
-mod support;
+pub(crate) mod support;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -130,6 +130,9 @@ pub struct EventBus {
 struct Inner {
     hub: broadcast::Sender<Event>,
     transport: Transport,
+    /// The database's change triggers announce every change (PostgreSQL): this process sends
+    /// none of its own, or subscribers would hear its writes twice.
+    triggers: AtomicBool,
     subscriber_buffer: usize,
     /// Live `Subscriber`s.
     open: Arc<AtomicUsize>,
@@ -177,6 +180,7 @@ impl EventBus {
             inner: Arc::new(Inner {
                 hub,
                 transport,
+                triggers: AtomicBool::new(false),
                 subscriber_buffer,
                 open: Arc::default(),
             }),
@@ -204,13 +208,40 @@ impl EventBus {
         self.inner.open.load(Ordering::SeqCst)
     }
 
-    /// Publishes a committed change (call only after the commit). Never waits.
+    /// Publishes a committed change (call only after the commit). Never waits. Where the
+    /// database's change triggers are installed they announce it instead.
     pub fn publish(&self, event: Event) {
         metrics::counter!("oms_events_published_total").increment(1);
         match &self.inner.transport {
             Transport::InProcess => deliver(&self.inner.hub, event),
+            Transport::Postgres(_) if self.inner.triggers.load(Ordering::Relaxed) => {}
             Transport::Postgres(notifier) => notifier.send(event),
         }
+    }
+
+    /// Looks whether the change triggers are installed (`migrate up --with-triggers`), and
+    /// from now on leaves the announcing to them if they are. Logged once per call.
+    pub async fn detect_triggers(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let Transport::Postgres(_) = &self.inner.transport else {
+            return Ok(false);
+        };
+        let installed = migration::triggers::installed(db).await?;
+        self.inner.triggers.store(installed, Ordering::Relaxed);
+        if installed {
+            tracing::info!(
+                channel = postgres::CHANNEL,
+                "change events: sent by the database's triggers, for every writer (this process sends none of its own)"
+            );
+        } else {
+            tracing::info!(
+                channel = postgres::CHANNEL,
+                "change events: sent by the gateway for its own writes (no change triggers installed)"
+            );
+        }
+        Ok(installed)
     }
 
     /// A stream of the events `filter` wants, from now on. It ends with `Err(Dropped)` if the

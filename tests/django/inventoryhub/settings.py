@@ -52,7 +52,7 @@ DATABASES = {
     )
 }
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+PASSWORD_HASHERS = ["inventoryhub.hashers.TestPBKDF2PasswordHasher"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": (

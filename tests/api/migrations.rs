@@ -768,3 +768,51 @@ async fn postgres_down_all_empties_what_the_gateway_created() {
     let database = TestDatabase::postgres(&postgres_admin_url().unwrap()).await;
     down_all_empties_what_the_gateway_created(&database).await;
 }
+
+/// `oms-gateway migrate ...` of the binary, on `url`: (success, stdout, stderr).
+fn cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = crate::process::command()
+        .env("DATABASE_URL", url)
+        .arg("migrate")
+        .args(args)
+        .output()
+        .expect("run oms-gateway");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The command line: `migrate down --all` says what it left; the flags refuse the wrong
+/// action; triggers are refused on SQLite and installed (then removed) on PostgreSQL.
+#[tokio::test]
+async fn the_migrate_command_goes_down_all_the_way_and_installs_triggers() {
+    let database = TestDatabase::create().await;
+    let url = database.url.as_str();
+    let (ok, out, err) = cli(url, &["up"]);
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = cli(url, &["status", "--all"]);
+    assert!(!ok && err.contains("--all goes with `migrate down`"), "{err}");
+    let (ok, _, err) = cli(url, &["down", "--with-triggers"]);
+    assert!(!ok && err.contains("--with-triggers goes with `migrate up`"), "{err}");
+
+    let (ok, out, err) = cli(url, &["up", "--with-triggers"]);
+    let db = database.connect().await;
+    if database.is_postgres() {
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("change triggers installed"), "{out}");
+        assert!(migration::triggers::installed(&db).await.unwrap());
+    } else {
+        assert!(!ok, "{out}");
+        assert!(err.contains("change triggers need PostgreSQL"), "{err}");
+    }
+
+    let (ok, out, err) = cli(url, &["down", "--all"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("nothing of the gateway is left"), "{out}");
+    assert_eq!(tables(&db).await, Vec::<String>::new());
+    if database.is_postgres() {
+        assert!(pg_objects(&db).await.is_empty(), "{:?}", pg_objects(&db).await);
+    }
+}

@@ -220,7 +220,7 @@ impl EventBus {
     }
 
     /// Looks whether the change triggers are installed (`migrate up --with-triggers`), and
-    /// from now on leaves the announcing to them if they are. Logged once per call.
+    /// from now on leaves the announcing to them if they are (see `postgres::triggers_installed`).
     pub async fn detect_triggers(
         &self,
         db: &sea_orm::DatabaseConnection,
@@ -228,19 +228,8 @@ impl EventBus {
         let Transport::Postgres(_) = &self.inner.transport else {
             return Ok(false);
         };
-        let installed = migration::triggers::installed(db).await?;
+        let installed = postgres::triggers_installed(db).await?;
         self.inner.triggers.store(installed, Ordering::Relaxed);
-        if installed {
-            tracing::info!(
-                channel = postgres::CHANNEL,
-                "change events: sent by the database's triggers, for every writer (this process sends none of its own)"
-            );
-        } else {
-            tracing::info!(
-                channel = postgres::CHANNEL,
-                "change events: sent by the gateway for its own writes (no change triggers installed)"
-            );
-        }
         Ok(installed)
     }
 

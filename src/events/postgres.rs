@@ -102,6 +102,26 @@ pub(super) async fn start(
     Ok(Notifier { tx })
 }
 
+/// Whether the database's change triggers are installed (then they announce every change,
+/// the gateway's included); logged.
+pub(super) async fn triggers_installed(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<bool, sea_orm::DbErr> {
+    let installed = migration::triggers::installed(db).await?;
+    if installed {
+        tracing::info!(
+            channel = CHANNEL,
+            "change events: sent by the database's triggers, for every writer (this process sends none of its own)"
+        );
+    } else {
+        tracing::info!(
+            channel = CHANNEL,
+            "change events: sent by the gateway for its own writes (no change triggers installed)"
+        );
+    }
+    Ok(installed)
+}
+
 /// Most events sent with one statement.
 const NOTIFY_BATCH: usize = 256;
 

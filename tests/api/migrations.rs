@@ -793,9 +793,15 @@ async fn the_migrate_command_goes_down_all_the_way_and_installs_triggers() {
     let (ok, out, err) = cli(url, &["up"]);
     assert!(ok, "{out}{err}");
     let (ok, _, err) = cli(url, &["status", "--all"]);
-    assert!(!ok && err.contains("--all goes with `migrate down`"), "{err}");
+    assert!(
+        !ok && err.contains("--all goes with `migrate down`"),
+        "{err}"
+    );
     let (ok, _, err) = cli(url, &["down", "--with-triggers"]);
-    assert!(!ok && err.contains("--with-triggers goes with `migrate up`"), "{err}");
+    assert!(
+        !ok && err.contains("--with-triggers goes with `migrate up`"),
+        "{err}"
+    );
 
     let (ok, out, err) = cli(url, &["up", "--with-triggers"]);
     let db = database.connect().await;
@@ -813,6 +819,10 @@ async fn the_migrate_command_goes_down_all_the_way_and_installs_triggers() {
     assert!(out.contains("nothing of the gateway is left"), "{out}");
     assert_eq!(tables(&db).await, Vec::<String>::new());
     if database.is_postgres() {
-        assert!(pg_objects(&db).await.is_empty(), "{:?}", pg_objects(&db).await);
+        assert!(
+            pg_objects(&db).await.is_empty(),
+            "{:?}",
+            pg_objects(&db).await
+        );
     }
 }

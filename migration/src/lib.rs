@@ -122,25 +122,20 @@ async fn locked<T>(
     if db.get_database_backend() != DbBackend::Postgres {
         return work.await;
     }
+    // a connection of its own, outside the pool: the migrations need the pool's (even one)
+    use sqlx::Connection;
     let to_err = |e: sqlx::Error| DbErr::Migration(format!("the migration lock: {e}"));
-    let mut conn = db
-        .get_postgres_connection_pool()
-        .acquire()
+    let options = db.get_postgres_connection_pool().connect_options();
+    let mut conn = sqlx::PgConnection::connect_with(&options)
         .await
         .map_err(to_err)?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .map_err(to_err)?;
     let result = work.await;
-    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await;
-    if unlocked.is_err() {
-        // closing the session releases the lock
-        conn.close_on_drop();
-    }
+    // closing the session releases the lock
+    let _ = conn.close().await;
     result
 }

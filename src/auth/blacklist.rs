@@ -53,7 +53,9 @@ impl Blacklist {
                 let store = if table_exists(db, OUTSTANDING).await?
                     && table_exists(db, BLACKLISTED).await?
                 {
+                    let moved = adopt_own_entries(db).await?;
                     tracing::info!(
+                        moved_from_gateway_table = moved,
                         tables = %format!("{OUTSTANDING}, {BLACKLISTED}"),
                         "refresh-token blacklist: SimpleJWT's tables, shared with the Django application"
                     );
@@ -70,6 +72,35 @@ impl Blacklist {
             .await
             .copied()
     }
+}
+
+/// Moves the entries of the gateway's own table into SimpleJWT's (an outstanding row with an
+/// empty `token`, and its blacklisted row), so that tokens used before the Django blacklist app
+/// was installed stay refused. Returns how many were moved.
+async fn adopt_own_entries(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    if !table_exists(db, GATEWAY).await? {
+        return Ok(0);
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "INSERT INTO {OUTSTANDING} (token, created_at, expires_at, user_id, jti) \
+         SELECT '', g.blacklisted_at, g.expires_at, u.id, g.jti FROM {GATEWAY} g \
+         LEFT JOIN accounts_user u ON u.id = g.user_id WHERE true \
+         ON CONFLICT (jti) DO NOTHING"
+    ))
+    .await?;
+    txn.execute_unprepared(&format!(
+        "INSERT INTO {BLACKLISTED} (blacklisted_at, token_id) \
+         SELECT g.blacklisted_at, o.id FROM {GATEWAY} g JOIN {OUTSTANDING} o ON o.jti = g.jti \
+         WHERE true ON CONFLICT (token_id) DO NOTHING"
+    ))
+    .await?;
+    let moved = txn
+        .execute_unprepared(&format!("DELETE FROM {GATEWAY}"))
+        .await?
+        .rows_affected();
+    txn.commit().await?;
+    Ok(moved)
 }
 
 /// Whether a table of that name exists in the connection's schema.

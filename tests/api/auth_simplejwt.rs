@@ -353,3 +353,31 @@ async fn the_server_logs_its_blacklist_and_purges_at_start() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Tokens used while the gateway kept its own blacklist stay refused once Django's blacklist
+/// app is installed: the next process moves its entries into SimpleJWT's tables.
+#[tokio::test]
+async fn entries_of_the_gateways_own_table_move_to_simplejwts() {
+    let database = legacy_database(false).await;
+    let settings = test_settings(&database.url);
+    let before = spawn_app_on(database.clone(), settings.clone()).await;
+    before.create_user("ulla", "ulla-password", false).await;
+    let (_, used) = before.login("ulla", "ulla-password").await;
+    let reply = refresh(&before, &used).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(gateway_rows(&before).await, 1);
+
+    // Django's token_blacklist app is installed, then the gateway restarts
+    let fixture = if database.is_postgres() {
+        crate::legacy::SIMPLEJWT_POSTGRES
+    } else {
+        crate::legacy::SIMPLEJWT_SQLITE
+    };
+    crate::legacy::run(before.db(), fixture).await;
+    let after = spawn_app_on(database, settings).await;
+    assert_eq!(gateway_rows(&after).await, 0, "moved");
+    assert_eq!(blacklisted(&after, &used).await, 1);
+    refresh(&after, &used)
+        .await
+        .assert_unauthorized(blacklisted_body());
+}

@@ -64,6 +64,21 @@ fn user_id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     })
 }
 
+/// A payload as presented, every claim optional, so that a missing one is refused with its
+/// own reason.
+#[derive(Deserialize)]
+struct Presented {
+    token_type: Option<String>,
+    exp: Option<i64>,
+    #[serde(default)]
+    iat: i64,
+    jti: Option<String>,
+    #[serde(default, deserialize_with = "user_id_text")]
+    user_id: String,
+    username: Option<String>,
+    email: Option<String>,
+}
+
 /// Why a token was refused, one variant per message of SimpleJWT 5.5's `TokenError`, checked
 /// in its order: signature and lifetime, then `exp`, `jti` and `token_type` present, then the
 /// type (a refresh token's blacklist entry is checked by `auth::blacklist`).
@@ -168,35 +183,35 @@ impl TokenKeys {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid);
         }
-        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
-            token,
-            &self.decoding,
-            &self.validation,
-        )
-        .map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => TokenError::NoExp,
-            _ => TokenError::Invalid,
-        })?;
-        let payload = data.claims;
-        if !payload.contains_key("jti") {
-            return Err(TokenError::NoId);
-        }
-        let Some(kind) = payload.get("token_type") else {
-            return Err(TokenError::NoType);
-        };
+        let data = jsonwebtoken::decode::<Presented>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => TokenError::NoExp,
+                _ => TokenError::Invalid,
+            })?;
+        let presented = data.claims;
+        let exp = presented.exp.ok_or(TokenError::NoExp)?;
+        let jti = presented.jti.ok_or(TokenError::NoId)?;
+        let kind = presented.token_type.ok_or(TokenError::NoType)?;
         let wanted = match expected {
             TokenType::Access => "access",
             TokenType::Refresh => "refresh",
         };
-        if kind.as_str() != Some(wanted) {
+        if kind != wanted {
             return Err(TokenError::WrongType);
         }
-        let claims: Claims = serde_json::from_value(serde_json::Value::Object(payload))
-            .map_err(|_| TokenError::Invalid)?;
-        if claims.jti.is_empty() {
+        if jti.is_empty() {
             return Err(TokenError::Invalid);
         }
+        let claims = Claims {
+            token_type: expected,
+            exp,
+            iat: presented.iat,
+            jti,
+            user_id: presented.user_id,
+            username: presented.username,
+            email: presented.email,
+        };
         Ok(claims)
     }
 }

@@ -176,7 +176,8 @@ async fn migrate(
             if report.triggers {
                 println!(
                     "change triggers installed on oms_order, oms_orderitem and oms_payment \
-                     (restart running gateways so that they stop sending their own events)"
+                     (restart running gateways so that they stop sending their own events at once; they \
+                     notice within the hour otherwise)"
                 );
             }
         }

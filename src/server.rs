@@ -57,8 +57,10 @@ pub async fn inspect(state: &AppState) -> anyhow::Result<()> {
 /// How often expired refresh-token blacklist entries are purged (and once at start).
 pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-/// The background maintenance of a serving process: purges the expired blacklist entries at
-/// once and then every `every`, so the blacklist tables stop growing. Stops when aborted.
+/// The background maintenance of a serving process, at once and then every `every`: purges
+/// the expired blacklist entries (so the blacklist tables stop growing) and looks again
+/// whether the change triggers are installed (so that installing or removing them while the
+/// process runs neither doubles nor loses events for long). Stops when aborted.
 pub fn start_maintenance(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -67,6 +69,9 @@ pub fn start_maintenance(state: AppState, every: Duration) -> tokio::task::JoinH
             tick.tick().await;
             if let Err(e) = crate::auth::service::purge_blacklist(&state).await {
                 tracing::warn!(error = ?e, "purging the refresh-token blacklist failed; retrying later");
+            }
+            if let Err(e) = state.events.detect_triggers(&state.db).await {
+                tracing::warn!(error = %e, "looking for the change triggers failed; retrying later");
             }
         }
     })

@@ -133,6 +133,8 @@ struct Inner {
     /// The database's change triggers announce every change (PostgreSQL): this process sends
     /// none of its own, or subscribers would hear its writes twice.
     triggers: AtomicBool,
+    /// Whether `triggers` has been looked at yet (the first look is always logged).
+    triggers_known: AtomicBool,
     subscriber_buffer: usize,
     /// Live `Subscriber`s.
     open: Arc<AtomicUsize>,
@@ -181,6 +183,7 @@ impl EventBus {
                 hub,
                 transport,
                 triggers: AtomicBool::new(false),
+                triggers_known: AtomicBool::new(false),
                 subscriber_buffer,
                 open: Arc::default(),
             }),
@@ -219,8 +222,14 @@ impl EventBus {
         }
     }
 
+    /// Whether the database's change triggers announce the changes (so this process does not).
+    pub fn triggers_announce(&self) -> bool {
+        self.inner.triggers.load(Ordering::Relaxed)
+    }
+
     /// Looks whether the change triggers are installed (`migrate up --with-triggers`), and
-    /// from now on leaves the announcing to them if they are (see `postgres::triggers_installed`).
+    /// from now on leaves the announcing to them if they are; logged at the first look and when
+    /// it changes (the maintenance task looks again every hour).
     pub async fn detect_triggers(
         &self,
         db: &sea_orm::DatabaseConnection,
@@ -228,8 +237,11 @@ impl EventBus {
         let Transport::Postgres(_) = &self.inner.transport else {
             return Ok(false);
         };
-        let installed = postgres::triggers_installed(db).await?;
-        self.inner.triggers.store(installed, Ordering::Relaxed);
+        let installed = migration::triggers::installed(db).await?;
+        let before = self.inner.triggers.swap(installed, Ordering::Relaxed);
+        if !self.inner.triggers_known.swap(true, Ordering::Relaxed) || before != installed {
+            postgres::log_triggers(installed);
+        }
         Ok(installed)
     }
 

@@ -102,12 +102,9 @@ pub(super) async fn start(
     Ok(Notifier { tx })
 }
 
-/// Whether the database's change triggers are installed (then they announce every change,
-/// the gateway's included); logged.
-pub(super) async fn triggers_installed(
-    db: &sea_orm::DatabaseConnection,
-) -> Result<bool, sea_orm::DbErr> {
-    let installed = migration::triggers::installed(db).await?;
+/// Says who announces changes: the database's triggers (then for every writer), or the
+/// gateway (its own writes only).
+pub(super) fn log_triggers(installed: bool) {
     if installed {
         tracing::info!(
             channel = CHANNEL,
@@ -119,7 +116,6 @@ pub(super) async fn triggers_installed(
             "change events: sent by the gateway for its own writes (no change triggers installed)"
         );
     }
-    Ok(installed)
 }
 
 /// Most events sent with one statement.

@@ -236,3 +236,36 @@ async fn changes_written_with_sql_reach_the_subscribers_once() {
     .unwrap();
     assert_eq!(orders.quiet_for(quiet).await, None);
 }
+
+/// Triggers installed while a gateway runs: its maintenance task notices, and from then on the
+/// gateway leaves the announcing to them (and takes it back when they go).
+#[tokio::test]
+async fn a_running_gateway_notices_triggers_installed_later() {
+    let app = spawn_app().await;
+    if !app.db.is_postgres() {
+        eprintln!(
+            "SKIPPED a_running_gateway_notices_triggers_installed_later: set OMS_TEST_DATABASE_URL to run it on PostgreSQL"
+        );
+        return;
+    }
+    let task = oms_gateway::server::start_maintenance(app.state.clone(), Duration::from_millis(50));
+    let wait_for = |wanted: bool| {
+        let events = app.state.events.clone();
+        async move {
+            let deadline = std::time::Instant::now() + WAIT;
+            while events.triggers_announce() != wanted {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "never became {wanted}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for(false).await;
+    migration::triggers::install(&app.state.db).await.unwrap();
+    wait_for(true).await;
+    migration::triggers::remove(&app.state.db).await.unwrap();
+    wait_for(false).await;
+    task.abort();
+}

@@ -27,6 +27,15 @@ pub enum Command {
     Migrate {
         #[arg(value_enum, default_value_t = MigrateAction::Up)]
         action: MigrateAction,
+        /// With `up`: also install the PostgreSQL triggers that announce every change of an
+        /// order, item or payment to the subscriptions, whoever writes it (Django, plain SQL).
+        #[arg(long, env = "OMS_WITH_TRIGGERS")]
+        with_triggers: bool,
+        /// With `down`: revert every migration and remove the triggers and `gateway_migrations`
+        /// too (the legacy tables stay unless the gateway created them and Django has not
+        /// taken them over).
+        #[arg(long)]
+        all: bool,
     },
     /// Load the demo data (idempotent).
     Seed,
@@ -50,13 +59,16 @@ pub struct ServeArgs {
     /// Do not apply pending migrations before serving.
     #[arg(long, env = "OMS_NO_MIGRATE")]
     pub no_migrate: bool,
+    /// Install the change triggers while migrating (see `migrate --with-triggers`).
+    #[arg(long, env = "OMS_WITH_TRIGGERS")]
+    pub with_triggers: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MigrateAction {
     /// Apply every pending migration.
     Up,
-    /// Revert the last applied migration.
+    /// Revert the last applied migration (`--all`: every one, and what the gateway added).
     Down,
     /// List the migrations and whether each is applied.
     Status,

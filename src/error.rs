@@ -237,19 +237,24 @@ impl FieldErrors {
     }
 }
 
-/// Why a request carries no usable identity (each answers 401).
+/// Why a request carries no usable identity (each answers 401). SimpleJWT's wording of each
+/// lives in `auth::answers`, for both APIs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// No `Authorization` header at all.
     NotProvided,
-    /// An access token that does not verify (`expired` says whether only its time ran out).
-    InvalidAccessToken { expired: bool },
+    /// An access token that does not verify, and why.
+    InvalidAccessToken(crate::auth::token::TokenError),
     /// Login with wrong credentials, or an inactive user.
     BadCredentials,
-    /// A refresh token that does not verify.
-    InvalidRefreshToken { expired: bool },
-    /// A refresh token already used (rotation) or blacklisted.
-    BlacklistedRefreshToken,
+    /// A refresh token that does not verify or was already used, and why.
+    InvalidRefreshToken(crate::auth::token::TokenError),
+    /// A valid token without a `user_id` claim.
+    NoUserIdentification,
+    /// An access token whose user no longer exists.
+    UserNotFound,
+    /// An access token whose user is inactive.
+    UserInactive,
     /// A refresh token whose user is gone or inactive.
     NoActiveAccountForToken,
     /// `Authorization: Bearer` without exactly one token.

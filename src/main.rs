@@ -53,9 +53,13 @@ fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve(args, settings).await,
-        Command::Migrate { action } => {
+        Command::Migrate {
+            action,
+            with_triggers,
+            all,
+        } => {
             let state = AppState::connect(settings).await?;
-            migrate(&state, action).await
+            migrate(&state, action, with_triggers, all).await
         }
         Command::Seed => {
             let state = AppState::connect(settings).await?;
@@ -126,8 +130,10 @@ async fn serve(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
              working when the process restarts"
         );
     }
-    if !args.no_migrate {
-        server::migrate(&state).await?;
+    if args.no_migrate {
+        server::inspect(&state).await?;
+    } else {
+        server::migrate_with(&state, args.with_triggers).await?;
     }
     if args.demo {
         let report = seed::load(&state).await?;
@@ -146,20 +152,52 @@ async fn serve(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     server::serve(state, listener).await
 }
 
-async fn migrate(state: &AppState, action: MigrateAction) -> anyhow::Result<()> {
+async fn migrate(
+    state: &AppState,
+    action: MigrateAction,
+    with_triggers: bool,
+    all: bool,
+) -> anyhow::Result<()> {
     let db = &state.db;
     let fail = |e: migration::DbErr| anyhow::anyhow!("migration failed: {e}");
+    if with_triggers && action != MigrateAction::Up {
+        anyhow::bail!("--with-triggers goes with `migrate up`");
+    }
+    if all && action != MigrateAction::Down {
+        anyhow::bail!("--all goes with `migrate down`");
+    }
     match action {
         MigrateAction::Up => {
-            Migrator::up(db, None).await.map_err(fail)?;
+            let report = server::migrate_with(state, with_triggers).await?;
+            for index in &report.indexes.rebuilt {
+                println!("index {index} was invalid (a failed concurrent build): rebuilt");
+            }
             println!("migrations applied");
+            if report.triggers {
+                println!(
+                    "change triggers installed on oms_order, oms_orderitem and oms_payment \
+                     (restart running gateways so that they stop sending their own events at once; they \
+                     notice within the hour otherwise)"
+                );
+            }
         }
+        MigrateAction::Down if all => match migration::down_all(db).await.map_err(fail)? {
+            migration::Remains::Nothing => {
+                println!("every migration reverted: nothing of the gateway is left")
+            }
+            migration::Remains::LegacyTables => println!(
+                "every migration reverted: the gateway's tables, indexes, triggers and \
+                 gateway_migrations are gone; the nine legacy tables remain (not created by the \
+                 gateway, or taken over by Django)"
+            ),
+        },
         MigrateAction::Down => {
             Migrator::down(db, Some(1)).await.map_err(fail)?;
             println!("last migration reverted");
         }
         MigrateAction::Fresh => {
             Migrator::fresh(db).await.map_err(fail)?;
+            migration::up(db, false).await.map_err(fail)?;
             println!("database emptied and migrations applied");
         }
         MigrateAction::Status => {

@@ -1,5 +1,6 @@
-//! Starting and stopping: migrate, optionally seed, bind, serve until SIGTERM or Ctrl-C, and
-//! let in-flight requests finish.
+//! Starting and stopping: migrate, look at what the database holds beside the gateway (which
+//! refresh-token blacklist, whether change triggers are installed), bind, serve until SIGTERM
+//! or Ctrl-C with the maintenance task running, and let in-flight requests finish.
 
 use std::net::SocketAddr;
 
@@ -11,7 +12,6 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::Service;
@@ -19,11 +19,62 @@ use tower::Service;
 use crate::app::build_app;
 use crate::state::AppState;
 
-/// Applies every pending migration.
+/// Applies every pending migration (on PostgreSQL the gateway's indexes are built
+/// concurrently), then [`inspect`]s the database.
 pub async fn migrate(state: &AppState) -> anyhow::Result<()> {
-    Migrator::up(&state.db, None)
+    migrate_with(state, false).await.map(|_| ())
+}
+
+/// [`migrate`], installing the change triggers too when `with_triggers`.
+pub async fn migrate_with(
+    state: &AppState,
+    with_triggers: bool,
+) -> anyhow::Result<migration::UpReport> {
+    let report = migration::up(&state.db, with_triggers)
         .await
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    inspect(state).await?;
+    Ok(report)
+}
+
+/// Detects, and logs once, what the database holds beside the gateway's own tables: SimpleJWT's
+/// blacklist tables (then used for refresh tokens) and the change triggers (then the gateway
+/// sends no NOTIFY of its own).
+pub async fn inspect(state: &AppState) -> anyhow::Result<()> {
+    state
+        .blacklist
+        .store(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot inspect the database: {e}"))?;
+    state
+        .events
+        .detect_triggers(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot inspect the database: {e}"))?;
+    Ok(())
+}
+
+/// How often expired refresh-token blacklist entries are purged (and once at start).
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The background maintenance of a serving process, at once and then every `every`: purges
+/// the expired blacklist entries (so the blacklist tables stop growing) and looks again
+/// whether the change triggers are installed (so that installing or removing them while the
+/// process runs neither doubles nor loses events for long). Stops when aborted.
+pub fn start_maintenance(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::auth::service::purge_blacklist(&state).await {
+                tracing::warn!(error = ?e, "purging the refresh-token blacklist failed; retrying later");
+            }
+            if let Err(e) = state.events.detect_triggers(&state.db).await {
+                tracing::warn!(error = %e, "looking for the change triggers failed; retrying later");
+            }
+        }
+    })
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener and its real address.
@@ -38,8 +89,11 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)>
 /// Serves until a shutdown signal, then drains in-flight requests.
 pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
     let header_timeout = state.settings.header_timeout;
+    let maintenance = start_maintenance(state.clone(), PURGE_EVERY);
     let app = build_app(state);
-    serve_router(listener, app, header_timeout, shutdown_signal()).await?;
+    let served = serve_router(listener, app, header_timeout, shutdown_signal()).await;
+    maintenance.abort();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

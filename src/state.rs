@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::TokenKeys;
+use crate::auth::blacklist::Blacklist;
 use crate::config::Settings;
 use crate::db::{self, ConnectError, SqlCounter};
 use crate::events::EventBus;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub fast_path_hits: Arc<std::sync::atomic::AtomicU64>,
     /// Per-client rate limits (`OMS_RATE_LIMIT`).
     pub limiter: RateLimiter,
+    /// Where used refresh tokens are recorded (the gateway's table or SimpleJWT's).
+    pub blacklist: Blacklist,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             sql,
             fast_path_hits: Arc::default(),
             limiter,
+            blacklist: Blacklist::default(),
         }
     }
 }

@@ -6,7 +6,7 @@
 //! migration refuses with the list, rather than guess.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::LEGACY_TABLES;
 use crate::sql::{meta_get, run_script, table_exists};
@@ -69,11 +69,19 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if meta_get(manager, CREATED_KEY).await?.as_deref() == Some("true") {
+        // the change triggers live on these tables (installed or not)
+        crate::triggers::remove(db).await?;
+        let created = meta_get(manager, CREATED_KEY).await?.as_deref() == Some("true");
+        if created && !adopted_by_django(manager).await? {
             for table in LEGACY_TABLES.iter().rev() {
                 db.execute_unprepared(&format!("DROP TABLE IF EXISTS \"{table}\""))
                     .await?;
             }
+        } else if created {
+            tracing::warn!(
+                "the legacy tables were created by the gateway but Django has taken them over \
+                 (django_migrations records them): they are kept, with their rows"
+            );
         } else {
             tracing::warn!(
                 "the legacy tables were not created by the gateway: they are kept, with their rows"
@@ -83,6 +91,23 @@ impl MigrationTrait for Migration {
             .await?;
         Ok(())
     }
+}
+
+/// Whether Django records the legacy apps' migrations as applied (`manage.py migrate
+/// --fake-initial` after the gateway created the tables): the tables are then Django's.
+pub async fn adopted_by_django(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
+    if !table_exists(manager, "django_migrations").await? {
+        return Ok(false);
+    }
+    let row = manager
+        .get_connection()
+        .query_one_raw(Statement::from_string(
+            manager.get_database_backend(),
+            "SELECT 1 AS present FROM django_migrations \
+             WHERE app IN ('accounts', 'products', 'wms', 'oms')",
+        ))
+        .await?;
+    Ok(row.is_some())
 }
 
 /// What Django emits for these models on SQLite, in spirit: same names, types, NULLs, checks,

@@ -49,7 +49,11 @@ pub fn split_statements(script: &str) -> Vec<String> {
 
 /// Whether a table of that name exists in the connection's schema.
 pub async fn table_exists(manager: &SchemaManager<'_>, table: &str) -> Result<bool, DbErr> {
-    let db = manager.get_connection();
+    table_exists_on(manager.get_connection(), table).await
+}
+
+/// Whether a table of that name exists in the schema of `db`.
+pub async fn table_exists_on<C: ConnectionTrait>(db: &C, table: &str) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
     let stmt = match backend {
         DbBackend::Postgres => Statement::from_sql_and_values(

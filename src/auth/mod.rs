@@ -1,6 +1,8 @@
 //! Authentication and authorization: Django-format passwords, SimpleJWT-compatible tokens,
 //! the request's principal, and the policy every domain function asks before it acts.
 
+pub mod answers;
+pub mod blacklist;
 pub mod graphql;
 pub mod password;
 pub mod policy;

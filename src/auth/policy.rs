@@ -159,7 +159,9 @@ mod tests {
         // a bad token is refused even where anonymous reads are open
         assert!(
             access(
-                AuthState::Invalid(AuthError::InvalidAccessToken { expired: true }),
+                AuthState::Invalid(AuthError::InvalidAccessToken(
+                    crate::auth::token::TokenError::Expired,
+                )),
                 AuthzMode::Roles,
                 true
             )

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use entity::user;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::auth::token::{TokenError, TokenType};
+use crate::auth::token::TokenType;
 use crate::error::{AppError, AuthError};
 use crate::state::AppState;
 
@@ -47,7 +47,9 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
         return Ok(None);
     };
     let Ok(text) = value.to_str() else {
-        return Err(AuthError::InvalidAccessToken { expired: false });
+        return Err(AuthError::InvalidAccessToken(
+            crate::auth::token::TokenError::Invalid,
+        ));
     };
     let mut parts = text.split_whitespace();
     match parts.next() {
@@ -85,35 +87,38 @@ impl Credentials {
     pub fn of_token(state: &AppState, token: &str) -> Credentials {
         let claims = match state.tokens.verify(token, TokenType::Access) {
             Ok(c) => c,
-            Err(TokenError::Expired) => {
-                return Credentials::Invalid(AuthError::InvalidAccessToken { expired: true });
-            }
-            Err(TokenError::Invalid) => {
-                return Credentials::Invalid(AuthError::InvalidAccessToken { expired: false });
-            }
+            Err(e) => return Credentials::Invalid(AuthError::InvalidAccessToken(e)),
         };
+        if !claims.has_user_id() {
+            return Credentials::Invalid(AuthError::NoUserIdentification);
+        }
         match claims.user_id() {
             Some(id) => Credentials::User(id),
-            None => Credentials::Invalid(AuthError::InvalidAccessToken { expired: false }),
+            // SimpleJWT answers 500 for a user id that is not a number; no such user exists
+            None => Credentials::Invalid(AuthError::UserNotFound),
         }
     }
 
-    /// Looks the token's user up on `db`: it must still exist and be active.
+    /// Looks the token's user up on `db`: it must still exist (SimpleJWT: "User not found")
+    /// and be active ("User is inactive").
     pub async fn resolve<C: ConnectionTrait>(self, db: &C) -> AuthState {
         let user_id = match self {
             Credentials::Anonymous => return AuthState::Anonymous,
             Credentials::Invalid(e) => return AuthState::Invalid(e),
             Credentials::User(id) => id,
         };
-        match load_principal(db, user_id).await {
-            Ok(Some(p)) => {
+        match load_user(db, user_id).await {
+            Ok(UserLookup::Active(p)) => {
                 tracing::trace!(user_id, "authenticated by an access token");
                 AuthState::User(p)
             }
-            // SimpleJWT: "User not found" / "User is inactive"; both 401 with the invalid-token body
-            Ok(None) => {
-                tracing::debug!(user_id, "an access token of a missing or inactive user");
-                AuthState::Invalid(AuthError::InvalidAccessToken { expired: false })
+            Ok(UserLookup::Inactive) => {
+                tracing::debug!(user_id, "an access token of an inactive user");
+                AuthState::Invalid(AuthError::UserInactive)
+            }
+            Ok(UserLookup::Missing) => {
+                tracing::debug!(user_id, "an access token of a missing user");
+                AuthState::Invalid(AuthError::UserNotFound)
             }
             Err(AppError::Unavailable) => AuthState::Invalid(AuthError::Unavailable),
             Err(e) => {
@@ -135,11 +140,16 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AuthState {
     Credentials::of(state, headers).resolve(&state.db).await
 }
 
-/// The active user of that id, without its password hash.
-pub async fn load_principal<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-) -> Result<Option<Principal>, AppError> {
+/// What the database holds for a token's user id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserLookup {
+    Active(Principal),
+    Inactive,
+    Missing,
+}
+
+/// The user of that id, without its password hash, and whether it may act.
+pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup, AppError> {
     let row: Option<(i64, String, String, bool, bool, bool)> = user::Entity::find()
         .select_only()
         .columns([
@@ -154,16 +164,29 @@ pub async fn load_principal<C: ConnectionTrait>(
         .into_tuple()
         .one(db)
         .await?;
-    Ok(
-        row.and_then(|(id, username, email, is_staff, is_superuser, is_active)| {
-            is_active.then_some(Principal {
+    Ok(match row {
+        None => UserLookup::Missing,
+        Some((.., false)) => UserLookup::Inactive,
+        Some((id, username, email, is_staff, is_superuser, true)) => {
+            UserLookup::Active(Principal {
                 id,
                 username,
                 email,
                 is_staff: is_staff || is_superuser,
             })
-        }),
-    )
+        }
+    })
+}
+
+/// The active user of that id, without its password hash.
+pub async fn load_principal<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<Principal>, AppError> {
+    Ok(match load_user(db, id).await? {
+        UserLookup::Active(p) => Some(p),
+        UserLookup::Inactive | UserLookup::Missing => None,
+    })
 }
 
 impl FromRequestParts<AppState> for Credentials {

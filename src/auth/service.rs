@@ -3,17 +3,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait, Set,
 };
 
+use crate::auth::blacklist::{self, Issued, Minted};
 use crate::auth::password;
-use crate::auth::principal::load_principal;
-use crate::auth::token::{Subject, TokenError, TokenType};
+use crate::auth::token::{Claims, Subject, TokenType};
 use crate::error::{AppError, AppResult, AuthError, FieldErrors, Problem, unique_violation_field};
 use crate::state::AppState;
 
@@ -42,81 +40,82 @@ pub async fn login(state: &AppState, username: &str, password_text: &str) -> App
     if !ok || !found.is_active {
         return Err(AppError::Unauthenticated(AuthError::BadCredentials));
     }
-    Ok(mint_pair(state, found.id, &found.username, &found.email))
+    let (pair, claims) = mint_pair_with_claims(state, found.id, &found.username, &found.email);
+    let store = state.blacklist.store(&state.db).await?;
+    let issued = Issued {
+        token: &pair.refresh,
+        claims: &claims,
+    };
+    blacklist::record_issued(&state.db, store, found.id, issued).await?;
+    Ok(pair)
 }
 
 /// SimpleJWT's refresh with rotation and blacklisting: the used refresh token is recorded (so
-/// every replica refuses it from now on) and a new pair is issued.
+/// every replica, and the Django application where the blacklist is SimpleJWT's, refuses it
+/// from now on) and a new pair is issued. See `auth::blacklist`.
 pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<TokenPair> {
     let claims = state
         .tokens
         .verify(refresh_token, TokenType::Refresh)
-        .map_err(|e| {
-            AppError::Unauthenticated(AuthError::InvalidRefreshToken {
-                expired: e == TokenError::Expired,
-            })
-        })?;
-    let user_id =
-        claims
-            .user_id()
-            .ok_or(AppError::Unauthenticated(AuthError::InvalidRefreshToken {
-                expired: false,
-            }))?;
-    blacklist(state, &claims.jti, user_id, claims.exp).await?;
-    let principal = load_principal(&state.db, user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated(
-            AuthError::NoActiveAccountForToken,
-        ))?;
-    Ok(mint_pair(
-        state,
-        principal.id,
-        &principal.username,
-        &principal.email,
-    ))
-}
-
-/// Records a refresh token as used; a second use (even concurrent) finds it there.
-async fn blacklist(state: &AppState, jti: &str, user_id: i64, exp: i64) -> AppResult<()> {
-    let expires_at: DateTime<Utc> = DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now);
-    let insert = Query::insert()
-        .into_table("gateway_token_blacklist")
-        .columns(["jti", "user_id", "expires_at", "blacklisted_at"])
-        .values_panic([
-            jti.into(),
-            user_id.into(),
-            expires_at.into(),
-            crate::time::now().into(),
-        ])
-        .to_owned();
-    match state.db.execute(&insert).await {
-        Ok(_) => Ok(()),
-        Err(e) if unique_violation_field(&e, &[("jti", "jti")]).is_some() => Err(
-            AppError::Unauthenticated(AuthError::BlacklistedRefreshToken),
-        ),
-        Err(e) => Err(e.into()),
+        .map_err(|e| AppError::Unauthenticated(AuthError::InvalidRefreshToken(e)))?;
+    if !claims.has_user_id() {
+        return Err(AppError::Unauthenticated(AuthError::NoUserIdentification));
     }
+    let user_id = claims.user_id().ok_or(AppError::Unauthenticated(
+        AuthError::NoActiveAccountForToken,
+    ))?;
+    let store = state.blacklist.store(&state.db).await?;
+    let used = Issued {
+        token: refresh_token,
+        claims: &claims,
+    };
+    blacklist::rotate(&state.db, store, used, user_id, |principal| {
+        let (pair, refresh_claims) =
+            mint_pair_with_claims(state, principal.id, &principal.username, &principal.email);
+        Minted {
+            refresh_token: pair.refresh.clone(),
+            value: pair,
+            refresh_claims,
+        }
+    })
+    .await
 }
 
-/// Forgets blacklist entries whose tokens have expired anyway.
-pub async fn purge_blacklist(state: &AppState) -> AppResult<u64> {
-    let delete = Query::delete()
-        .from_table("gateway_token_blacklist")
-        .and_where(Expr::col("expires_at").lt(Utc::now()))
-        .to_owned();
-    Ok(state.db.execute(&delete).await?.rows_affected())
+/// Forgets blacklist entries whose tokens have expired anyway (see `blacklist::purge`).
+pub async fn purge_blacklist(state: &AppState) -> AppResult<blacklist::Purged> {
+    let store = state.blacklist.store(&state.db).await?;
+    let purged = blacklist::purge(&state.db, store).await?;
+    tracing::debug!(
+        gateway_rows = purged.gateway,
+        simplejwt_outstanding_rows = purged.outstanding,
+        "expired refresh-token blacklist entries purged"
+    );
+    Ok(purged)
 }
 
+/// A new access and refresh token for that user.
 pub fn mint_pair(state: &AppState, id: i64, username: &str, email: &str) -> TokenPair {
+    mint_pair_with_claims(state, id, username, email).0
+}
+
+/// `mint_pair`, with the refresh token's claims.
+fn mint_pair_with_claims(
+    state: &AppState,
+    id: i64,
+    username: &str,
+    email: &str,
+) -> (TokenPair, Claims) {
     let subject = Subject {
         id,
         username,
         email,
     };
-    TokenPair {
-        refresh: state.tokens.mint(TokenType::Refresh, &subject).0,
+    let (refresh, claims) = state.tokens.mint(TokenType::Refresh, &subject);
+    let pair = TokenPair {
+        refresh,
         access: state.tokens.mint(TokenType::Access, &subject).0,
-    }
+    };
+    (pair, claims)
 }
 
 /// Usernames by user id, in one statement (none for an empty list): how the REST face names

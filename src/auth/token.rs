@@ -21,14 +21,16 @@ pub enum TokenType {
     Refresh,
 }
 
-/// The payload, in SimpleJWT's field order.
+/// The payload, in SimpleJWT's field order. `user_id` is empty when the token has none
+/// (SimpleJWT refuses such a token only when it looks the user up).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub token_type: TokenType,
     pub exp: i64,
+    #[serde(default)]
     pub iat: i64,
     pub jti: String,
-    #[serde(deserialize_with = "user_id_text")]
+    #[serde(default, deserialize_with = "user_id_text")]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -39,6 +41,12 @@ pub struct Claims {
 impl Claims {
     pub fn user_id(&self) -> Option<i64> {
         self.user_id.parse().ok()
+    }
+
+    /// Whether the token names a user at all (SimpleJWT: "Token contained no recognizable
+    /// user identification" otherwise).
+    pub fn has_user_id(&self) -> bool {
+        !self.user_id.is_empty()
     }
 }
 
@@ -56,11 +64,50 @@ fn user_id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     })
 }
 
-/// Why a token was refused.
+/// A payload as presented, every claim optional, so that a missing one is refused with its
+/// own reason.
+#[derive(Deserialize)]
+struct Presented {
+    token_type: Option<String>,
+    exp: Option<i64>,
+    #[serde(default)]
+    iat: i64,
+    jti: Option<String>,
+    #[serde(default, deserialize_with = "user_id_text")]
+    user_id: String,
+    username: Option<String>,
+    email: Option<String>,
+}
+
+/// Why a token was refused, one variant per message of SimpleJWT 5.5's `TokenError`, checked
+/// in its order: signature and lifetime, then `exp`, `jti` and `token_type` present, then the
+/// type (a refresh token's blacklist entry is checked by `auth::blacklist`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
-    Expired,
+    /// Bad signature, algorithm or shape.
     Invalid,
+    Expired,
+    NoExp,
+    NoId,
+    NoType,
+    WrongType,
+    /// A refresh token already used (rotation) or blacklisted.
+    Blacklisted,
+}
+
+impl TokenError {
+    /// SimpleJWT's words for it.
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenError::Invalid => "Token is invalid",
+            TokenError::Expired => "Token is expired",
+            TokenError::NoExp => "Token has no 'exp' claim",
+            TokenError::NoId => "Token has no id",
+            TokenError::NoType => "Token has no type",
+            TokenError::WrongType => "Token has wrong type",
+            TokenError::Blacklisted => "Token is blacklisted",
+        }
+    }
 }
 
 /// The signing key and lifetimes.
@@ -129,20 +176,42 @@ impl TokenKeys {
         (token, claims)
     }
 
-    /// Verifies signature, algorithm, `exp`/`nbf`, and that the token is of the expected type.
+    /// Verifies signature, algorithm, `exp`/`nbf`, and that the token is of the expected type,
+    /// refusing with SimpleJWT's reason. The user id is not checked here (see
+    /// [`Claims::has_user_id`]).
     pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let data = jsonwebtoken::decode::<Presented>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => TokenError::NoExp,
                 _ => TokenError::Invalid,
             })?;
-        let claims = data.claims;
-        if claims.token_type != expected || claims.jti.is_empty() || claims.user_id().is_none() {
+        let presented = data.claims;
+        let exp = presented.exp.ok_or(TokenError::NoExp)?;
+        let jti = presented.jti.ok_or(TokenError::NoId)?;
+        let kind = presented.token_type.ok_or(TokenError::NoType)?;
+        let wanted = match expected {
+            TokenType::Access => "access",
+            TokenType::Refresh => "refresh",
+        };
+        if kind != wanted {
+            return Err(TokenError::WrongType);
+        }
+        if jti.is_empty() {
             return Err(TokenError::Invalid);
         }
+        let claims = Claims {
+            token_type: expected,
+            exp,
+            iat: presented.iat,
+            jti,
+            user_id: presented.user_id,
+            username: presented.username,
+            email: presented.email,
+        };
         Ok(claims)
     }
 }
@@ -210,11 +279,11 @@ mod tests {
         assert!(k.verify(&access, TokenType::Access).is_ok());
         assert_eq!(
             k.verify(&refresh, TokenType::Access).unwrap_err(),
-            TokenError::Invalid
+            TokenError::WrongType
         );
         assert_eq!(
             k.verify(&access, TokenType::Refresh).unwrap_err(),
-            TokenError::Invalid
+            TokenError::WrongType
         );
         let other = TokenKeys::new(b"other", Duration::from_secs(900), Duration::from_secs(900));
         assert_eq!(
@@ -225,5 +294,54 @@ mod tests {
             k.verify("garbage", TokenType::Access).unwrap_err(),
             TokenError::Invalid
         );
+    }
+
+    /// Each missing claim is named as SimpleJWT names it, in its order.
+    #[test]
+    fn missing_claims_are_refused_with_simplejwts_reasons() {
+        let k = keys();
+        let sign = |claims: serde_json::Value| {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(b"secret"),
+            )
+            .unwrap()
+        };
+        let exp = chrono::Utc::now().timestamp() + 600;
+        let cases = [
+            (
+                serde_json::json!({"token_type": "access", "jti": "a", "user_id": "1"}),
+                TokenError::NoExp,
+            ),
+            (
+                serde_json::json!({"token_type": "access", "exp": exp, "user_id": "1"}),
+                TokenError::NoId,
+            ),
+            (
+                serde_json::json!({"exp": exp, "jti": "a", "user_id": "1"}),
+                TokenError::NoType,
+            ),
+            (
+                serde_json::json!({"token_type": "sliding", "exp": exp, "jti": "a"}),
+                TokenError::WrongType,
+            ),
+        ];
+        for (claims, expected) in cases {
+            assert_eq!(
+                k.verify(&sign(claims.clone()), TokenType::Access)
+                    .unwrap_err(),
+                expected,
+                "{claims}"
+            );
+        }
+        let anonymous = k
+            .verify(
+                &sign(serde_json::json!({"token_type": "access", "exp": exp, "jti": "a"})),
+                TokenType::Access,
+            )
+            .expect("a token without user_id verifies");
+        assert!(!anonymous.has_user_id());
+        assert_eq!(TokenError::NoExp.message(), "Token has no 'exp' claim");
     }
 }

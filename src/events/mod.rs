@@ -130,6 +130,11 @@ pub struct EventBus {
 struct Inner {
     hub: broadcast::Sender<Event>,
     transport: Transport,
+    /// The database's change triggers announce every change (PostgreSQL): this process sends
+    /// none of its own, or subscribers would hear its writes twice.
+    triggers: AtomicBool,
+    /// Whether `triggers` has been looked at yet (the first look is always logged).
+    triggers_known: AtomicBool,
     subscriber_buffer: usize,
     /// Live `Subscriber`s.
     open: Arc<AtomicUsize>,
@@ -177,6 +182,8 @@ impl EventBus {
             inner: Arc::new(Inner {
                 hub,
                 transport,
+                triggers: AtomicBool::new(false),
+                triggers_known: AtomicBool::new(false),
                 subscriber_buffer,
                 open: Arc::default(),
             }),
@@ -204,13 +211,38 @@ impl EventBus {
         self.inner.open.load(Ordering::SeqCst)
     }
 
-    /// Publishes a committed change (call only after the commit). Never waits.
+    /// Publishes a committed change (call only after the commit). Never waits. Where the
+    /// database's change triggers are installed they announce it instead.
     pub fn publish(&self, event: Event) {
         metrics::counter!("oms_events_published_total").increment(1);
         match &self.inner.transport {
             Transport::InProcess => deliver(&self.inner.hub, event),
+            Transport::Postgres(_) if self.inner.triggers.load(Ordering::Relaxed) => {}
             Transport::Postgres(notifier) => notifier.send(event),
         }
+    }
+
+    /// Whether the database's change triggers announce the changes (so this process does not).
+    pub fn triggers_announce(&self) -> bool {
+        self.inner.triggers.load(Ordering::Relaxed)
+    }
+
+    /// Looks whether the change triggers are installed (`migrate up --with-triggers`), and
+    /// from now on leaves the announcing to them if they are; logged at the first look and when
+    /// it changes (the maintenance task looks again every hour).
+    pub async fn detect_triggers(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let Transport::Postgres(_) = &self.inner.transport else {
+            return Ok(false);
+        };
+        let installed = migration::triggers::installed(db).await?;
+        let before = self.inner.triggers.swap(installed, Ordering::Relaxed);
+        if !self.inner.triggers_known.swap(true, Ordering::Relaxed) || before != installed {
+            postgres::log_triggers(installed);
+        }
+        Ok(installed)
     }
 
     /// A stream of the events `filter` wants, from now on. It ends with `Err(Dropped)` if the

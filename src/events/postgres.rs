@@ -102,6 +102,22 @@ pub(super) async fn start(
     Ok(Notifier { tx })
 }
 
+/// Says who announces changes: the database's triggers (then for every writer), or the
+/// gateway (its own writes only).
+pub(super) fn log_triggers(installed: bool) {
+    if installed {
+        tracing::info!(
+            channel = CHANNEL,
+            "change events: sent by the database's triggers, for every writer (this process sends none of its own)"
+        );
+    } else {
+        tracing::info!(
+            channel = CHANNEL,
+            "change events: sent by the gateway for its own writes (no change triggers installed)"
+        );
+    }
+}
+
 /// Most events sent with one statement.
 const NOTIFY_BATCH: usize = 256;
 

@@ -25,9 +25,7 @@ impl From<AppError> for Error {
 
 fn describe(err: &AppError) -> (&'static str, String, Option<Value>) {
     match err {
-        AppError::Unauthenticated(reason) => {
-            ("UNAUTHENTICATED", auth_message(reason).to_owned(), None)
-        }
+        AppError::Unauthenticated(reason) => ("UNAUTHENTICATED", auth_message(reason), None),
         AppError::Forbidden(detail) => ("FORBIDDEN", detail.clone(), None),
         AppError::NotFound(model) => (
             "NOT_FOUND",
@@ -115,25 +113,9 @@ fn describe(err: &AppError) -> (&'static str, String, Option<Value>) {
     }
 }
 
-fn auth_message(reason: &AuthError) -> &'static str {
-    match reason {
-        AuthError::NotProvided => "Authentication credentials were not provided.",
-        AuthError::InvalidAccessToken { expired: true } => {
-            "Given token not valid: Token is expired"
-        }
-        AuthError::InvalidAccessToken { expired: false } => {
-            "Given token not valid: Token is invalid"
-        }
-        AuthError::BadCredentials => "No active account found with the given credentials",
-        AuthError::InvalidRefreshToken { expired: true } => "Token is expired",
-        AuthError::InvalidRefreshToken { expired: false } => "Token is invalid",
-        AuthError::BlacklistedRefreshToken => "Token is blacklisted",
-        AuthError::NoActiveAccountForToken => "No active account found for the given token.",
-        AuthError::BadAuthorizationHeader => {
-            "Authorization header must contain two space-delimited values"
-        }
-        AuthError::Unavailable => "The database is unavailable; try again shortly.",
-    }
+/// SimpleJWT's wording (`auth::answers`).
+fn auth_message(reason: &AuthError) -> String {
+    reason.graphql_message()
 }
 
 /// `product_id` -> `productId`: REST's snake_case field names as GraphQL spells them.

@@ -86,43 +86,9 @@ impl IntoResponse for AppError {
     }
 }
 
-/// SimpleJWT's bodies for each kind of authentication failure.
+/// SimpleJWT's bodies for each kind of authentication failure (worded in `auth::answers`).
 fn auth_body(reason: &AuthError) -> Value {
-    match reason {
-        AuthError::NotProvided => {
-            json!({ "detail": "Authentication credentials were not provided." })
-        }
-        AuthError::InvalidAccessToken { expired } => json!({
-            "detail": "Given token not valid for any token type",
-            "code": "token_not_valid",
-            "messages": [{
-                "token_class": "AccessToken",
-                "token_type": "access",
-                "message": if *expired { "Token is expired" } else { "Token is invalid" },
-            }],
-        }),
-        AuthError::BadCredentials => {
-            json!({ "detail": "No active account found with the given credentials" })
-        }
-        AuthError::InvalidRefreshToken { expired } => json!({
-            "detail": if *expired { "Token is expired" } else { "Token is invalid" },
-            "code": "token_not_valid",
-        }),
-        AuthError::BlacklistedRefreshToken => {
-            json!({ "detail": "Token is blacklisted", "code": "token_not_valid" })
-        }
-        AuthError::NoActiveAccountForToken => json!({
-            "detail": "No active account found for the given token.",
-            "code": "no_active_account",
-        }),
-        AuthError::BadAuthorizationHeader => json!({
-            "detail": "Authorization header must contain two space-delimited values",
-            "code": "bad_authorization_header",
-        }),
-        AuthError::Unavailable => {
-            json!({ "detail": "The database is unavailable; try again shortly." })
-        }
-    }
+    reason.drf_body()
 }
 
 /// The nested DRF error map: `{"field": [...], "items": [{}, {"quantity": [...]}]}`.

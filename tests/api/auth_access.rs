@@ -3,6 +3,7 @@
 //! catalogue, one per `AuthError`. Every attack on the tokens is in `token_attacks`.
 
 use axum::response::IntoResponse;
+use oms_gateway::auth::token::TokenError;
 use oms_gateway::error::{AppError, AuthError};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -91,35 +92,68 @@ async fn rest_401_bodies_follow_simplejwt() {
             json!({ "detail": "Authentication credentials were not provided." }),
         ),
         (
-            AuthError::InvalidAccessToken { expired: false },
+            AuthError::InvalidAccessToken(TokenError::Invalid),
             invalid_access("Token is invalid"),
         ),
         (
-            AuthError::InvalidAccessToken { expired: true },
+            AuthError::InvalidAccessToken(TokenError::Expired),
             invalid_access("Token is expired"),
+        ),
+        (
+            AuthError::InvalidAccessToken(TokenError::WrongType),
+            invalid_access("Token has wrong type"),
+        ),
+        (
+            AuthError::InvalidAccessToken(TokenError::NoExp),
+            invalid_access("Token has no 'exp' claim"),
+        ),
+        (
+            AuthError::InvalidAccessToken(TokenError::NoId),
+            invalid_access("Token has no id"),
+        ),
+        (
+            AuthError::InvalidAccessToken(TokenError::NoType),
+            invalid_access("Token has no type"),
         ),
         (
             AuthError::BadCredentials,
             json!({ "detail": "No active account found with the given credentials" }),
         ),
         (
-            AuthError::InvalidRefreshToken { expired: false },
+            AuthError::InvalidRefreshToken(TokenError::Invalid),
             json!({ "detail": "Token is invalid", "code": "token_not_valid" }),
         ),
         (
-            AuthError::InvalidRefreshToken { expired: true },
+            AuthError::InvalidRefreshToken(TokenError::Expired),
             json!({ "detail": "Token is expired", "code": "token_not_valid" }),
         ),
         (
-            AuthError::BlacklistedRefreshToken,
+            AuthError::InvalidRefreshToken(TokenError::Blacklisted),
             json!({ "detail": "Token is blacklisted", "code": "token_not_valid" }),
         ),
         (
-            AuthError::NoActiveAccountForToken,
+            AuthError::InvalidRefreshToken(TokenError::WrongType),
+            json!({ "detail": "Token has wrong type", "code": "token_not_valid" }),
+        ),
+        (
+            AuthError::NoUserIdentification,
             json!({
-                "detail": "No active account found for the given token.",
-                "code": "no_active_account",
+                "detail": "Token contained no recognizable user identification",
+                "code": "token_not_valid",
             }),
+        ),
+        (
+            AuthError::UserNotFound,
+            json!({ "detail": "User not found", "code": "user_not_found" }),
+        ),
+        (
+            AuthError::UserInactive,
+            json!({ "detail": "User is inactive", "code": "user_inactive" }),
+        ),
+        (
+            // DRF's own AuthenticationFailed in SimpleJWT's refresh serializer: no code
+            AuthError::NoActiveAccountForToken,
+            json!({ "detail": "No active account found for the given token." }),
         ),
         (
             AuthError::BadAuthorizationHeader,

@@ -6,6 +6,7 @@ mod browser;
 mod common;
 mod fixtures;
 mod helpers;
+mod legacy;
 mod process;
 
 mod rest;
@@ -13,8 +14,10 @@ mod subscriptions;
 
 mod auth_access;
 mod auth_refresh;
+mod auth_simplejwt;
 mod auth_token;
 mod cli;
+mod django;
 mod faults;
 mod graphiql;
 mod graphql_catalog;

@@ -527,3 +527,302 @@ async fn postgres_partial_legacy_schema_is_refused() {
     let database = TestDatabase::postgres(&postgres_admin_url().unwrap()).await;
     a_partial_legacy_schema_is_refused(&database).await;
 }
+
+// ---- online migrations, triggers and leaving (issue 13) ----
+
+/// Tables, indexes, triggers and functions of the schema (PostgreSQL).
+async fn pg_objects(db: &DatabaseConnection) -> Vec<String> {
+    let mut all: Vec<String> = tables(db)
+        .await
+        .into_iter()
+        .map(|t| format!("table {t}"))
+        .collect();
+    all.extend(indexes(db).await.into_iter().map(|i| format!("index {i}")));
+    all.extend(
+        texts(
+            db,
+            "SELECT 'trigger ' || tgname::text AS j FROM pg_trigger t JOIN pg_class c \
+             ON c.oid = t.tgrelid WHERE NOT t.tgisinternal \
+             AND c.relnamespace = current_schema()::regnamespace ORDER BY 1",
+        )
+        .await,
+    );
+    all.extend(
+        texts(
+            db,
+            "SELECT 'function ' || proname::text AS j FROM pg_proc \
+             WHERE pronamespace = current_schema()::regnamespace ORDER BY 1",
+        )
+        .await,
+    );
+    all
+}
+
+/// The validity and identity of one index (PostgreSQL).
+async fn index_state(db: &DatabaseConnection, name: &str) -> (bool, i64) {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT i.indisvalid AS valid, i.indexrelid::oid::bigint AS oid FROM pg_index i \
+                 WHERE i.indexrelid = '{name}'::regclass"
+            ),
+        ))
+        .await
+        .unwrap()
+        .expect("the index exists");
+    (
+        row.try_get::<bool>("", "valid").unwrap(),
+        row.try_get::<i64>("", "oid").unwrap(),
+    )
+}
+
+/// A legacy database (legacy-schema.sql and SimpleJWT's tables, a row in each legacy table).
+async fn pg_legacy_with_rows() -> Option<TestDatabase> {
+    let admin = postgres_admin_url()?;
+    let database = TestDatabase::postgres(&admin).await;
+    let db = database.connect().await;
+    crate::legacy::run(&db, LEGACY_SQL).await;
+    crate::legacy::run(&db, crate::legacy::SIMPLEJWT_POSTGRES).await;
+    for insert in legacy_rows() {
+        exec(&db, &insert).await;
+    }
+    Some(database)
+}
+
+#[tokio::test]
+async fn postgres_an_invalid_gateway_index_is_rebuilt() {
+    if skip("postgres_an_invalid_gateway_index_is_rebuilt") {
+        return;
+    }
+    let database = pg_legacy_with_rows().await.unwrap();
+    let db = database.connect().await;
+    let first = migration::up(&db, false).await.expect("up");
+    // the migration built them; the check after it found nothing to do
+    assert_eq!(first.indexes, migration::IndexReport::default());
+    let (valid, before) = index_state(&db, "gw_order_status_id").await;
+    assert!(valid);
+
+    // what a concurrent build that failed half-way leaves behind
+    exec(
+        &db,
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'gw_order_status_id'::regclass",
+    )
+    .await;
+    let report = migration::up(&db, false).await.expect("up again");
+    assert_eq!(report.indexes.rebuilt, ["gw_order_status_id"]);
+    assert!(report.indexes.created.is_empty());
+    let (valid, after) = index_state(&db, "gw_order_status_id").await;
+    assert!(valid, "rebuilt valid");
+    assert_ne!(before, after, "dropped and built again");
+
+    // and when the index migration itself failed (not recorded), its next run redoes it
+    exec(
+        &db,
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'gw_payment_amount_id'::regclass",
+    )
+    .await;
+    exec(
+        &db,
+        "DELETE FROM gateway_migrations WHERE version = 'm20251101_000002_gateway_indexes'",
+    )
+    .await;
+    let report = migration::up(&db, false)
+        .await
+        .expect("the migration again");
+    assert!(report.indexes.rebuilt.is_empty(), "{report:?}");
+    assert!(index_state(&db, "gw_payment_amount_id").await.0);
+}
+
+/// While the gateway builds its indexes on a table that has an open writing transaction
+/// (the legacy application mid-request), other writers are not blocked: the build waits, they
+/// do not (a plain CREATE INDEX would queue them behind its lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_building_the_indexes_never_blocks_the_legacy_writers() {
+    use migration::sea_orm::TransactionTrait;
+    if skip("postgres_building_the_indexes_never_blocks_the_legacy_writers") {
+        return;
+    }
+    let database = pg_legacy_with_rows().await.unwrap();
+    let insert = format!(
+        "INSERT INTO oms_order (status, total_amount, created_at, updated_at, customer_id) \
+         SELECT 'pending', 1, {TS}, {TS}, id FROM accounts_user"
+    );
+    let open = database.connect().await;
+    let mid_request = open.begin().await.unwrap();
+    mid_request.execute_unprepared(&insert).await.unwrap();
+
+    let db = database.connect().await;
+    let migrating = tokio::spawn(async move { migration::up(&db, false).await });
+    // the build has started and waits for the open transaction
+    let watcher = database.connect().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let waiting = texts(
+            &watcher,
+            "SELECT query AS j FROM pg_stat_activity WHERE datname = current_database() \
+             AND query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+        )
+        .await;
+        if !waiting.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the concurrent build never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // another writer gets through at once
+    let writer = database.connect().await;
+    let other = writer.begin().await.unwrap();
+    other
+        .execute_unprepared("SET LOCAL statement_timeout = '3s'")
+        .await
+        .unwrap();
+    other
+        .execute_unprepared(&insert)
+        .await
+        .expect("a writer is not blocked by the index build");
+    other.commit().await.unwrap();
+    assert!(
+        !migrating.is_finished(),
+        "the build waits for the open transaction"
+    );
+
+    mid_request.commit().await.unwrap();
+    let report = tokio::time::timeout(std::time::Duration::from_secs(60), migrating)
+        .await
+        .expect("the build finishes once the transaction ends")
+        .unwrap()
+        .expect("the migrations apply");
+    assert_eq!(report.indexes, migration::IndexReport::default());
+    for (name, _, _) in migration::INDEXES {
+        assert!(index_state(&watcher, name).await.0, "{name} valid");
+    }
+}
+
+/// Up (with the change triggers) then down --all on a legacy database: exactly its tables,
+/// indexes, triggers and functions are left, with every row; `gateway_migrations` too is gone.
+#[tokio::test]
+async fn postgres_down_all_leaves_the_legacy_database_as_it_was() {
+    if skip("postgres_down_all_leaves_the_legacy_database_as_it_was") {
+        return;
+    }
+    let database = pg_legacy_with_rows().await.unwrap();
+    let db = database.connect().await;
+    let objects = pg_objects(&db).await;
+    let rows = pg_rows(&db).await;
+
+    let report = migration::up(&db, true).await.expect("up with triggers");
+    assert!(report.triggers);
+    assert!(migration::triggers::installed(&db).await.unwrap());
+    let added = pg_objects(&db).await;
+    for wanted in [
+        "table gateway_migrations",
+        "table gateway_token_blacklist",
+        "index gw_order_status_id",
+        "trigger gw_order_created",
+        "trigger gw_orderitem_changed",
+        "function gateway_item_changed",
+    ] {
+        assert!(added.iter().any(|o| o == wanted), "{wanted} in {added:#?}");
+    }
+
+    let remains = migration::down_all(&db).await.expect("down --all");
+    assert_eq!(remains, migration::Remains::LegacyTables);
+    assert_eq!(
+        pg_objects(&db).await,
+        objects,
+        "exactly what was there before"
+    );
+    assert_eq!(pg_rows(&db).await, rows);
+}
+
+/// On a database the gateway filled itself, down --all leaves it empty.
+async fn down_all_empties_what_the_gateway_created(database: &TestDatabase) {
+    let db = database.connect().await;
+    migration::up(&db, false).await.expect("up");
+    assert!(!tables(&db).await.is_empty());
+    let remains = migration::down_all(&db).await.expect("down --all");
+    assert_eq!(remains, migration::Remains::Nothing);
+    assert_eq!(tables(&db).await, Vec::<String>::new());
+    let left: Vec<String> = indexes(&db)
+        .await
+        .into_iter()
+        .filter(|i| !i.starts_with("sqlite_"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn sqlite_down_all_empties_what_the_gateway_created() {
+    down_all_empties_what_the_gateway_created(&TestDatabase::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_down_all_empties_what_the_gateway_created() {
+    if skip("postgres_down_all_empties_what_the_gateway_created") {
+        return;
+    }
+    let database = TestDatabase::postgres(&postgres_admin_url().unwrap()).await;
+    down_all_empties_what_the_gateway_created(&database).await;
+}
+
+/// `oms-gateway migrate ...` of the binary, on `url`: (success, stdout, stderr).
+fn cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = crate::process::command()
+        .env("DATABASE_URL", url)
+        .arg("migrate")
+        .args(args)
+        .output()
+        .expect("run oms-gateway");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The command line: `migrate down --all` says what it left; the flags refuse the wrong
+/// action; triggers are refused on SQLite and installed (then removed) on PostgreSQL.
+#[tokio::test]
+async fn the_migrate_command_goes_down_all_the_way_and_installs_triggers() {
+    let database = TestDatabase::create().await;
+    let url = database.url.as_str();
+    let (ok, out, err) = cli(url, &["up"]);
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = cli(url, &["status", "--all"]);
+    assert!(
+        !ok && err.contains("--all goes with `migrate down`"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(url, &["down", "--with-triggers"]);
+    assert!(
+        !ok && err.contains("--with-triggers goes with `migrate up`"),
+        "{err}"
+    );
+
+    let (ok, out, err) = cli(url, &["up", "--with-triggers"]);
+    let db = database.connect().await;
+    if database.is_postgres() {
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("change triggers installed"), "{out}");
+        assert!(migration::triggers::installed(&db).await.unwrap());
+    } else {
+        assert!(!ok, "{out}");
+        assert!(err.contains("change triggers need PostgreSQL"), "{err}");
+    }
+
+    let (ok, out, err) = cli(url, &["down", "--all"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("nothing of the gateway is left"), "{out}");
+    assert_eq!(tables(&db).await, Vec::<String>::new());
+    if database.is_postgres() {
+        assert!(
+            pg_objects(&db).await.is_empty(),
+            "{:?}",
+            pg_objects(&db).await
+        );
+    }
+}

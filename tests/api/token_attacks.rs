@@ -29,42 +29,38 @@ enum Face {
 
 use Face::{Graphql, Refresh, Rest};
 
-/// What the refresh endpoint answers (SimpleJWT 5.5's bodies).
-#[derive(Debug, Clone, Copy)]
-enum RefreshRefusal {
-    Invalid,
-    Expired,
-    Blacklisted,
-    NoActiveAccount,
+/// SimpleJWT 5.5's REST body for an access token refused with `message`.
+fn access_refused(message: &str) -> Value {
+    json!({
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{
+            "token_class": "AccessToken",
+            "token_type": "access",
+            "message": message,
+        }],
+    })
 }
 
-impl RefreshRefusal {
-    fn body(self) -> Value {
-        match self {
-            RefreshRefusal::Invalid => {
-                json!({ "detail": "Token is invalid", "code": "token_not_valid" })
-            }
-            RefreshRefusal::Expired => {
-                json!({ "detail": "Token is expired", "code": "token_not_valid" })
-            }
-            RefreshRefusal::Blacklisted => {
-                json!({ "detail": "Token is blacklisted", "code": "token_not_valid" })
-            }
-            RefreshRefusal::NoActiveAccount => json!({
-                "detail": "No active account found for the given token.",
-                "code": "no_active_account",
-            }),
-        }
-    }
+/// SimpleJWT 5.5's body for a refused token (`token_not_valid` with that detail).
+fn token_not_valid(detail: &str) -> Value {
+    json!({ "detail": detail, "code": "token_not_valid" })
+}
+
+/// What the refresh endpoint answers for a user gone or inactive (DRF's own
+/// `AuthenticationFailed`: no `code`).
+fn no_active_account() -> Value {
+    json!({ "detail": "No active account found for the given token." })
 }
 
 struct Attack {
     name: &'static str,
     token: String,
     faces: &'static [Face],
-    /// Whether the access-token body says "Token is expired" rather than "Token is invalid".
-    expired: bool,
-    refresh: RefreshRefusal,
+    /// The REST answer to it as an access token.
+    rest: Value,
+    /// The refresh endpoint's answer to it.
+    refresh: Value,
 }
 
 fn part(value: &Value) -> String {
@@ -118,17 +114,9 @@ async fn attempt(app: &TestApp, attack: &Attack, face: Face) -> Option<String> {
         }
         Rest | Refresh => {
             let expected = if face == Rest {
-                json!({
-                    "detail": "Given token not valid for any token type",
-                    "code": "token_not_valid",
-                    "messages": [{
-                        "token_class": "AccessToken",
-                        "token_type": "access",
-                        "message": if attack.expired { "Token is expired" } else { "Token is invalid" },
-                    }],
-                })
+                attack.rest.clone()
             } else {
-                attack.refresh.body()
+                attack.refresh.clone()
             };
             let ok = reply.status == StatusCode::UNAUTHORIZED
                 && reply.header("www-authenticate") == Some("Bearer realm=\"api\"")
@@ -179,16 +167,21 @@ async fn every_token_attack_is_refused_with_401_never_5xx() {
     app.set_active(idle, false).await;
 
     let mut attacks = Vec::new();
-    let mut add = |name, token: String, faces: &'static [Face], expired, refresh| {
+    let mut add = |name, token: String, faces: &'static [Face], rest, refresh| {
         attacks.push(Attack {
             name,
             token,
             faces,
-            expired,
+            rest,
             refresh,
         });
     };
-    use RefreshRefusal::*;
+    let invalid = || {
+        (
+            access_refused("Token is invalid"),
+            token_not_valid("Token is invalid"),
+        )
+    };
     const ACCESS: &[Face] = &[Rest, Graphql];
     const REFRESH_ONLY: &[Face] = &[Refresh];
     const ALL: &[Face] = &[Rest, Graphql, Refresh];
@@ -202,43 +195,43 @@ async fn every_token_attack_is_refused_with_401_never_5xx() {
                 part(claims)
             ),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         add(
             "alg none with a signature",
             hmac_signed_with_header(&json!({ "alg": "none", "typ": "JWT" }), claims),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         add(
             "HS384 with the right key",
             sign(claims, JWT_SECRET.as_bytes(), Algorithm::HS384),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         add(
             "HS512 with the right key",
             sign(claims, JWT_SECRET.as_bytes(), Algorithm::HS512),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         add(
             "RS256 header, HMAC signature (algorithm confusion)",
             hmac_signed_with_header(&json!({ "alg": "RS256", "typ": "JWT" }), claims),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         add(
             "wrong key",
             sign(claims, b"not-the-secret", Algorithm::HS256),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         let mut tampered = claims.clone();
         tampered["user_id"] = json!(victim.to_string());
@@ -252,73 +245,125 @@ async fn every_token_attack_is_refused_with_401_never_5xx() {
             "tampered payload (another user, the original signature)",
             format!("{}.{}.{}", parts[0], part(&tampered), parts[2]),
             faces,
-            false,
-            Invalid,
+            invalid().0,
+            invalid().1,
         );
         let mut expired = claims.clone();
         expired["iat"] = json!(now_secs() - 8 * 86400);
         expired["exp"] = json!(now_secs() - 60);
-        add("expired", hs256(&expired), faces, true, Expired);
+        add(
+            "expired",
+            hs256(&expired),
+            faces,
+            access_refused("Token is expired"),
+            token_not_valid("Token is expired"),
+        );
         let mut early = claims.clone();
         early["nbf"] = json!(now_secs() + 3600);
-        add("not yet valid (nbf)", hs256(&early), faces, false, Invalid);
-        for claim in ["exp", "token_type", "user_id", "jti"] {
+        add(
+            "not yet valid (nbf)",
+            hs256(&early),
+            faces,
+            invalid().0,
+            invalid().1,
+        );
+        // SimpleJWT's reason for each missing claim
+        for (name, claim, message) in [
+            ("missing exp", "exp", "Token has no 'exp' claim"),
+            ("missing token_type", "token_type", "Token has no type"),
+            ("missing jti", "jti", "Token has no id"),
+        ] {
             add(
-                match claim {
-                    "exp" => "missing exp",
-                    "token_type" => "missing token_type",
-                    "user_id" => "missing user_id",
-                    _ => "missing jti",
-                },
+                name,
                 hs256(&without(claims, claim)),
                 faces,
-                false,
-                Invalid,
+                access_refused(message),
+                token_not_valid(message),
             );
         }
+        let unidentified = token_not_valid("Token contained no recognizable user identification");
+        add(
+            "missing user_id",
+            hs256(&without(claims, "user_id")),
+            faces,
+            unidentified.clone(),
+            unidentified,
+        );
         let mut bad_id = claims.clone();
         bad_id["user_id"] = json!("1 OR 1=1");
-        add("user_id not an id", hs256(&bad_id), faces, false, Invalid);
+        add(
+            "user_id not an id",
+            hs256(&bad_id),
+            faces,
+            json!({ "detail": "User not found", "code": "user_not_found" }),
+            no_active_account(),
+        );
     }
     add(
         "refresh token used as access",
         refresh.clone(),
         ACCESS,
-        false,
-        Invalid,
+        access_refused("Token has wrong type"),
+        Value::Null,
     );
     add(
         "access token used as refresh",
         access.clone(),
         REFRESH_ONLY,
-        false,
-        Invalid,
+        Value::Null,
+        token_not_valid("Token has wrong type"),
     );
     add(
         "blacklisted refresh",
         used_refresh.clone(),
         REFRESH_ONLY,
-        false,
-        Blacklisted,
+        Value::Null,
+        token_not_valid("Token is blacklisted"),
     );
-    add("deleted user", gone_access.clone(), ACCESS, false, Invalid);
+    let user_not_found = json!({ "detail": "User not found", "code": "user_not_found" });
+    add(
+        "deleted user",
+        gone_access.clone(),
+        ACCESS,
+        user_not_found,
+        Value::Null,
+    );
     add(
         "deleted user",
         gone_refresh.clone(),
         REFRESH_ONLY,
-        false,
-        NoActiveAccount,
+        Value::Null,
+        no_active_account(),
     );
-    add("inactive user", idle_access.clone(), ACCESS, false, Invalid);
+    let user_inactive = json!({ "detail": "User is inactive", "code": "user_inactive" });
+    add(
+        "inactive user",
+        idle_access.clone(),
+        ACCESS,
+        user_inactive,
+        Value::Null,
+    );
     add(
         "inactive user",
         idle_refresh.clone(),
         REFRESH_ONLY,
-        false,
-        NoActiveAccount,
+        Value::Null,
+        no_active_account(),
     );
-    add("not a JWT", "not-a-jwt".to_owned(), ALL, false, Invalid);
-    add("three empty parts", "..".to_owned(), ALL, false, Invalid);
+    add(
+        "not a JWT",
+        "not-a-jwt".to_owned(),
+        ALL,
+        invalid().0,
+        invalid().1,
+    );
+    add(
+        "three empty parts",
+        "..".to_owned(),
+        ALL,
+        invalid().0,
+        invalid().1,
+    );
     add(
         "oversized (64 KiB)",
         format!(
@@ -328,8 +373,8 @@ async fn every_token_attack_is_refused_with_401_never_5xx() {
             "s".repeat(64)
         ),
         ALL,
-        false,
-        Invalid,
+        invalid().0,
+        invalid().1,
     );
 
     let mut failures = Vec::new();

@@ -2,6 +2,7 @@
 //! (SQLite by default; PostgreSQL when `OMS_TEST_DATABASE_URL` is set), real WebSocket clients.
 
 pub(crate) mod support;
+mod triggers;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -13,7 +13,8 @@ use entity::Positional;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering, Order, Value};
 use sea_orm::{
-    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use serde_json::json;
 
@@ -248,6 +249,29 @@ fn strictly_after(k: &SortKey, v: &KeyValue) -> Condition {
         (false, v) => Condition::all().add(col.gt(v.to_value(k.kind))),
         (true, KeyValue::Null) => Condition::all().add(col.is_not_null()),
         (true, v) => Condition::all().add(col.lt(v.to_value(k.kind))),
+    }
+}
+
+/// Which rows of a REST list (newest id first) to read: a DRF page by offset, or a chunk of a
+/// streamed list, the `limit` rows below an id (`None`: from the newest) by keyset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Offset { offset: u64, limit: u64 },
+    Below { id: Option<i64>, limit: u64 },
+}
+
+impl Window {
+    /// `select` ordered by `id` descending and cut to this window.
+    pub fn apply<E: EntityTrait>(self, select: Select<E>, id: impl ColumnTrait) -> Select<E> {
+        let select = select.order_by_desc(id);
+        match self {
+            Window::Offset { offset, limit } => select.offset(offset).limit(limit),
+            Window::Below { id: None, limit } => select.limit(limit),
+            Window::Below {
+                id: Some(below),
+                limit,
+            } => select.filter(id.lt(below)).limit(limit),
+        }
     }
 }
 

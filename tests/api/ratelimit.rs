@@ -617,7 +617,10 @@ async fn two_processes_share_one_limit_in_redis_and_fall_back_to_their_own_when_
             }
             assert_eq!(status, StatusCode::OK, "{body}");
         }
-        assert!(refused, "process A never refused within {MAX_SPEND} requests");
+        assert!(
+            refused,
+            "process A never refused within {MAX_SPEND} requests"
+        );
         let (status, body) = gql_at(&b.base, &admin, SMALL).await;
         if shared {
             // process B sees what A spent

@@ -66,6 +66,16 @@ fn check_amount(errors: &mut FieldErrors, amount: Decimal) -> Money {
     }
 }
 
+/// The amount and method given, checked (each problem recorded in `errors`).
+fn check_fields(
+    errors: &mut FieldErrors,
+    amount: Option<Decimal>,
+    method: Option<String>,
+) -> (Option<Money>, Option<String>) {
+    let amount = amount.map(|a| check_amount(errors, a));
+    (amount, method.map(|m| check_method(errors, &m)))
+}
+
 /// The order a payment refers to, locked, if the caller may see it.
 async fn lock_order(
     txn: &DatabaseTransaction,
@@ -133,11 +143,7 @@ pub async fn create_payment_keyed<'a>(
         return Ok(Outcome::Replayed(replay));
     }
     let mut errors = input.errors;
-    let amount = input.amount.map(|a| check_amount(&mut errors, a));
-    let method = input
-        .payment_method
-        .as_deref()
-        .map(|m| check_method(&mut errors, m));
+    let (amount, method) = check_fields(&mut errors, input.amount, input.payment_method);
     if let Some(keyed) = &keyed
         && let Some(replay) = keyed.reserve(&txn, state).await?
     {
@@ -254,11 +260,7 @@ pub async fn update_payment(
     let (current, order) = lock_visible(&txn, scope, id).await?;
     let from = stored_status(&current)?;
     let mut errors = change.errors;
-    let amount = change.amount.map(|a| check_amount(&mut errors, a));
-    let method = change
-        .payment_method
-        .as_deref()
-        .map(|m| check_method(&mut errors, m));
+    let (amount, method) = check_fields(&mut errors, change.amount, change.payment_method);
     let changes_something = change.status.is_some_and(|s| s != from)
         || amount.is_some_and(|a| a != current.amount)
         || method

@@ -6,6 +6,7 @@
 pub mod body;
 pub mod errors;
 pub mod fields;
+pub mod form;
 pub mod idempotency;
 pub mod links;
 pub mod methods;

@@ -1,4 +1,5 @@
-//! Sorted, filtered, keyset-paginated lists (Relay connections), shared by orders and payments.
+//! Sorted, filtered, keyset-paginated lists (Relay connections), shared by orders and payments;
+//! and the windows of the REST lists (`Window`).
 //!
 //! A cursor is opaque to clients: base64 of the sort key values of a row plus the signature of
 //! the sort it belongs to. Pages are found with `WHERE (keys) > (cursor keys)` in the sort's own
@@ -13,13 +14,15 @@ use entity::Positional;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering, Order, Value};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde_json::json;
 
 use crate::db::all_positional;
 use crate::error::{AppError, AppResult, Problem};
+
+mod window;
+pub use window::Window;
 
 /// `first` when the client gives neither `first` nor `last`.
 pub const DEFAULT_PAGE: u64 = 20;
@@ -102,6 +105,25 @@ pub struct Sort {
 }
 
 impl Sort {
+    /// The requested keys (a key named twice counts once), ending with the unique id made by
+    /// `id` (in the first key's direction; descending, newest first, when none is requested).
+    pub fn of(
+        requested: impl IntoIterator<Item = SortKey>,
+        id: impl FnOnce(bool) -> SortKey,
+    ) -> Sort {
+        let mut keys: Vec<SortKey> = Vec::new();
+        for k in requested {
+            if !keys.iter().any(|e| e.name == k.name) {
+                keys.push(k);
+            }
+        }
+        let id = id(keys.first().is_none_or(|k| k.descending));
+        if !keys.iter().any(|k| k.name == id.name) {
+            keys.push(id);
+        }
+        Sort { keys }
+    }
+
     fn signature(&self) -> String {
         self.keys
             .iter()
@@ -249,29 +271,6 @@ fn strictly_after(k: &SortKey, v: &KeyValue) -> Condition {
         (false, v) => Condition::all().add(col.gt(v.to_value(k.kind))),
         (true, KeyValue::Null) => Condition::all().add(col.is_not_null()),
         (true, v) => Condition::all().add(col.lt(v.to_value(k.kind))),
-    }
-}
-
-/// Which rows of a REST list (newest id first) to read: a DRF page by offset, or a chunk of a
-/// streamed list, the `limit` rows below an id (`None`: from the newest) by keyset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    Offset { offset: u64, limit: u64 },
-    Below { id: Option<i64>, limit: u64 },
-}
-
-impl Window {
-    /// `select` ordered by `id` descending and cut to this window.
-    pub fn apply<E: EntityTrait>(self, select: Select<E>, id: impl ColumnTrait) -> Select<E> {
-        let select = select.order_by_desc(id);
-        match self {
-            Window::Offset { offset, limit } => select.offset(offset).limit(limit),
-            Window::Below { id: None, limit } => select.limit(limit),
-            Window::Below {
-                id: Some(below),
-                limit,
-            } => select.filter(id.lt(below)).limit(limit),
-        }
     }
 }
 

@@ -64,7 +64,11 @@ async fn bulk_orders(app: &TestApp, n: usize, customer: i64) {
 /// chunk; after a full last chunk, one more read finds nothing (and renders nothing).
 fn expected_statements(rows: u64, per_chunk: u64) -> u64 {
     let full = rows / CHUNK;
-    let last = if rows % CHUNK == 0 { 1 } else { per_chunk };
+    let last = if rows.is_multiple_of(CHUNK) {
+        1
+    } else {
+        per_chunk
+    };
     1 + per_chunk * full + last
 }
 

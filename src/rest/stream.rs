@@ -24,13 +24,14 @@ use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
 
-/// Rows per chunk: about 150 KB of JSON for orders with their items and payments. The
-/// gateway's memory follows the chunk (its rows, their relations, its JSON), not the list; 200
-/// keeps a million-order list under 64 MiB of RSS with room to spare (BENCHMARKS.md).
-pub const CHUNK: u64 = 200;
+/// Rows per chunk: about 70 KB of JSON for orders with their items and payments. The gateway's
+/// memory follows the chunk (its rows, their relations, its JSON), not the list: 500 took it to
+/// 69 MiB on 20,000 orders, 200 to 50-60 MiB on a million; 100 leaves room under 64 MiB
+/// (BENCHMARKS.md) for two statements more per 100 rows.
+pub const CHUNK: u64 = 100;
 
 /// The bytes reserved for a later chunk's JSON at once, instead of doubling up to it.
-const BUFFER: usize = 256 * 1024;
+const BUFFER: usize = 128 * 1024;
 
 /// One chunk of a list: its rows rendered, and the id to read the next chunk below (`None`
 /// after the last chunk, one shorter than `CHUNK`).

@@ -8,6 +8,34 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, Value};
 
 use crate::graphql::scalars::{Dec, Timestamp};
 
+/// `fields` (a filter's own conditions) with the filter's `and`, `or` and `not`, each nested
+/// filter's condition made by `condition`. An empty `or` matches nothing, as an empty
+/// disjunction should.
+pub fn combine<F>(
+    fields: Condition,
+    and: Option<&[F]>,
+    or: Option<&[F]>,
+    not: Option<&F>,
+    condition: impl Fn(&F) -> Condition,
+) -> Condition {
+    let mut all = fields;
+    for f in and.unwrap_or_default() {
+        all = all.add(condition(f));
+    }
+    if let Some(list) = or {
+        all = all.add(if list.is_empty() {
+            Condition::any().add(Expr::val(1).eq(0))
+        } else {
+            list.iter()
+                .fold(Condition::any(), |any, f| any.add(condition(f)))
+        });
+    }
+    match not {
+        Some(f) => all.add(condition(f).not()),
+        None => all,
+    }
+}
+
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct IntFilter {
     pub eq: Option<i64>,

@@ -131,10 +131,14 @@ impl Keyed {
             .add(Expr::col("idempotency_key").eq(self.key.as_str()))
     }
 
-    /// The replay of a live earlier request with this key, if any (one read, outside any
-    /// transaction: the common retry costs no write lock). The same key with another input is
-    /// refused.
-    pub async fn earlier(&self, state: &AppState) -> AppResult<Option<Replay>> {
+    /// The replay of a live earlier request with this key, if any (one read, first thing in
+    /// the write's transaction, where the caller was looked up). The same key with another
+    /// input is refused.
+    pub async fn earlier<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        state: &AppState,
+    ) -> AppResult<Option<Replay>> {
         let cutoff = cutoff(state);
         let select = Query::select()
             .columns(["fingerprint", "resource_id", "response"])
@@ -142,7 +146,7 @@ impl Keyed {
             .cond_where(self.this_row())
             .and_where(Expr::col("created_at").gte(cutoff))
             .to_owned();
-        match state.db.query_one(&select).await? {
+        match db.query_one(&select).await? {
             Some(row) => self.replay(&row).map(Some),
             None => Ok(None),
         }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod choice;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -4,10 +4,17 @@
 //! payments, and may make only the changes the order rules grant them. `OMS_AUTHZ=legacy`:
 //! any authenticated user may do anything. Without a token, data operations answer 401 unless
 //! `OMS_ANONYMOUS_READ=true` opens the reads.
+//!
+//! The role rules of orders and payments are the `may_*` functions below: the services call
+//! them, so no service decides a role on its own.
 
-use crate::auth::principal::{AuthState, Principal};
+use sea_orm::ConnectionTrait;
+
+use crate::auth::principal::{AuthState, Credentials, Principal};
 use crate::config::{AuthzMode, Settings};
 use crate::error::{AppError, AppResult, AuthError};
+use crate::orders::status::OrderStatus;
+use crate::payments::status::PaymentStatus;
 
 /// What a caller may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +105,139 @@ impl Access {
     }
 }
 
+/// Who asks for a write: an `Access` resolved already, or the token's credentials, looked up on
+/// the write's own transaction so that the write costs one pool connection, not two.
+#[derive(Debug, Clone)]
+pub enum Caller<'a> {
+    Resolved(&'a Access),
+    Deferred {
+        credentials: Credentials,
+        settings: &'a Settings,
+    },
+}
+
+impl<'a> From<&'a Access> for Caller<'a> {
+    fn from(access: &'a Access) -> Self {
+        Caller::Resolved(access)
+    }
+}
+
+impl Caller<'_> {
+    /// The 401 of a request without a usable token, found without the database; `Ok` when
+    /// the token names a user (who may still turn out to be gone: see `resolve`).
+    pub fn authenticated(&self) -> AppResult<()> {
+        match self {
+            Caller::Resolved(access) => access.user().map(|_| ()),
+            Caller::Deferred {
+                credentials: Credentials::User(_),
+                ..
+            } => Ok(()),
+            Caller::Deferred {
+                credentials,
+                settings,
+            } => {
+                let auth = match credentials {
+                    Credentials::Invalid(e) => AuthState::Invalid(e.clone()),
+                    _ => AuthState::Anonymous,
+                };
+                Access::new(auth, settings).user().map(|_| ())
+            }
+        }
+    }
+
+    /// The caller's `Access`, its user looked up on `db` when it was deferred.
+    pub async fn resolve<C: ConnectionTrait>(self, db: &C) -> Access {
+        match self {
+            Caller::Resolved(access) => access.clone(),
+            Caller::Deferred {
+                credentials,
+                settings,
+            } => Access::new(credentials.resolve(db).await, settings),
+        }
+    }
+}
+
+/// Placing an order: a customer (under `roles`) only for themselves and only as pending.
+pub fn may_place_order(
+    access: &Access,
+    customer_id: Option<i64>,
+    status: Option<OrderStatus>,
+) -> AppResult<()> {
+    let caller = access.user()?;
+    if access.is_privileged() {
+        return Ok(());
+    }
+    if customer_id.is_some_and(|c| c != caller.id) {
+        return Err(AppError::Forbidden(
+            "Customers may only place orders for themselves.".into(),
+        ));
+    }
+    if status.is_some_and(|s| s != OrderStatus::Pending) {
+        return Err(AppError::Forbidden(
+            "Customers may only place pending orders.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Changing an order the caller sees: a customer may not reassign it and may only cancel it
+/// (setting the status it has is no change).
+pub fn may_change_order(
+    access: &Access,
+    customer_id: i64,
+    status: OrderStatus,
+    new_customer: Option<i64>,
+    new_status: Option<OrderStatus>,
+) -> AppResult<()> {
+    access.user()?;
+    if access.is_privileged() {
+        return Ok(());
+    }
+    if new_customer.is_some_and(|c| c != customer_id) {
+        return Err(AppError::Forbidden(
+            "Customers may not reassign orders.".into(),
+        ));
+    }
+    if new_status.is_some_and(|to| to != status && to != OrderStatus::Cancelled) {
+        return Err(AppError::Forbidden(
+            "Customers may only cancel their orders.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Deleting an order: staff only (a customer cancels instead).
+pub fn may_delete_order(access: &Access) -> AppResult<()> {
+    access.user()?;
+    if access.is_privileged() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Customers may not delete orders; cancel it instead.".into(),
+        ))
+    }
+}
+
+/// Recording a payment on an order the caller sees: a customer only as pending.
+pub fn may_create_payment(access: &Access, status: Option<PaymentStatus>) -> AppResult<()> {
+    access.user()?;
+    if !access.is_privileged() && status.is_some_and(|s| s != PaymentStatus::Pending) {
+        return Err(AppError::Forbidden(
+            "Customers may only create pending payments.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Changing or deleting a payment: staff only (a change that changes nothing is allowed).
+pub fn may_change_payment(access: &Access, changes_something: bool) -> AppResult<()> {
+    access.user()?;
+    if changes_something && !access.is_privileged() {
+        return Err(AppError::forbidden());
+    }
+    Ok(())
+}
+
 fn invalid(e: &AuthError) -> AppError {
     match e {
         AuthError::Unavailable => AppError::Unavailable,
@@ -168,6 +308,53 @@ mod tests {
             .read_scope()
             .is_err()
         );
+    }
+
+    #[test]
+    fn order_and_payment_rules_follow_the_role() {
+        use OrderStatus::*;
+        let customer = access(user(false), AuthzMode::Roles, false);
+        let staff = access(user(true), AuthzMode::Roles, false);
+        let legacy = access(user(false), AuthzMode::Legacy, false);
+        let forbidden = |r: AppResult<()>| matches!(r, Err(AppError::Forbidden(_)));
+        assert!(may_place_order(&customer, Some(7), Some(Pending)).is_ok());
+        assert!(forbidden(may_place_order(&customer, Some(8), None)));
+        assert!(forbidden(may_place_order(&customer, None, Some(Confirmed))));
+        assert!(may_place_order(&staff, Some(8), Some(Confirmed)).is_ok());
+        assert!(may_place_order(&legacy, Some(8), Some(Shipped)).is_ok());
+        assert!(may_change_order(&customer, 7, Pending, Some(7), Some(Cancelled)).is_ok());
+        assert!(may_change_order(&customer, 7, Confirmed, None, Some(Confirmed)).is_ok());
+        assert!(forbidden(may_change_order(
+            &customer,
+            7,
+            Pending,
+            Some(8),
+            None
+        )));
+        assert!(forbidden(may_change_order(
+            &customer,
+            7,
+            Pending,
+            None,
+            Some(Confirmed)
+        )));
+        assert!(may_change_order(&staff, 7, Pending, Some(8), Some(Confirmed)).is_ok());
+        assert!(forbidden(may_delete_order(&customer)));
+        assert!(may_delete_order(&legacy).is_ok());
+        assert!(may_create_payment(&customer, Some(PaymentStatus::Pending)).is_ok());
+        assert!(forbidden(may_create_payment(
+            &customer,
+            Some(PaymentStatus::Completed)
+        )));
+        assert!(may_create_payment(&staff, Some(PaymentStatus::Completed)).is_ok());
+        assert!(may_change_payment(&customer, false).is_ok());
+        assert!(forbidden(may_change_payment(&customer, true)));
+        assert!(may_change_payment(&staff, true).is_ok());
+        let anonymous = access(AuthState::Anonymous, AuthzMode::Roles, true);
+        assert!(matches!(
+            may_place_order(&anonymous, None, None),
+            Err(AppError::Unauthenticated(_))
+        ));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The catalog slice: categories, products, warehouses, locations and stock.
 
+pub mod editing;
 pub mod graphql;
 pub mod service;

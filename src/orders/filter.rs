@@ -3,9 +3,11 @@
 
 use async_graphql::{Enum, InputObject};
 use entity::order;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr};
 
-use crate::filters::{DateTimeFilter, DecimalFilter, IntFilter, SortDirection, enum_condition};
+use crate::filters::{
+    DateTimeFilter, DecimalFilter, IntFilter, SortDirection, combine, enum_condition,
+};
 use crate::listing::{KeyKind, KeyValue, Sort, SortKey};
 use crate::orders::status::OrderStatus;
 
@@ -38,7 +40,7 @@ fn col(c: order::Column) -> Expr {
 
 impl OrderFilter {
     pub fn condition(&self) -> Condition {
-        let mut all = Condition::all()
+        let fields = Condition::all()
             .add_option(
                 self.id
                     .as_ref()
@@ -74,27 +76,13 @@ impl OrderFilter {
                     .as_ref()
                     .map(|f| f.condition(&col(order::Column::UpdatedAt))),
             );
-        if let Some(list) = &self.and {
-            for f in list {
-                all = all.add(f.condition());
-            }
-        }
-        if let Some(list) = &self.or {
-            let mut any = Condition::any();
-            for f in list {
-                any = any.add(f.condition());
-            }
-            // an empty `or` matches nothing, as an empty disjunction should
-            all = all.add(if list.is_empty() {
-                Condition::any().add(Expr::val(1).eq(0))
-            } else {
-                any
-            });
-        }
-        if let Some(f) = &self.not {
-            all = all.add(f.condition().not());
-        }
-        all
+        combine(
+            fields,
+            self.and.as_deref(),
+            self.or.as_deref(),
+            self.not.as_deref(),
+            Self::condition,
+        )
     }
 }
 
@@ -133,21 +121,12 @@ fn key(field: OrderSortField, descending: bool) -> SortKey {
 
 /// The requested order, ending with `id` so it is total; newest first by default.
 pub fn sort(order_by: &[OrderSort]) -> Sort {
-    let mut keys = Vec::new();
-    for s in order_by {
-        if keys
+    Sort::of(
+        order_by
             .iter()
-            .any(|k: &SortKey| k.name == key(s.field, false).name)
-        {
-            continue;
-        }
-        keys.push(key(s.field, s.direction == SortDirection::Desc));
-    }
-    if !keys.iter().any(|k| k.name == "id") {
-        let descending = keys.first().map(|k| k.descending).unwrap_or(true);
-        keys.push(key(OrderSortField::Id, descending));
-    }
-    Sort { keys }
+            .map(|s| key(s.field, s.direction == SortDirection::Desc)),
+        |descending| key(OrderSortField::Id, descending),
+    )
 }
 
 /// The values of `sort`'s keys in one order.

@@ -2,10 +2,10 @@
 
 use async_graphql::{Enum, InputObject};
 use entity::payment;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr};
 
 use crate::filters::{
-    DateTimeFilter, DecimalFilter, IntFilter, SortDirection, StringFilter, enum_condition,
+    DateTimeFilter, DecimalFilter, IntFilter, SortDirection, StringFilter, combine, enum_condition,
 };
 use crate::listing::{KeyKind, KeyValue, Sort, SortKey};
 use crate::payments::status::PaymentStatus;
@@ -40,7 +40,7 @@ fn col(c: payment::Column) -> Expr {
 
 impl PaymentFilter {
     pub fn condition(&self) -> Condition {
-        let mut all = Condition::all()
+        let fields = Condition::all()
             .add_option(
                 self.id
                     .as_ref()
@@ -81,26 +81,13 @@ impl PaymentFilter {
                     .as_ref()
                     .map(|f| f.condition(&col(payment::Column::CreatedAt))),
             );
-        if let Some(list) = &self.and {
-            for f in list {
-                all = all.add(f.condition());
-            }
-        }
-        if let Some(list) = &self.or {
-            let mut any = Condition::any();
-            for f in list {
-                any = any.add(f.condition());
-            }
-            all = all.add(if list.is_empty() {
-                Condition::any().add(Expr::val(1).eq(0))
-            } else {
-                any
-            });
-        }
-        if let Some(f) = &self.not {
-            all = all.add(f.condition().not());
-        }
-        all
+        combine(
+            fields,
+            self.and.as_deref(),
+            self.or.as_deref(),
+            self.not.as_deref(),
+            Self::condition,
+        )
     }
 }
 
@@ -144,18 +131,12 @@ fn key(field: PaymentSortField, descending: bool) -> SortKey {
 
 /// The requested order, ending with `id`; newest first by default.
 pub fn sort(order_by: &[PaymentSort]) -> Sort {
-    let mut keys: Vec<SortKey> = Vec::new();
-    for s in order_by {
-        let k = key(s.field, s.direction == SortDirection::Desc);
-        if !keys.iter().any(|e| e.name == k.name) {
-            keys.push(k);
-        }
-    }
-    if !keys.iter().any(|k| k.name == "id") {
-        let descending = keys.first().map(|k| k.descending).unwrap_or(true);
-        keys.push(key(PaymentSortField::Id, descending));
-    }
-    Sort { keys }
+    Sort::of(
+        order_by
+            .iter()
+            .map(|s| key(s.field, s.direction == SortDirection::Desc)),
+        |descending| key(PaymentSortField::Id, descending),
+    )
 }
 
 pub fn key_values(sort: &Sort, p: &payment::Model) -> Vec<KeyValue> {

@@ -1,8 +1,9 @@
-//! The payments slice: the payment rules, their status machine, filters and its two faces
-//! (GraphQL, REST).
+//! The payments slice: the payment rules (`service`, writes in `recording`), their status
+//! machine, filters and its two faces (GraphQL, REST).
 
 pub mod filter;
 pub mod graphql;
+pub mod recording;
 pub mod rest;
 pub mod service;
 pub mod status;

@@ -1,53 +1,29 @@
-//! Every rule of payments (CONTRACT §6 and §7), for GraphQL and REST alike.
+//! Every rule of payments (CONTRACT §6 and §7), for GraphQL and REST alike: the reads here, the
+//! writes in `recording`, re-exported so that callers find them all in one place.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use entity::{Money, order, payment};
+use entity::{order, payment};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select,
 };
 
 use crate::auth::{Access, ReadScope};
-use crate::db::{all_positional, begin_write};
-use crate::error::{AppError, AppResult, FieldErrors, FieldPath, Problem};
-use crate::events::{ChangeKind, Event};
-use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
-use crate::listing::{self, Page, PageRequest};
-use crate::orders::status::OrderStatus;
+use crate::db::all_positional;
+use crate::error::AppResult;
+use crate::listing::{self, Page, PageRequest, Window};
 use crate::payments::filter::{self, PaymentFilter, PaymentSort};
 use crate::payments::status::PaymentStatus;
 use crate::state::AppState;
-use crate::{money, time};
 
-/// A new payment as parsed by a face (`None`: missing or unparseable, already recorded).
-#[derive(Debug, Clone, Default)]
-pub struct NewPayment {
-    pub order_id: Option<i64>,
-    pub amount: Option<Decimal>,
-    pub payment_method: Option<String>,
-    /// Defaults to pending.
-    pub status: Option<PaymentStatus>,
-    pub errors: FieldErrors,
-}
-
-/// A change to a payment.
-#[derive(Debug, Clone, Default)]
-pub struct PaymentChange {
-    pub status: Option<PaymentStatus>,
-    pub amount: Option<Decimal>,
-    pub payment_method: Option<String>,
-    pub paid_at: Option<DateTime<Utc>>,
-    /// Moving the payment to another order (REST's `order_id`; staff only).
-    pub order_id: Option<i64>,
-    pub errors: FieldErrors,
-}
+pub use crate::payments::recording::{
+    NewPayment, PaymentChange, create_payment, create_payment_keyed, delete_payment, update_payment,
+};
 
 /// Payments of orders the scope may see.
-fn scoped(select: Select<payment::Entity>, scope: ReadScope) -> Select<payment::Entity> {
+pub(crate) fn scoped(select: Select<payment::Entity>, scope: ReadScope) -> Select<payment::Entity> {
     match scope {
         ReadScope::All => select,
         ReadScope::Customer(id) => select
@@ -56,14 +32,32 @@ fn scoped(select: Select<payment::Entity>, scope: ReadScope) -> Select<payment::
     }
 }
 
+fn visible(access: &Access, filter: Option<&PaymentFilter>) -> AppResult<Select<payment::Entity>> {
+    let select = scoped(payment::Entity::find(), access.read_scope()?);
+    Ok(match filter {
+        Some(f) => select.filter(f.condition()),
+        None => select,
+    })
+}
+
+/// The payment, if the caller may see it.
 pub async fn get_payment(
     state: &AppState,
     access: &Access,
     id: i64,
 ) -> AppResult<Option<payment::Model>> {
+    find_payment(&state.db, access, id).await
+}
+
+/// `get_payment` on any connection (a request's `Reads`, a transaction).
+pub async fn find_payment<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    id: i64,
+) -> AppResult<Option<payment::Model>> {
     let scope = access.read_scope()?;
     Ok(scoped(payment::Entity::find_by_id(id), scope)
-        .one(&state.db)
+        .one(db)
         .await?)
 }
 
@@ -88,12 +82,12 @@ pub async fn payments_by_order<C: ConnectionTrait>(
     Ok(map)
 }
 
-/// Sum of the completed payments of an order.
 /// An order's total minus its completed payments.
 pub fn balance_due(total: Decimal, payments: &[payment::Model]) -> Decimal {
     total - amount_paid(payments)
 }
 
+/// Sum of the completed payments of an order.
 pub fn amount_paid(payments: &[payment::Model]) -> Decimal {
     payments
         .iter()
@@ -102,6 +96,7 @@ pub fn amount_paid(payments: &[payment::Model]) -> Decimal {
         .sum()
 }
 
+/// One page of the payments the caller may see.
 pub async fn list_payments(
     state: &AppState,
     access: &Access,
@@ -109,11 +104,7 @@ pub async fn list_payments(
     order_by: &[PaymentSort],
     page: &PageRequest,
 ) -> AppResult<Page<payment::Model>> {
-    let scope = access.read_scope()?;
-    let mut select = scoped(payment::Entity::find(), scope);
-    if let Some(f) = filter {
-        select = select.filter(f.condition());
-    }
+    let select = visible(access, filter)?;
     let sort = filter::sort(order_by);
     listing::fetch_page(&state.db, select, &sort, page, |p| {
         filter::key_values(&sort, p)
@@ -121,335 +112,31 @@ pub async fn list_payments(
     .await
 }
 
+/// How many payments the caller may see match the filter.
 pub async fn count_payments(
     state: &AppState,
     access: &Access,
     filter: Option<&PaymentFilter>,
 ) -> AppResult<u64> {
-    let scope = access.read_scope()?;
-    let mut select = scoped(payment::Entity::find(), scope);
-    if let Some(f) = filter {
-        select = select.filter(f.condition());
-    }
-    Ok(select.count(&state.db).await?)
+    count_visible(&state.db, access, filter).await
 }
 
-/// Every matching payment the caller may see, newest first (REST lists).
-pub async fn all_payments(
-    state: &AppState,
+/// `count_payments` on any connection.
+pub async fn count_visible<C: ConnectionTrait>(
+    db: &C,
     access: &Access,
     filter: Option<&PaymentFilter>,
-    window: Option<(u64, u64)>,
+) -> AppResult<u64> {
+    Ok(visible(access, filter)?.count(db).await?)
+}
+
+/// The matching payments the caller may see, newest first, in one window (REST lists).
+pub async fn all_payments<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    filter: Option<&PaymentFilter>,
+    window: Window,
 ) -> AppResult<Vec<payment::Model>> {
-    let scope = access.read_scope()?;
-    let mut select = scoped(payment::Entity::find(), scope).order_by_desc(payment::Column::Id);
-    if let Some(f) = filter {
-        select = select.filter(f.condition());
-    }
-    if let Some((offset, limit)) = window {
-        select = select.offset(offset).limit(limit);
-    }
-    Ok(select.all(&state.db).await?)
-}
-
-fn check_method(errors: &mut FieldErrors, method: &str) -> String {
-    let m = method.trim();
-    if m.is_empty() {
-        errors.add_field("payment_method", Problem::Blank);
-    } else if m.chars().count() > 50 {
-        errors.add_field("payment_method", Problem::MaxLength(50));
-    }
-    m.to_owned()
-}
-
-fn check_amount(errors: &mut FieldErrors, amount: Decimal) -> Money {
-    match money::positive_amount(amount) {
-        Ok(m) => m,
-        Err(problems) => {
-            for p in problems {
-                errors.add_field("amount", p);
-            }
-            Money::ZERO
-        }
-    }
-}
-
-/// The order a payment refers to, locked, if the caller may see it.
-async fn lock_order(
-    txn: &DatabaseTransaction,
-    scope: ReadScope,
-    id: i64,
-) -> AppResult<Option<order::Model>> {
-    let mut select = order::Entity::find_by_id(id);
-    if let ReadScope::Customer(c) = scope {
-        select = select.filter(order::Column::CustomerId.eq(c));
-    }
-    if txn.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_shared();
-    }
-    Ok(select.one(txn).await?)
-}
-
-/// Records a payment on an order the caller may see. Customers create only pending payments;
-/// no payment is added to a cancelled order; a completed one gets `paid_at`.
-pub async fn create_payment(
-    state: &AppState,
-    access: &Access,
-    input: NewPayment,
-) -> AppResult<payment::Model> {
-    match create_payment_keyed(state, access, input, None, no_answer).await? {
-        Outcome::Done { value, .. } => Ok(value),
-        Outcome::Replayed(_) => Err(AppError::internal(anyhow::anyhow!(
-            "a payment without a key was replayed"
-        ))),
-    }
-}
-
-/// `create_payment` with an optional idempotency key: see `orders::service::create_order_keyed`
-/// (the same rules; the fingerprint is of the order, amount, method and status).
-pub async fn create_payment_keyed(
-    state: &AppState,
-    access: &Access,
-    input: NewPayment,
-    key: Option<&IdempotencyKey>,
-    answer: impl AsyncFnOnce(
-        &DatabaseTransaction,
-        &payment::Model,
-    ) -> AppResult<Option<serde_json::Value>>,
-) -> AppResult<Outcome<payment::Model>> {
-    let caller_id = access.user()?.id;
-    let scope = access.read_scope()?;
-    if !access.is_privileged() && input.status.is_some_and(|s| s != PaymentStatus::Pending) {
-        return Err(AppError::Forbidden(
-            "Customers may only create pending payments.".into(),
-        ));
-    }
-    let status = input.status.unwrap_or(PaymentStatus::Pending);
-    let keyed = key.filter(|_| input.errors.is_empty()).map(|key| {
-        let canonical = serde_json::json!([
-            input.order_id,
-            input.amount.map(|a| a.normalize().to_string()),
-            input.payment_method.as_deref().map(str::trim),
-            status.as_str()
-        ]);
-        Keyed::new(caller_id, Operation::CreatePayment, key, &canonical)
-    });
-    if let Some(keyed) = &keyed
-        && let Some(replay) = keyed.earlier(state).await?
-    {
-        return Ok(Outcome::Replayed(replay));
-    }
-    let mut errors = input.errors;
-    let amount = input.amount.map(|a| check_amount(&mut errors, a));
-    let method = input
-        .payment_method
-        .as_deref()
-        .map(|m| check_method(&mut errors, m));
-    let txn = begin_write(&state.db).await?;
-    if let Some(keyed) = &keyed
-        && let Some(replay) = keyed.reserve(&txn, state).await?
-    {
-        return Ok(Outcome::Replayed(replay));
-    }
-    let order = match input.order_id {
-        Some(id) => lock_order(&txn, scope, id).await?,
-        None => None,
-    };
-    if input.order_id.is_some() && order.is_none() {
-        // its absence outranks problems of other fields: the order is what the payment is for
-        return Err(AppError::NotFound("Order"));
-    }
-    errors.into_result()?;
-    let (Some(order), Some(amount), Some(method)) = (order, amount, method) else {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "payment input passed checks incompletely"
-        )));
-    };
-    if order.status == OrderStatus::Cancelled.as_str() {
-        return Err(AppError::conflict_on(
-            FieldPath::field("order_id"),
-            "No payment can be added to a cancelled order.",
-        ));
-    }
-    let now = time::now();
-    let paid_at = (status == PaymentStatus::Completed).then_some(now);
-    let id = payment::Entity::insert(payment::ActiveModel {
-        amount: Set(amount),
-        payment_method: Set(method.clone()),
-        status: Set(status.as_str().to_owned()),
-        paid_at: Set(paid_at),
-        created_at: Set(now),
-        order_id: Set(order.id),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?
-    .last_insert_id;
-    let created = payment::Model {
-        id,
-        amount,
-        payment_method: method,
-        status: status.as_str().to_owned(),
-        paid_at,
-        created_at: now,
-        order_id: order.id,
-    };
-    // the answer (REST's body) is rendered inside the transaction: if that fails, nothing was
-    // written, so a client told to retry (503) never creates twice
-    let answered = answer(&txn, &created).await?;
-    if let Some(keyed) = &keyed {
-        keyed.complete(&txn, created.id, answered.as_ref()).await?;
-    }
-    txn.commit().await?;
-    state.events.publish(Event::Payment {
-        kind: ChangeKind::Created,
-        payment_id: created.id,
-        order_id: order.id,
-        customer_id: order.customer_id,
-    });
-    if keyed.is_some() {
-        idempotency::purge(state).await;
-    }
-    Ok(Outcome::Done {
-        value: created,
-        answer: answered,
-    })
-}
-
-/// The payment, locked for the rest of the transaction (PostgreSQL), with its order, if the
-/// caller may see it. Only the payment row is locked (`FOR UPDATE OF oms_payment`): PostgreSQL
-/// refuses `FOR UPDATE` on the nullable side of an outer join, and locking the order too would
-/// take the two locks in the opposite order to `delete_order`.
-async fn lock_visible(
-    txn: &DatabaseTransaction,
-    scope: ReadScope,
-    id: i64,
-) -> AppResult<(payment::Model, order::Model)> {
-    let mut select = payment::Entity::find_by_id(id)
-        .inner_join(order::Entity)
-        .select_also(order::Entity);
-    if let ReadScope::Customer(c) = scope {
-        select = select.filter(order::Column::CustomerId.eq(c));
-    }
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // `FOR UPDATE OF oms_payment`: PostgreSQL refuses to lock the nullable side of the
-        // outer join to the order, and only the payment's row is changed here
-        QueryTrait::query(&mut select).lock_with_tables(LockType::Update, [payment::Entity]);
-    }
-    match select.one(txn).await? {
-        Some((p, Some(o))) => Ok((p, o)),
-        _ => Err(AppError::NotFound("Payment")),
-    }
-}
-
-fn stored_status(p: &payment::Model) -> AppResult<PaymentStatus> {
-    p.status
-        .parse()
-        .map_err(|_| AppError::internal(anyhow::anyhow!("payment {} has an unknown status", p.id)))
-}
-
-/// Changes a payment (staff only). Status moves pending -> completed | failed, failed ->
-/// pending, completed -> refunded; becoming completed sets `paid_at` unless given.
-pub async fn update_payment(
-    state: &AppState,
-    access: &Access,
-    id: i64,
-    change: PaymentChange,
-) -> AppResult<payment::Model> {
-    access.user()?;
-    let scope = access.read_scope()?;
-    let txn = begin_write(&state.db).await?;
-    let (current, order) = lock_visible(&txn, scope, id).await?;
-    let from = stored_status(&current)?;
-    let mut errors = change.errors;
-    let amount = change.amount.map(|a| check_amount(&mut errors, a));
-    let method = change
-        .payment_method
-        .as_deref()
-        .map(|m| check_method(&mut errors, m));
-    let changes_something = change.status.is_some_and(|s| s != from)
-        || amount.is_some_and(|a| a != current.amount)
-        || method
-            .as_ref()
-            .is_some_and(|m| *m != current.payment_method)
-        || change.paid_at.is_some_and(|p| Some(p) != current.paid_at)
-        || change.order_id.is_some_and(|o| o != current.order_id);
-    if changes_something && !access.is_privileged() {
-        return Err(AppError::forbidden());
-    }
-    if let Some(to) = change.status
-        && !from.can_become(to)
-    {
-        return Err(AppError::conflict_on(
-            FieldPath::field("status"),
-            format!("A payment cannot go from {from} to {to}."),
-        ));
-    }
-    let mut target_order = order.clone();
-    if let Some(oid) = change.order_id
-        && oid != current.order_id
-    {
-        match lock_order(&txn, scope, oid).await? {
-            Some(o) => target_order = o,
-            None => errors.add_field("order_id", Problem::DoesNotExist(oid.to_string())),
-        }
-    }
-    errors.into_result()?;
-    if !changes_something {
-        return Ok(current);
-    }
-    let to = change.status.unwrap_or(from);
-    let paid_at = match (change.paid_at, to) {
-        (Some(p), _) => Some(p),
-        (None, PaymentStatus::Completed) if from != PaymentStatus::Completed => Some(time::now()),
-        (None, _) => current.paid_at,
-    };
-    let updated = payment::Model {
-        status: to.as_str().to_owned(),
-        amount: amount.unwrap_or(current.amount),
-        payment_method: method.unwrap_or(current.payment_method.clone()),
-        paid_at,
-        order_id: target_order.id,
-        ..current.clone()
-    };
-    payment::Entity::update_many()
-        .col_expr(payment::Column::Status, Expr::val(updated.status.clone()))
-        .col_expr(payment::Column::Amount, Expr::val(updated.amount))
-        .col_expr(
-            payment::Column::PaymentMethod,
-            Expr::val(updated.payment_method.clone()),
-        )
-        .col_expr(payment::Column::PaidAt, Expr::val(updated.paid_at))
-        .col_expr(payment::Column::OrderId, Expr::val(updated.order_id))
-        .filter(payment::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    state.events.publish(Event::Payment {
-        kind: ChangeKind::Updated,
-        payment_id: id,
-        order_id: target_order.id,
-        customer_id: target_order.customer_id,
-    });
-    Ok(updated)
-}
-
-/// Deletes a payment (staff only).
-pub async fn delete_payment(state: &AppState, access: &Access, id: i64) -> AppResult<()> {
-    access.user()?;
-    let scope = access.read_scope()?;
-    let txn = begin_write(&state.db).await?;
-    let (current, order) = lock_visible(&txn, scope, id).await?;
-    if !access.is_privileged() {
-        return Err(AppError::forbidden());
-    }
-    payment::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
-    state.events.publish(Event::Payment {
-        kind: ChangeKind::Deleted,
-        payment_id: id,
-        order_id: current.order_id,
-        customer_id: order.customer_id,
-    });
-    Ok(())
+    let select = window.apply(visible(access, filter)?, payment::Column::Id);
+    Ok(all_positional(db, select).await?)
 }

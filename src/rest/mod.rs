@@ -1,10 +1,12 @@
 //! Django REST Framework conventions shared by the REST faces: error bodies, request bodies and
-//! fields, query strings, the page envelope, links, method handling, the API root and the
-//! OpenAPI document; `router()` gathers the REST layer's routes.
+//! fields, query strings, the page envelope and the streamed array, links, method handling,
+//! the view sets' wiring (`resource`), the API root and the OpenAPI document; `router()`
+//! gathers the REST layer's routes.
 
 pub mod body;
 pub mod errors;
 pub mod fields;
+pub mod form;
 pub mod idempotency;
 pub mod links;
 pub mod methods;
@@ -12,6 +14,9 @@ pub mod openapi;
 pub mod pagination;
 pub mod query;
 pub mod repr;
+pub mod resource;
+pub mod resource_doc;
+pub mod stream;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -34,8 +39,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/erp/oms/", root.clone())
         .route("/api/erp/oms", root)
-        .merge(orders::rest::router())
-        .merge(payments::rest::router())
+        .merge(resource::router::<orders::rest::Orders>())
+        .merge(resource::router::<payments::rest::Payments>())
         .route("/api/openapi.json", get(openapi::document))
 }
 

@@ -1,6 +1,7 @@
-//! `GET /api/openapi.json`: the OpenAPI 3 document of the REST layer, generated from the
-//! handlers' `#[utoipa::path]` annotations and the `ToSchema` of the representations, with
-//! the bearer (SimpleJWT) security scheme and each view's OPTIONS added from `rest::methods`.
+//! `GET /api/openapi.json`: the OpenAPI 3 document of the REST layer, generated from the API
+//! root's `#[utoipa::path]`, the view sets' `Resource`s (`rest::resource_doc`) and the
+//! `ToSchema` of the representations, with the bearer (SimpleJWT) security scheme and each
+//! view's OPTIONS added from `rest::methods`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -37,23 +38,9 @@ pub struct FieldErrorsBody(pub BTreeMap<String, Value>);
         title = "InventoryHub OMS API (oms-gateway REST compatibility layer)",
         description = "The legacy InventoryHub order-management endpoints, answered as Django REST Framework answered them. Every endpoint takes a SimpleJWT access token (`Authorization: Bearer <access>`; tokens from `POST /api/accounts/token/`). Each path also answers without its trailing slash."
     ),
-    paths(
-        rest::api_root,
-        orders::rest::list,
-        orders::rest::create,
-        orders::rest::retrieve,
-        orders::rest::update,
-        orders::rest::partial_update,
-        orders::rest::destroy,
-        payments::rest::list,
-        payments::rest::create,
-        payments::rest::retrieve,
-        payments::rest::update,
-        payments::rest::partial_update,
-        payments::rest::destroy,
-    ),
+    paths(rest::api_root),
     components(schemas(Detail, FieldErrorsBody, Metadata)),
-    modifiers(&BearerAuth, &ViewOptions, &FormBodies),
+    modifiers(&Resources, &BearerAuth, &ViewOptions, &FormBodies),
     security(("jwt" = [])),
     tags(
         (name = "root", description = "The API root"),
@@ -62,6 +49,16 @@ pub struct FieldErrorsBody(pub BTreeMap<String, Value>);
     )
 )]
 pub struct ApiDoc;
+
+/// The operations and schemas of the orders and payments view sets (`rest::resource_doc`).
+struct Resources;
+
+impl Modify for Resources {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        rest::resource_doc::add::<orders::rest::Orders>(openapi);
+        rest::resource_doc::add::<payments::rest::Payments>(openapi);
+    }
+}
 
 /// The `jwt` security scheme: `Authorization: Bearer <SimpleJWT access token>`.
 struct BearerAuth;

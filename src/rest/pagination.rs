@@ -8,9 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::error::AppResult;
+use crate::listing::Window;
 use crate::rest::links::RequestUrl;
 use crate::rest::query::QueryParams;
 
@@ -32,8 +33,8 @@ pub struct PageQuery {
     page_size: Option<u64>,
 }
 
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
+/// One page of a list (its schema is `rest::resource_doc`'s `Page_<T>`).
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     /// How many rows match, over all pages.
     pub count: u64,
@@ -42,14 +43,6 @@ pub struct Page<T> {
     /// The absolute URL of the previous page, if any.
     pub previous: Option<String>,
     pub results: Vec<T>,
-}
-
-/// A list as the REST layer answers it: the documented bare array, or one page.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum Listing<T> {
-    Array(Vec<T>),
-    Page(Page<T>),
 }
 
 /// Which page the request asked for.
@@ -92,17 +85,15 @@ pub fn plan(query: &QueryParams, configured: Option<u64>) -> Plan {
     Plan::Paged { wanted, size }
 }
 
-/// Answers a list request: the bare array, or the page the request asked for. `count` runs
-/// only for pages; `fetch` gets the `(offset, limit)` window of a page.
-pub async fn respond<T: Serialize>(
-    plan: Plan,
+/// Answers the page a list request asked for (the bare array is `rest::stream`'s). `count`
+/// runs first; `fetch` gets the page's window of rows.
+pub async fn page<T: Serialize>(
+    wanted: Wanted,
+    size: u64,
     url: &RequestUrl,
     count: impl AsyncFnOnce() -> AppResult<u64>,
-    fetch: impl AsyncFnOnce(Option<(u64, u64)>) -> AppResult<Vec<T>>,
+    fetch: impl AsyncFnOnce(Window) -> AppResult<Vec<T>>,
 ) -> AppResult<Response> {
-    let Plan::Paged { wanted, size } = plan else {
-        return Ok(Json(Listing::Array(fetch(None).await?)).into_response());
-    };
     if wanted == Wanted::Invalid {
         return Ok(invalid_page());
     }
@@ -113,7 +104,11 @@ pub async fn respond<T: Serialize>(
         Wanted::Last => pages,
         _ => return Ok(invalid_page()),
     };
-    let results = fetch(Some(((number - 1) * size, size))).await?;
+    let results = fetch(Window::Offset {
+        offset: (number - 1) * size,
+        limit: size,
+    })
+    .await?;
     let next = (number < pages).then(|| url.with_param("page", Some(&(number + 1).to_string())));
     let previous = (number > 1).then(|| {
         if number == 2 {
@@ -122,12 +117,12 @@ pub async fn respond<T: Serialize>(
             url.with_param("page", Some(&(number - 1).to_string()))
         }
     });
-    Ok(Json(Listing::Page(Page {
+    Ok(Json(Page {
         count: total,
         next,
         previous,
         results,
-    }))
+    })
     .into_response())
 }
 

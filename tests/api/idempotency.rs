@@ -349,3 +349,30 @@ async fn a_key_costs_four_statements_more_and_a_replay_fewer() {
     let replay = cost(Some("a")).await;
     assert!(replay < plain, "replay {replay}, create {plain}");
 }
+
+/// What placing an order costs, which the W1 benchmark measures: the caller's lookup, the
+/// references, the stock, the order and its items, all in the write's one transaction (the
+/// REST answer adds the order's relations, rendered there too).
+#[tokio::test]
+async fn placing_an_order_costs_one_statement_per_step() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let w1 =
+        "mutation W1($input: CreateOrderInput!) { createOrder(input: $input) { id totalAmount } }";
+    let before = app.sql_count();
+    let r = app
+        .gql(w1, json!({ "input": laptops(&d, 1) }), Some(&d.user))
+        .await;
+    assert!(data(&r)["createOrder"]["id"].is_i64(), "{r}");
+    assert_eq!(app.sql_count() - before, 5);
+
+    let body = json!({ "customer_id": d.user_id, "items": [
+        { "product_id": d.laptop, "quantity": 1, "price": "999.99", "stock_id": d.stock }
+    ] });
+    let before = app.sql_count();
+    let r = app
+        .post_json("/api/erp/oms/orders/", &body, Some(&d.user))
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(app.sql_count() - before, 6);
+}

@@ -8,5 +8,6 @@ mod idempotency;
 mod listing;
 mod openapi;
 mod permissions;
+mod streaming;
 mod support;
 mod throttle;

@@ -126,6 +126,11 @@ async fn demo_ids(state: &AppState) -> Demo {
 }
 
 impl TestApp {
+    /// The URL of the test's own database.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
@@ -207,6 +212,16 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         answer(req.send().await.expect("the request is answered")).await
+    }
+
+    /// A `GET` as it arrives: status, headers, and the body still to be read.
+    pub async fn get_streamed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {

@@ -1,4 +1,5 @@
-//! Sorted, filtered, keyset-paginated lists (Relay connections), shared by orders and payments.
+//! Sorted, filtered, keyset-paginated lists (Relay connections), shared by orders and payments;
+//! and the windows of the REST lists (`Window`).
 //!
 //! A cursor is opaque to clients: base64 of the sort key values of a row plus the signature of
 //! the sort it belongs to. Pages are found with `WHERE (keys) > (cursor keys)` in the sort's own
@@ -8,10 +9,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 use entity::Positional;
-use rust_decimal::Decimal;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering, Order, Value};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, NullOrdering, Order};
 use sea_orm::{
     ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -20,19 +19,15 @@ use serde_json::json;
 use crate::db::all_positional;
 use crate::error::{AppError, AppResult, Problem};
 
+mod key;
+mod window;
+pub use key::{KeyKind, KeyValue};
+pub use window::Window;
+
 /// `first` when the client gives neither `first` nor `last`.
 pub const DEFAULT_PAGE: u64 = 20;
 /// The most rows one page returns (`first`/`last` above it are capped).
 pub const MAX_PAGE: u64 = 100;
-
-/// The type of a sort key's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    Int,
-    Text,
-    Money,
-    Time,
-}
 
 /// One column of a sort.
 #[derive(Debug, Clone)]
@@ -45,55 +40,6 @@ pub struct SortKey {
     pub descending: bool,
 }
 
-/// The value of a sort key in one row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum KeyValue {
-    Null,
-    Int(i64),
-    Text(String),
-    Money(Decimal),
-    Time(DateTime<Utc>),
-}
-
-impl KeyValue {
-    fn to_json(&self) -> serde_json::Value {
-        match self {
-            KeyValue::Null => serde_json::Value::Null,
-            KeyValue::Int(i) => json!(i),
-            KeyValue::Text(s) => json!(s),
-            KeyValue::Money(d) => json!(d.to_string()),
-            KeyValue::Time(t) => json!(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-        }
-    }
-
-    fn from_json(kind: KeyKind, v: &serde_json::Value) -> Option<KeyValue> {
-        if v.is_null() {
-            return Some(KeyValue::Null);
-        }
-        Some(match kind {
-            KeyKind::Int => KeyValue::Int(v.as_i64()?),
-            KeyKind::Text => KeyValue::Text(v.as_str()?.to_owned()),
-            KeyKind::Money => KeyValue::Money(Decimal::from_str_exact(v.as_str()?).ok()?),
-            KeyKind::Time => {
-                KeyValue::Time(DateTime::parse_from_rfc3339(v.as_str()?).ok()?.to_utc())
-            }
-        })
-    }
-
-    fn to_value(&self, kind: KeyKind) -> Value {
-        match (self, kind) {
-            (KeyValue::Int(i), _) => Value::BigInt(Some(*i)),
-            (KeyValue::Text(s), _) => Value::String(Some(s.clone())),
-            (KeyValue::Money(d), _) => Value::Decimal(Some(*d)),
-            (KeyValue::Time(t), _) => Value::ChronoDateTimeUtc(Some(*t)),
-            (KeyValue::Null, KeyKind::Int) => Value::BigInt(None),
-            (KeyValue::Null, KeyKind::Money) => Value::Decimal(None),
-            (KeyValue::Null, KeyKind::Time) => Value::ChronoDateTimeUtc(None),
-            (KeyValue::Null, KeyKind::Text) => Value::String(None),
-        }
-    }
-}
-
 /// A sort: the requested keys, always ending with the unique `id`.
 #[derive(Debug, Clone)]
 pub struct Sort {
@@ -101,6 +47,25 @@ pub struct Sort {
 }
 
 impl Sort {
+    /// The requested keys (a key named twice counts once), ending with the unique id made by
+    /// `id` (in the first key's direction; descending, newest first, when none is requested).
+    pub fn of(
+        requested: impl IntoIterator<Item = SortKey>,
+        id: impl FnOnce(bool) -> SortKey,
+    ) -> Sort {
+        let mut keys: Vec<SortKey> = Vec::new();
+        for k in requested {
+            if !keys.iter().any(|e| e.name == k.name) {
+                keys.push(k);
+            }
+        }
+        let id = id(keys.first().is_none_or(|k| k.descending));
+        if !keys.iter().any(|k| k.name == id.name) {
+            keys.push(id);
+        }
+        Sort { keys }
+    }
+
     fn signature(&self) -> String {
         self.keys
             .iter()

@@ -1,0 +1,27 @@
+//! The rows a REST list reads at a time: a DRF page by offset, or a chunk of a streamed list
+//! by keyset on the id.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+/// Which rows of a REST list (newest id first) to read: a DRF page by offset, or a chunk of a
+/// streamed list, the `limit` rows below an id (`None`: from the newest) by keyset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Offset { offset: u64, limit: u64 },
+    Below { id: Option<i64>, limit: u64 },
+}
+
+impl Window {
+    /// `select` ordered by `id` descending and cut to this window.
+    pub fn apply<E: EntityTrait>(self, select: Select<E>, id: impl ColumnTrait) -> Select<E> {
+        let select = select.order_by_desc(id);
+        match self {
+            Window::Offset { offset, limit } => select.offset(offset).limit(limit),
+            Window::Below { id: None, limit } => select.limit(limit),
+            Window::Below {
+                id: Some(below),
+                limit,
+            } => select.filter(id.lt(below)).limit(limit),
+        }
+    }
+}

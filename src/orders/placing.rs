@@ -1,0 +1,246 @@
+//! Placing an order: the caller looked up, the input parsed, its references read and checked
+//! (`orders::check`), then the stock taken and the order written, all in one short transaction
+//! on one connection; `CREATED` is published after the commit.
+//!
+//! Stock is taken with one guarded `UPDATE ... WHERE quantity >= n` per stock row (in id order,
+//! so concurrent orders never deadlock), which refuses to go below zero however many orders
+//! race.
+
+use entity::{Money, order, order_item, stock};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use crate::auth::Access;
+use crate::auth::policy::{self, Caller};
+use crate::catalog::service::stocks_by_id;
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult, FieldPath};
+use crate::events::{ChangeKind, Event};
+use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
+use crate::orders::check::{self, NewItem, NewOrder, Placement, References};
+use crate::orders::read;
+use crate::orders::status::OrderStatus;
+use crate::state::AppState;
+use crate::time;
+
+/// Places an order without an idempotency key (see `create_order_keyed`).
+pub async fn create_order(
+    state: &AppState,
+    access: &Access,
+    input: NewOrder,
+) -> AppResult<order::Model> {
+    match create_order_keyed(state, access, input, None, no_answer).await? {
+        Outcome::Done { value, .. } => Ok(value),
+        Outcome::Replayed(_) => Err(AppError::internal(anyhow::anyhow!(
+            "an order without a key was replayed"
+        ))),
+    }
+}
+
+/// The input as the fingerprint of an idempotency key sees it: defaults resolved, prices
+/// normalised (`999.9` and `999.90` are the same request).
+fn canonical_order(customer_id: i64, status: OrderStatus, items: &[NewItem]) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!([
+                i.product_id,
+                i.quantity,
+                i.price.map(|p| p.normalize().to_string()),
+                i.stock_id
+            ])
+        })
+        .collect();
+    serde_json::json!([customer_id, status.as_str(), items])
+}
+
+/// Places an order, optionally under an idempotency key. In one transaction: the caller is
+/// looked up (when `caller` is deferred) and its role checked, a live earlier order of the same
+/// caller, key and input is replayed (nothing written, no event) and the same key with another
+/// input refused; the references are read in one statement and checked with every field
+/// problem at once; then the key is claimed, the stock taken, the order and its items inserted,
+/// and the answer `answer` renders there (the REST body; GraphQL stores none) recorded with the
+/// key. `answer` always runs inside the transaction, key or not.
+pub async fn create_order_keyed<'a>(
+    state: &AppState,
+    caller: impl Into<Caller<'a>>,
+    input: NewOrder,
+    key: Option<&IdempotencyKey>,
+    answer: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &order::Model,
+    ) -> AppResult<Option<serde_json::Value>>,
+) -> AppResult<Outcome<order::Model>> {
+    let caller = caller.into();
+    caller.authenticated()?;
+    // one connection for the whole order, the caller's lookup included (each pool checkout
+    // costs a round trip more), and what was checked is what is written
+    let txn = begin_write(&state.db).await?;
+    let access = caller.resolve(&txn).await;
+    let caller_id = access.user()?.id;
+    policy::may_place_order(&access, input.customer_id, input.status)?;
+    // an input the face could not parse is refused below whatever the key says
+    let keyed = key.filter(|_| input.errors.is_empty()).map(|key| {
+        let customer = input.customer_id.unwrap_or(caller_id);
+        let status = input.status.unwrap_or(OrderStatus::Pending);
+        let canonical = canonical_order(customer, status, &input.items);
+        Keyed::new(caller_id, Operation::CreateOrder, key, &canonical)
+    });
+    if let Some(keyed) = &keyed
+        && let Some(replay) = keyed.earlier(&txn, state).await?
+    {
+        return Ok(Outcome::Replayed(replay));
+    }
+    let stock_items: Vec<Option<i64>> = input.items.iter().map(|i| i.stock_id).collect();
+    let parsed = check::parse(input, caller_id);
+    let refs = references(&txn, &parsed, caller_id).await?;
+    let placement = check::check(parsed, &refs).map_err(AppError::Validation)?;
+
+    if let Some(keyed) = &keyed
+        && let Some(replay) = keyed.reserve(&txn, state).await?
+    {
+        return Ok(Outcome::Replayed(replay));
+    }
+    let created = write(&txn, &placement, &refs, &stock_items).await?;
+    // the answer (REST's body) is rendered inside the transaction: if that fails, nothing was
+    // written, so a client told to retry (503) never creates twice
+    let answered = answer(&txn, &created).await?;
+    if let Some(keyed) = &keyed {
+        keyed.complete(&txn, created.id, answered.as_ref()).await?;
+    }
+    txn.commit().await?;
+    state.events.publish(Event::Order {
+        kind: ChangeKind::Created,
+        order_id: created.id,
+        customer_id: created.customer_id,
+    });
+    if keyed.is_some() {
+        idempotency::purge(state).await;
+    }
+    Ok(Outcome::Done {
+        value: created,
+        answer: answered,
+    })
+}
+
+/// The products, their named stock rows and the customer in one statement; a second one only
+/// for named stock rows of other products (a mistake, worded by `check`).
+async fn references(
+    txn: &DatabaseTransaction,
+    parsed: &check::ParsedOrder,
+    caller_id: i64,
+) -> AppResult<References> {
+    let stock_ids = parsed.stock_ids();
+    let other_customer = (parsed.customer_id != caller_id).then_some(parsed.customer_id);
+    let loaded = read::order_refs(txn, &parsed.product_ids(), &stock_ids, other_customer).await?;
+    let strays: Vec<i64> = stock_ids
+        .into_iter()
+        .filter(|id| !loaded.stocks.contains_key(id))
+        .collect();
+    Ok(References {
+        products: loaded.products,
+        stocks: loaded.stocks,
+        strays: stocks_by_id(txn, &strays).await?,
+        customer_exists: loaded.customer_exists,
+    })
+}
+
+/// Takes the stock (unless the order starts cancelled) and inserts the order with its items.
+/// Inserted without RETURNING of the money columns (SeaORM casts them without an alias
+/// there): the model is rebuilt from the values written.
+async fn write(
+    txn: &DatabaseTransaction,
+    placement: &Placement,
+    refs: &References,
+    stock_items: &[Option<i64>],
+) -> AppResult<order::Model> {
+    let now = time::now();
+    if placement.status.holds_stock() {
+        take_stock(txn, placement, refs, stock_items, now).await?;
+    }
+    let created = order::Model {
+        id: 0,
+        status: placement.status.as_str().to_owned(),
+        total_amount: Money::new(placement.total),
+        created_at: now,
+        updated_at: now,
+        customer_id: placement.customer_id,
+    };
+    let id = order::Entity::insert(order::ActiveModel {
+        status: Set(created.status.clone()),
+        total_amount: Set(created.total_amount),
+        created_at: Set(now),
+        updated_at: Set(now),
+        customer_id: Set(created.customer_id),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?
+    .last_insert_id;
+    let rows = placement.lines.iter().map(|l| order_item::ActiveModel {
+        quantity: Set(l.quantity),
+        price: Set(l.price),
+        order_id: Set(id),
+        product_id: Set(l.product_id),
+        stock_id: Set(l.stock_id),
+        ..Default::default()
+    });
+    order_item::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(order::Model { id, ..created })
+}
+
+/// Takes each line's units out of its stock row, refusing (and so rolling back everything)
+/// when a row holds too few; the refusal names the first item of that stock row.
+async fn take_stock(
+    txn: &DatabaseTransaction,
+    placement: &Placement,
+    refs: &References,
+    stock_items: &[Option<i64>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let mut takes: Vec<(i64, i32, i64)> = placement
+        .lines
+        .iter()
+        .filter_map(|l| l.stock_id.map(|s| (s, l.quantity, l.product_id)))
+        .collect();
+    takes.sort_unstable();
+    for (stock_id, quantity, product_id) in takes {
+        let res = stock::Entity::update_many()
+            .col_expr(
+                stock::Column::Quantity,
+                Expr::col(stock::Column::Quantity).sub(quantity),
+            )
+            .col_expr(stock::Column::UpdatedAt, Expr::val(now))
+            .filter(stock::Column::Id.eq(stock_id))
+            .filter(stock::Column::Quantity.gte(quantity))
+            .exec(txn)
+            .await?;
+        if res.rows_affected == 0 {
+            let held: Option<i32> = stock::Entity::find_by_id(stock_id)
+                .select_only()
+                .column(stock::Column::Quantity)
+                .into_tuple()
+                .one(txn)
+                .await?;
+            let index = stock_items
+                .iter()
+                .position(|s| *s == Some(stock_id))
+                .unwrap_or(0);
+            let name = refs
+                .products
+                .get(&product_id)
+                .map(|p| p.name.as_str())
+                .unwrap_or("the product");
+            return Err(AppError::conflict_on(
+                FieldPath::item("items", index, "quantity"),
+                format!(
+                    "Insufficient stock for {name} in stock {stock_id}: {quantity} requested, {} available.",
+                    held.unwrap_or(0)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

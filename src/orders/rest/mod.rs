@@ -1,0 +1,288 @@
+//! The REST face of orders: `/api/erp/oms/orders/` and `/api/erp/oms/orders/{id}/` answering
+//! as the InventoryHub API does (OMS.md), wired by `rest::resource`. This module parses the
+//! bodies and filters and calls `service`; every rule and permission is the domain's.
+
+mod repr;
+
+use entity::order;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use serde_json::Value;
+
+use crate::auth::Access;
+use crate::auth::policy::Caller;
+use crate::db::Reads;
+use crate::error::{AppResult, FieldErrors};
+use crate::filters::IntFilter;
+use crate::idempotency::{IdempotencyKey, Outcome};
+use crate::listing::Window;
+use crate::orders::filter::{OrderFilter, OrderStatusFilter};
+use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
+use crate::orders::status::OrderStatus;
+use crate::rest::fields::Form;
+use crate::rest::methods::{COLLECTION_METHODS, ITEM_METHODS, View};
+use crate::rest::query::{QueryParams, unavailable_choice};
+use crate::rest::resource::{Resource, body_of};
+use crate::rest::resource_doc::Docs;
+use crate::state::AppState;
+
+pub use repr::{Order, OrderItem, OrderItemWrite, OrderPatch, OrderWrite, represent};
+
+/// The orders view set.
+pub struct Orders;
+
+/// django-filter's `?id=&status=&customer=`, and the customer asked for, whose existence is
+/// checked only when nothing matches (a match proves it exists: one statement saved).
+pub struct ListFilter {
+    filter: OrderFilter,
+    customer: Option<i64>,
+}
+
+fn filter(query: &QueryParams) -> AppResult<ListFilter> {
+    let mut errors = FieldErrors::new();
+    let id = query.number("id", &mut errors);
+    let status = query.choice::<OrderStatus>("status", &mut errors);
+    let customer = query.model_choice("customer", &mut errors);
+    errors.into_result()?;
+    let filter = OrderFilter {
+        id,
+        customer: customer.map(IntFilter::eq),
+        status: status.map(|s| OrderStatusFilter {
+            eq: Some(s),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(ListFilter { filter, customer })
+}
+
+#[async_trait::async_trait]
+impl Resource for Orders {
+    const MODEL: &'static str = "Order";
+    const PATH: &'static str = "/api/erp/oms/orders";
+    const LIST_VIEW: &'static View = &View {
+        name: "Order List",
+        description: "Orders with their items and payments, newest first. Filters: id, status, customer.",
+        allow: COLLECTION_METHODS,
+    };
+    const ITEM_VIEW: &'static View = &View {
+        name: "Order Instance",
+        description: "One order: retrieve, update its status or customer, delete.",
+        allow: ITEM_METHODS,
+    };
+    const DOCS: &'static Docs = &Docs {
+        tag: "orders",
+        noun: "order",
+        plural: "orders",
+        filters: &[
+            ("id", true, "Only the order of this id."),
+            (
+                "status",
+                false,
+                "Only orders in this status (pending, confirmed, shipped, delivered, cancelled).",
+            ),
+            (
+                "customer",
+                true,
+                "Only the orders of this customer (user id).",
+            ),
+        ],
+        create: "Places an order (201), taking its units out of the named stock rows.",
+        destroy: "Deletes an order with its items and payments (204).",
+    };
+    type Row = order::Model;
+    type Shown = Order;
+    type Write = OrderWrite;
+    type Patch = OrderPatch;
+    type New = NewOrder;
+    type Filter = ListFilter;
+
+    fn id_of(row: &order::Model) -> i64 {
+        row.id
+    }
+
+    async fn filter(_: &Reads<'_>, _: &Access, query: &QueryParams) -> AppResult<ListFilter> {
+        filter(query)
+    }
+
+    /// A `?customer=` that matched nothing: 400 if no such customer is visible.
+    async fn nothing_matched(db: &Reads<'_>, access: &Access, f: &ListFilter) -> AppResult<()> {
+        if let Some(c) = f.customer
+            && !service::visible_customer(db, access, c).await?
+        {
+            let mut errors = FieldErrors::new();
+            unavailable_choice("customer", &mut errors);
+            return errors.into_result();
+        }
+        Ok(())
+    }
+
+    async fn count(db: &Reads<'_>, access: &Access, f: &ListFilter) -> AppResult<u64> {
+        service::count_orders(db, access, Some(&f.filter)).await
+    }
+
+    async fn rows(
+        db: &Reads<'_>,
+        access: &Access,
+        f: &ListFilter,
+        window: Window,
+    ) -> AppResult<Vec<order::Model>> {
+        service::all_orders(db, access, Some(&f.filter), window).await
+    }
+
+    async fn find<C: ConnectionTrait>(
+        db: &C,
+        access: &Access,
+        id: i64,
+    ) -> AppResult<Option<order::Model>> {
+        service::get_order(db, access, id).await
+    }
+
+    async fn represent<C: ConnectionTrait>(
+        db: &C,
+        rows: Vec<order::Model>,
+    ) -> AppResult<Vec<Order>> {
+        represent(db, rows).await
+    }
+
+    fn parse_new(body: &Value) -> AppResult<NewOrder> {
+        new_order(body)
+    }
+
+    async fn create(
+        state: &AppState,
+        caller: Caller<'_>,
+        new: NewOrder,
+        key: Option<&IdempotencyKey>,
+    ) -> AppResult<Outcome<order::Model>> {
+        let answer = async |txn: &DatabaseTransaction, created: &order::Model| {
+            body_of::<Orders, _>(txn, created.clone()).await.map(Some)
+        };
+        service::create_order_keyed(state, caller, new, key, answer).await
+    }
+
+    async fn change(
+        state: &AppState,
+        access: &Access,
+        id: i64,
+        body: &Value,
+        partial: bool,
+    ) -> AppResult<order::Model> {
+        service::update_order(state, access, id, order_change(body, partial)?).await
+    }
+
+    async fn delete(state: &AppState, access: &Access, id: i64) -> AppResult<()> {
+        service::delete_order(state, access, id).await
+    }
+}
+
+/// A `POST` body as DRF's order serializer reads it (`customer_id` and `items` required).
+fn new_order(body: &Value) -> AppResult<NewOrder> {
+    let mut errors = FieldErrors::new();
+    let mut new = NewOrder::default();
+    let form = Form::root(body, false)?;
+    new.customer_id = form.pk("customer_id", true, &mut errors);
+    new.status = form.choice("status", false, &mut errors);
+    if let Some(list) = form.list("items", true, &mut errors) {
+        errors.set_list_len("items", list.len());
+        for (i, value) in list.iter().enumerate() {
+            let item = match form.element("items", i, value, &mut errors) {
+                Some(f) => NewItem {
+                    product_id: f.pk("product_id", true, &mut errors),
+                    quantity: f.integer("quantity", true, &mut errors),
+                    price: f.decimal("price", true, &mut errors),
+                    stock_id: f.nullable_pk("stock_id", &mut errors).flatten(),
+                },
+                None => NewItem::default(),
+            };
+            new.items.push(item);
+        }
+    }
+    new.errors = errors;
+    Ok(new)
+}
+
+/// A `PUT` (`partial: false`) or `PATCH` body.
+fn order_change(body: &Value, partial: bool) -> AppResult<OrderChange> {
+    let mut errors = FieldErrors::new();
+    let mut change = OrderChange::default();
+    let form = Form::root(body, partial)?;
+    change.customer_id = form.pk("customer_id", true, &mut errors);
+    change.status = form.choice("status", false, &mut errors);
+    if let Some(list) = form.list("items", true, &mut errors) {
+        errors.set_list_len("items", list.len());
+        let mut echoed = Vec::with_capacity(list.len());
+        for (i, value) in list.iter().enumerate() {
+            echoed.push(match form.element("items", i, value, &mut errors) {
+                Some(f) => EchoedItem {
+                    product_id: f.pk("product_id", true, &mut errors),
+                    quantity: f.integer("quantity", true, &mut errors),
+                    price: f.decimal("price", true, &mut errors),
+                    stock_id: f.nullable_pk("stock_id", &mut errors),
+                },
+                None => EchoedItem::default(),
+            });
+        }
+        change.items = Some(echoed);
+    }
+    change.errors = errors;
+    Ok(change)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::errors::field_map;
+    use serde_json::json;
+
+    #[test]
+    fn every_type_error_at_once() {
+        let new = new_order(&json!({
+            "customer_id": "abc",
+            "status": "bogus",
+            "items": [
+                {"product_id": 1, "quantity": 2, "price": "999.99", "stock_id": 1},
+                {"product_id": 1, "quantity": "two", "price": "x"},
+            ],
+        }))
+        .unwrap();
+        assert_eq!(new.items.len(), 2);
+        assert_eq!(
+            new.items[0].price,
+            Some(rust_decimal::Decimal::new(99_999, 2))
+        );
+        assert_eq!(
+            field_map(&new.errors),
+            json!({
+                "customer_id": ["Incorrect type. Expected pk value, received str."],
+                "items": [{}, {
+                    "price": ["A valid number is required."],
+                    "quantity": ["A valid integer is required."],
+                }],
+                "status": ["\"bogus\" is not a valid choice."],
+            })
+        );
+        let missing = new_order(&json!({})).unwrap();
+        assert_eq!(
+            field_map(&missing.errors),
+            json!({"customer_id": ["This field is required."], "items": ["This field is required."]})
+        );
+    }
+
+    #[test]
+    fn changes_full_and_partial() {
+        let full = order_change(&json!({"status": "cancelled"}), false).unwrap();
+        assert_eq!(
+            field_map(&full.errors),
+            json!({"customer_id": ["This field is required."], "items": ["This field is required."]})
+        );
+        let patch = order_change(&json!({"status": "confirmed"}), true).unwrap();
+        assert!(patch.errors.is_empty());
+        assert_eq!(patch.status, Some(OrderStatus::Confirmed));
+        let echo = order_change(
+            &json!({"items": [{"product_id": 1, "quantity": 1, "price": "999.99", "stock_id": null}]}),
+            true,
+        )
+        .unwrap();
+        assert_eq!(echo.items.unwrap()[0].stock_id, Some(None));
+    }
+}

@@ -1,0 +1,160 @@
+//! How the REST face shows orders (OMS.md) and what its write bodies hold (OpenAPI only).
+
+use entity::order;
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+
+use crate::error::AppResult;
+use crate::orders::graph::{OrderGraph, Wants};
+use crate::orders::status::OrderStatus;
+use crate::payments::rest::OrderPayment;
+use crate::rest::repr::{missing, money, timestamp};
+
+fn status_schema() -> RefOr<Schema> {
+    crate::rest::repr::choice_schema(OrderStatus::ALL.map(OrderStatus::as_str))
+}
+
+/// An order as the legacy API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Order {
+    #[schema(example = 1)]
+    pub id: i64,
+    /// The customer's username.
+    #[schema(example = "user")]
+    pub customer: String,
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    /// The exact sum of price times quantity of the items, two places.
+    #[schema(format = "decimal", example = "999.99")]
+    pub total_amount: String,
+    #[schema(format = DateTime, example = "2025-11-21T12:00:00Z")]
+    pub created_at: String,
+    #[schema(format = DateTime, example = "2025-11-21T12:05:00Z")]
+    pub updated_at: String,
+    pub items: Vec<OrderItem>,
+    pub payments: Vec<OrderPayment>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrderItem {
+    #[schema(example = 1)]
+    pub id: i64,
+    /// The product's name.
+    #[schema(example = "Laptop")]
+    pub product: String,
+    #[schema(example = 1)]
+    pub quantity: i32,
+    #[schema(format = "decimal", example = "999.99")]
+    pub price: String,
+    /// `"<warehouse> - <location code>"` of the stock row the units came from.
+    #[schema(example = "Main WH - A1")]
+    pub stock: Option<String>,
+}
+
+/// A new order (`POST`), or the whole of one (`PUT`: only `status` and `customer_id` change;
+/// `items`, required by `PUT` as DRF requires it, must equal the order's own).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct OrderWrite {
+    #[schema(schema_with = crate::rest::repr::id_input_schema)]
+    pub customer_id: i64,
+    /// Defaults to `pending`.
+    #[schema(schema_with = status_schema)]
+    pub status: Option<String>,
+    #[schema(min_items = 1)]
+    pub items: Vec<OrderItemWrite>,
+}
+
+/// One line of a new order.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct OrderItemWrite {
+    #[schema(schema_with = crate::rest::repr::id_input_schema)]
+    pub product_id: i64,
+    #[schema(minimum = 1, example = 2)]
+    pub quantity: i64,
+    #[schema(schema_with = crate::rest::repr::decimal_input_schema)]
+    pub price: String,
+    /// The stock row to take the units from (its quantity goes down).
+    #[schema(schema_with = crate::rest::repr::id_input_schema)]
+    pub stock_id: Option<i64>,
+}
+
+/// A partial change (`PATCH`): any of the fields of `OrderWrite`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct OrderPatch {
+    #[schema(schema_with = crate::rest::repr::id_input_schema)]
+    pub customer_id: Option<i64>,
+    #[schema(schema_with = status_schema)]
+    pub status: Option<String>,
+    /// Accepted only when equal to the order's own items.
+    pub items: Option<Vec<OrderItemWrite>>,
+}
+
+/// Renders orders from one `OrderGraph` (one statement per table for the whole list, never
+/// one per order): customers, items joined with their product and stock location, payments.
+/// On any connection: the pool, a request's `Reads`, or a write's transaction (the stored
+/// answer of an idempotency key).
+pub async fn represent<C: ConnectionTrait>(
+    db: &C,
+    orders: Vec<order::Model>,
+) -> AppResult<Vec<Order>> {
+    let wants = Wants {
+        customer: true,
+        payments: true,
+        items: true,
+        item_product: true,
+        item_stock: true,
+        ..Wants::default()
+    };
+    let mut g = OrderGraph::load(db, &orders, wants).await?;
+    let mut out = Vec::with_capacity(orders.len());
+    for o in orders {
+        let mut lines = Vec::new();
+        for i in g.items.remove(&o.id).unwrap_or_default() {
+            let product = g
+                .products
+                .get(&i.product_id)
+                .ok_or_else(|| missing("product", i.product_id))?;
+            let stock = match i.stock_id {
+                None => None,
+                Some(stock_id) => Some(
+                    g.stock_label(stock_id)
+                        .ok_or_else(|| missing("stock", stock_id))?,
+                ),
+            };
+            lines.push(OrderItem {
+                id: i.id,
+                product: product.name.clone(),
+                quantity: i.quantity,
+                price: money(i.price),
+                stock,
+            });
+        }
+        out.push(Order {
+            id: o.id,
+            customer: g
+                .customers
+                .get(&o.customer_id)
+                .map(|u| u.username.clone())
+                .ok_or_else(|| missing("user", o.customer_id))?,
+            status: o.status,
+            total_amount: money(o.total_amount),
+            created_at: timestamp(&o.created_at),
+            updated_at: timestamp(&o.updated_at),
+            items: lines,
+            payments: g
+                .payments
+                .remove(&o.id)
+                .unwrap_or_default()
+                .iter()
+                .map(OrderPayment::of)
+                .collect(),
+        });
+    }
+    Ok(out)
+}

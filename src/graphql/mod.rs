@@ -2,18 +2,23 @@
 //! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
 pub mod apq;
+pub mod codes;
 pub mod context;
 pub mod cost;
 pub mod errors;
-pub mod fast;
 pub mod graphiql;
 pub mod http;
+pub mod key_order;
 pub mod limits;
 pub mod loaders;
+pub mod lookahead;
+pub mod operation;
 pub mod pagination;
+pub mod respond;
 pub mod scalars;
 pub mod subscriptions;
 pub mod ws;
+pub mod ws_answers;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use axum::Router;
@@ -42,12 +47,14 @@ pub type SubscriptionRoot = subscriptions::SubscriptionRoot;
 
 pub type GqlSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// The schema of the feature slices, with `Int` 32-bit (`scalars::Int32`).
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .directive(scalars::Int32)
 }
 
 /// The executable schema, with the limits of the settings and the state as schema data.
@@ -93,7 +100,4 @@ pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
         .layer(axum::Extension(std::sync::Arc::new(
             apq::PersistedQueries::new(1024),
         )))
-        .layer(axum::Extension(std::sync::Arc::new(fast::Validated::new(
-            1024,
-        ))))
 }

@@ -252,7 +252,7 @@ pub async fn list(
     pagination::respond(
         plan,
         &url,
-        async || service::count_payments(state, access, Some(filter)).await,
+        async || service::count_payments(&state.db, access, Some(filter)).await,
         async |window| {
             let rows = service::all_payments(state, access, Some(filter), window).await?;
             represent(&state.db, rows).await
@@ -308,7 +308,7 @@ pub async fn create(
         other => other?,
     };
     idempotency::respond(outcome, async |id| {
-        let found = service::get_payment(&state, &access, id)
+        let found = service::get_payment(&state.db, &access, id)
             .await?
             .ok_or(AppError::NotFound("Payment"))?;
         idempotency::body_of(&represent(&state.db, vec![found]).await?, "payment", id)
@@ -336,7 +336,7 @@ pub async fn retrieve(
 ) -> AppResult<Response> {
     let access = Access::new(auth, &state.settings);
     let id = id.read(&access, "Payment")?;
-    let found = service::get_payment(&state, &access, id)
+    let found = service::get_payment(&state.db, &access, id)
         .await?
         .ok_or(AppError::NotFound("Payment"))?;
     Ok(Json(represent_one(&state, found).await?).into_response())
@@ -407,7 +407,7 @@ async fn change(
         Ok(DrfBody(body)) => body,
         Err(unreadable) => {
             // DRF finds the object before it reads the body
-            service::get_payment(&state, &access, id)
+            service::get_payment(&state.db, &access, id)
                 .await?
                 .ok_or(AppError::NotFound("Payment"))?;
             return Err(unreadable);

@@ -56,14 +56,16 @@ fn scoped(select: Select<payment::Entity>, scope: ReadScope) -> Select<payment::
     }
 }
 
-pub async fn get_payment(
-    state: &AppState,
+/// The payment, if the caller may see it. On any connection (the pool, or a request's
+/// `Reads`), as the other reads here.
+pub async fn get_payment<C: ConnectionTrait>(
+    db: &C,
     access: &Access,
     id: i64,
 ) -> AppResult<Option<payment::Model>> {
     let scope = access.read_scope()?;
     Ok(scoped(payment::Entity::find_by_id(id), scope)
-        .one(&state.db)
+        .one(db)
         .await?)
 }
 
@@ -102,8 +104,8 @@ pub fn amount_paid(payments: &[payment::Model]) -> Decimal {
         .sum()
 }
 
-pub async fn list_payments(
-    state: &AppState,
+pub async fn list_payments<C: ConnectionTrait>(
+    db: &C,
     access: &Access,
     filter: Option<&PaymentFilter>,
     order_by: &[PaymentSort],
@@ -115,14 +117,11 @@ pub async fn list_payments(
         select = select.filter(f.condition());
     }
     let sort = filter::sort(order_by);
-    listing::fetch_page(&state.db, select, &sort, page, |p| {
-        filter::key_values(&sort, p)
-    })
-    .await
+    listing::fetch_page(db, select, &sort, page, |p| filter::key_values(&sort, p)).await
 }
 
-pub async fn count_payments(
-    state: &AppState,
+pub async fn count_payments<C: ConnectionTrait>(
+    db: &C,
     access: &Access,
     filter: Option<&PaymentFilter>,
 ) -> AppResult<u64> {
@@ -131,7 +130,7 @@ pub async fn count_payments(
     if let Some(f) = filter {
         select = select.filter(f.condition());
     }
-    Ok(select.count(&state.db).await?)
+    Ok(select.count(db).await?)
 }
 
 /// Every matching payment the caller may see, newest first (REST lists).

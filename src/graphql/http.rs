@@ -28,14 +28,16 @@ use crate::graphql::apq::PersistedQueries;
 use crate::graphql::cost::{self, Charged, Costs};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::respond::{self, request_error};
-use crate::graphql::{GqlSchema, codes, graphiql, key_order, limits, operation};
+use crate::graphql::self_wakes::absorb_self_wakes;
+use crate::graphql::validated::Validated;
+use crate::graphql::{codes, graphiql, key_order, limits, operation};
 use crate::ratelimit::{ClientKey, PeerAddr};
 use crate::state::AppState;
 
 #[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn get(
     State(state): State<AppState>,
-    Extension(schema): Extension<GqlSchema>,
+    Extension(executor): Extension<Arc<Validated>>,
     Extension(apq): Extension<Arc<PersistedQueries>>,
     Extension(costs): Extension<Option<Arc<Costs>>>,
     PeerAddr(peer): PeerAddr,
@@ -72,13 +74,13 @@ pub async fn get(
         costs: costs.as_deref(),
         get: true,
     };
-    execute(&state, &schema, &apq, http, BatchRequest::Single(request)).await
+    execute(&state, &executor, &apq, http, BatchRequest::Single(request)).await
 }
 
 #[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn post(
     State(state): State<AppState>,
-    Extension(schema): Extension<GqlSchema>,
+    Extension(executor): Extension<Arc<Validated>>,
     Extension(apq): Extension<Arc<PersistedQueries>>,
     Extension(costs): Extension<Option<Arc<Costs>>>,
     PeerAddr(peer): PeerAddr,
@@ -121,7 +123,7 @@ pub async fn post(
         costs: costs.as_deref(),
         get: false,
     };
-    execute(&state, &schema, &apq, http, batch).await
+    execute(&state, &executor, &apq, http, batch).await
 }
 
 /// Reads a JSON request body into a single request or a batch, checking its shape first so
@@ -186,7 +188,7 @@ struct Prepared {
 /// prepare -> charge -> run -> respond (see the module's doc).
 async fn execute(
     state: &AppState,
-    schema: &GqlSchema,
+    executor: &Validated,
     apq: &PersistedQueries,
     http: Http<'_>,
     batch: BatchRequest,
@@ -261,7 +263,7 @@ async fn execute(
     let db = Arc::new(db);
     let mut out = Vec::with_capacity(prepared.len());
     for (i, p) in prepared.into_iter().enumerate() {
-        let response = run(schema, &access, &db, p).await;
+        let response = run(executor, &access, &db, p).await;
         out.push(with_cost(response, charged.as_ref(), i));
     }
     // the connection goes back before the answer is written
@@ -301,7 +303,7 @@ fn prepare(
 /// Executes a prepared request with the caller's access, the request's connection and fresh
 /// loaders; every error gets its code and the keys the query's order.
 async fn run(
-    schema: &GqlSchema,
+    executor: &Validated,
     access: &Access,
     db: &Arc<Reads>,
     prepared: Result<Prepared, ServerError>,
@@ -315,7 +317,7 @@ async fn run(
     let request = request
         .data(access.clone())
         .data(Loaders::new(Arc::clone(db)));
-    let mut response = schema.execute(request).await;
+    let mut response = absorb_self_wakes(executor.execute(request)).await;
     codes::classify(&mut response);
     key_order::restore(
         &mut response.data,

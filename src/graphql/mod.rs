@@ -16,11 +16,13 @@ pub mod operation;
 pub mod pagination;
 pub mod respond;
 pub mod scalars;
+pub mod self_wakes;
 pub mod subscriptions;
+pub mod validated;
 pub mod ws;
 pub mod ws_answers;
 
-use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder, ValidationMode};
 use axum::Router;
 use axum::routing::get;
 
@@ -59,6 +61,10 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The executable schema, with the limits of the settings and the state as schema data.
 pub fn build_schema(state: &AppState) -> GqlSchema {
+    executable(state).finish()
+}
+
+fn executable(state: &AppState) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let s = &state.settings;
     builder()
         .limit_depth(s.max_depth)
@@ -66,7 +72,6 @@ pub fn build_schema(state: &AppState) -> GqlSchema {
         .limit_recursive_depth(64)
         .limit_directives(16)
         .data(state.clone())
-        .finish()
 }
 
 /// The SDL, as `oms-gateway schema` prints it and `schema.graphql` holds it.
@@ -75,6 +80,10 @@ pub fn sdl() -> String {
 }
 
 pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
+    let fast = executable(state)
+        .validation_mode(ValidationMode::Fast)
+        .finish();
+    let executor = std::sync::Arc::new(validated::Validated::new(schema, fast, 4096));
     let costs = state
         .limiter
         .enabled()
@@ -95,7 +104,7 @@ pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
                 )
             }),
         )
-        .layer(axum::Extension(schema))
+        .layer(axum::Extension(executor))
         .layer(axum::Extension(costs))
         .layer(axum::Extension(std::sync::Arc::new(
             apq::PersistedQueries::new(1024),

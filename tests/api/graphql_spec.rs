@@ -96,6 +96,10 @@ async fn int_is_32_bit() {
     let app = spawn_app().await;
     let d = demo(&app).await;
     let token = Some(d.admin.as_str());
+    // a document that passed validation with one value is validated again with another
+    let by_id = "query($id: Int!) { order(id: $id) { id } }";
+    let ok = app.gql_reply(by_id, json!({ "id": d.order }), token).await;
+    assert_eq!(data(&ok.body)["order"]["id"], d.order);
     // in the document, as a variable, in an input object, in a list
     for (query, variables) in [
         ("{ order(id: 2147483648) { id } }", json!({})),

@@ -8,7 +8,7 @@ use crate::graphql::context::ContextExt;
 
 /// A user as GraphQL shows it (never the password hash).
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "User")]
+#[graphql(name = "User", serial)]
 pub struct UserObject {
     pub id: i64,
     pub username: String,
@@ -39,6 +39,7 @@ impl From<&crate::auth::Principal> for UserObject {
 }
 
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: String,

@@ -24,7 +24,7 @@ impl ProductNode {
     }
 }
 
-#[Object(name = "Product")]
+#[Object(name = "Product", serial)]
 impl ProductNode {
     async fn id(&self) -> i64 {
         self.product.id
@@ -61,7 +61,7 @@ impl ProductNode {
 }
 
 #[derive(SimpleObject)]
-#[graphql(name = "Category")]
+#[graphql(name = "Category", serial)]
 pub struct CategoryNode {
     pub id: i64,
     pub name: String,
@@ -79,7 +79,7 @@ impl From<category::Model> for CategoryNode {
 }
 
 #[derive(SimpleObject)]
-#[graphql(name = "Warehouse")]
+#[graphql(name = "Warehouse", serial)]
 pub struct WarehouseNode {
     pub id: i64,
     pub name: String,
@@ -108,7 +108,7 @@ impl LocationNode {
     }
 }
 
-#[Object(name = "Location")]
+#[Object(name = "Location", serial)]
 impl LocationNode {
     async fn id(&self) -> i64 {
         self.location.id
@@ -153,7 +153,7 @@ impl StockNode {
     }
 }
 
-#[Object(name = "Stock")]
+#[Object(name = "Stock", serial)]
 impl StockNode {
     async fn id(&self) -> i64 {
         self.stock.id

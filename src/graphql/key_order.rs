@@ -1,21 +1,18 @@
-//! Response keys in the order the query asks for them, at every level (GraphQL spec, "Serialized
-//! Map Ordering": the order of `CollectFields`).
+//! Response keys in the order the query asks for them (GraphQL spec, "Serialized Map
+//! Ordering": the order of `CollectFields`), at the root.
 //!
 //! async-graphql resolves the fields of an object concurrently and records each one as it
-//! completes (its `resolve_container` collects a `FuturesUnordered`; upstream issue
+//! completes (`resolve_container` collects a `FuturesUnordered`; upstream issue
 //! async-graphql#612), so a field that waits for the database lands after one that does not:
-//! `{ warehouses me }` answered `me` first, and `{ totalCount nodes }` put `nodes` first. The
-//! executor cannot be told otherwise, so the executed response is put back in the query's
-//! order here, before it is serialised.
+//! `{ warehouses me products }` answered `me` first. Every object type of the schema is
+//! therefore `serial` (`#[graphql(serial)]`: its fields resolved one after the other, in the
+//! query's order, which also spares the `FuturesUnordered` of every object; the fields of a
+//! list's items still run concurrently), but the root of a query is resolved by async-graphql
+//! itself, concurrently, whatever its type says: its keys are put back in order here.
 //!
-//! The order is the query's field order with fragments expanded in place, fields of the same
+//! The order is the query's root fields with fragments expanded in place, fields of the same
 //! response key merged at their first appearance and `@skip`/`@include` applied, as
-//! `CollectFields` does; every fragment is taken to apply (the schema has no interfaces or
-//! unions, so validation lets through only fragments on the object's own type). Objects already
-//! in order (most of them) are only compared, not rebuilt, and the collected fields of a
-//! selection are worked out once for all the objects of a list.
-
-use std::cell::OnceCell;
+//! `CollectFields` does (a fragment on `Query` is the only kind the root can have).
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
@@ -23,7 +20,7 @@ use async_graphql::{Name, Positioned, Value, Variables};
 
 use crate::graphql::operation::operation;
 
-/// Puts the keys of `data` in the order of the operation's selection.
+/// Puts the root keys of `data` in the order of the operation's selection.
 pub fn restore(
     data: &mut Value,
     document: &ExecutableDocument,
@@ -37,8 +34,9 @@ pub fn restore(
         document,
         variables,
     };
-    let root = ctx.collect(&[&op.selection_set.node]);
-    walk(data, &root, &ctx);
+    if let Value::Object(map) = data {
+        reorder(map, &ctx.collect(&op.selection_set.node));
+    }
 }
 
 struct Ctx<'a> {
@@ -46,27 +44,15 @@ struct Ctx<'a> {
     variables: &'a Variables,
 }
 
-/// The fields a selection yields, in response order.
-struct Fields<'a>(Vec<Field<'a>>);
-
-/// One response key: the selection sets merged under it, and (once needed) their fields.
-struct Field<'a> {
-    key: &'a Name,
-    sets: Vec<&'a SelectionSet>,
-    fields: OnceCell<Fields<'a>>,
-}
-
 impl<'a> Ctx<'a> {
-    /// `CollectFields` over `sets`.
-    fn collect(&self, sets: &[&'a SelectionSet]) -> Fields<'a> {
+    /// The response keys of `CollectFields` over `set`, in order.
+    fn collect(&self, set: &'a SelectionSet) -> Vec<&'a Name> {
         let mut out = Vec::new();
-        for set in sets {
-            self.add(set, &mut out, 0);
-        }
-        Fields(out)
+        self.add(set, &mut out, 0);
+        out
     }
 
-    fn add(&self, set: &'a SelectionSet, out: &mut Vec<Field<'a>>, depth: usize) {
+    fn add(&self, set: &'a SelectionSet, out: &mut Vec<&'a Name>, depth: usize) {
         // fragment cycles are refused by validation; this only bounds a document that was not
         if depth > 64 {
             return;
@@ -78,14 +64,8 @@ impl<'a> Ctx<'a> {
             match &item.node {
                 Selection::Field(f) => {
                     let key = &f.node.response_key().node;
-                    let sub = &f.node.selection_set.node;
-                    match out.iter_mut().find(|field| field.key == key) {
-                        Some(field) => field.sets.push(sub),
-                        None => out.push(Field {
-                            key,
-                            sets: vec![sub],
-                            fields: OnceCell::new(),
-                        }),
+                    if !out.contains(&key) {
+                        out.push(key);
                     }
                 }
                 Selection::FragmentSpread(spread) => {
@@ -125,43 +105,12 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn walk<'a>(value: &mut Value, fields: &Fields<'a>, ctx: &Ctx<'a>) {
-    match value {
-        Value::Object(map) => {
-            reorder(map, fields);
-            // after `reorder`, the map's keys are a subsequence of `fields`: walk them together
-            let mut next = fields.0.iter();
-            for (key, child) in map.iter_mut() {
-                let Some(field) = next.by_ref().find(|f| f.key == key) else {
-                    break;
-                };
-                if field.sets.iter().any(|s| !s.items.is_empty()) {
-                    let sub = field.fields.get_or_init(|| ctx.collect(&field.sets));
-                    walk(child, sub, ctx);
-                }
-            }
-        }
-        Value::List(items) => {
-            for item in items {
-                walk(item, fields, ctx);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Sorts the map's keys into the order of `fields` unless they already are in it.
-fn reorder(map: &mut IndexMap<Name, Value>, fields: &Fields<'_>) {
-    let mut rest = fields.0.iter();
-    let in_order = map.keys().all(|key| rest.by_ref().any(|f| f.key == key));
+/// Sorts the map's keys into the order of `keys` unless they already are in it.
+fn reorder(map: &mut IndexMap<Name, Value>, keys: &[&Name]) {
+    let mut rest = keys.iter();
+    let in_order = map.keys().all(|key| rest.by_ref().any(|k| *k == key));
     if !in_order {
-        let position = |key: &Name| {
-            fields
-                .0
-                .iter()
-                .position(|f| f.key == key)
-                .unwrap_or(usize::MAX)
-        };
+        let position = |key: &Name| keys.iter().position(|k| *k == key).unwrap_or(usize::MAX);
         map.sort_by_cached_key(|key, _| position(key));
     }
 }
@@ -179,25 +128,20 @@ mod tests {
     }
 
     #[test]
-    fn keys_follow_the_query_at_every_level() {
+    fn root_keys_follow_the_query() {
         let out = restored(
-            "{ warehouses { id name } me { username } orders { totalCount nodes { id items { quantity price } } } }",
+            "{ warehouses { id name } me { username } orders { totalCount } }",
             serde_json::json!({
                 "me": { "username": "a" },
-                "orders": {
-                    "nodes": [
-                        { "items": [{ "price": "1.00", "quantity": 1 }], "id": 2 },
-                        { "id": 1, "items": [] },
-                    ],
-                    "totalCount": 2,
-                },
+                "orders": { "totalCount": 2 },
                 "warehouses": [{ "name": "W", "id": 1 }],
             }),
             serde_json::json!({}),
         );
+        // the root only: below it, every object type is serial
         assert_eq!(
             out,
-            r#"{"warehouses":[{"id":1,"name":"W"}],"me":{"username":"a"},"orders":{"totalCount":2,"nodes":[{"id":2,"items":[{"quantity":1,"price":"1.00"}]},{"id":1,"items":[]}]}}"#
+            r#"{"warehouses":[{"name":"W","id":1}],"me":{"username":"a"},"orders":{"totalCount":2}}"#
         );
     }
 
@@ -215,7 +159,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            r#"{"z":{"username":"u"},"a":{"username":"u","id":1},"b":{"id":1}}"#
+            r#"{"z":{"username":"u"},"a":{"id":1,"username":"u"},"b":{"id":1}}"#
         );
         // with `a` skipped, it is only the fragment's `a`; `c` would come last
         let out = restored(

@@ -37,7 +37,7 @@ pub struct OrderEvent {
     order_id: i64,
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderEvent {
     async fn kind(&self) -> ChangeKindGql {
         self.kind.into()
@@ -66,7 +66,7 @@ pub struct PaymentEvent {
     order_id: i64,
 }
 
-#[Object]
+#[Object(serial)]
 impl PaymentEvent {
     async fn kind(&self) -> ChangeKindGql {
         self.kind.into()

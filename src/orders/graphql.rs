@@ -50,7 +50,7 @@ impl OrderNode {
     }
 }
 
-#[Object(name = "Order")]
+#[Object(name = "Order", serial)]
 impl OrderNode {
     async fn id(&self) -> i64 {
         self.order.id
@@ -141,7 +141,7 @@ impl OrderItemNode {
     }
 }
 
-#[Object(name = "OrderItem")]
+#[Object(name = "OrderItem", serial)]
 impl OrderItemNode {
     async fn id(&self) -> i64 {
         self.item.id
@@ -192,7 +192,7 @@ pub struct OrderEdge {
     graph: Arc<OrderGraph>,
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderEdge {
     async fn cursor(&self) -> &str {
         &self.cursor
@@ -210,7 +210,7 @@ pub struct OrderConnection {
     graph: Arc<OrderGraph>,
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderConnection {
     async fn edges(&self) -> Vec<OrderEdge> {
         self.page

@@ -33,7 +33,7 @@ impl PaymentNode {
     }
 }
 
-#[Object(name = "Payment")]
+#[Object(name = "Payment", serial)]
 impl PaymentNode {
     async fn id(&self) -> i64 {
         self.payment.id
@@ -85,7 +85,7 @@ pub struct PaymentEdge {
     graph: Option<Arc<OrderGraph>>,
 }
 
-#[Object]
+#[Object(serial)]
 impl PaymentEdge {
     async fn cursor(&self) -> &str {
         &self.cursor
@@ -103,7 +103,7 @@ pub struct PaymentConnection {
     graph: Option<Arc<OrderGraph>>,
 }
 
-#[Object]
+#[Object(serial)]
 impl PaymentConnection {
     async fn edges(&self) -> Vec<PaymentEdge> {
         self.page

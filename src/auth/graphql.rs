@@ -27,6 +27,17 @@ impl From<crate::auth::service::UserSummary> for UserObject {
     }
 }
 
+impl From<&crate::auth::service::UserSummary> for UserObject {
+    fn from(u: &crate::auth::service::UserSummary) -> Self {
+        UserObject {
+            id: u.id,
+            username: u.username.clone(),
+            email: crate::auth::service::shown_email(&u.email).map(str::to_owned),
+            is_staff: u.is_staff,
+        }
+    }
+}
+
 impl From<&crate::auth::Principal> for UserObject {
     fn from(p: &crate::auth::Principal) -> Self {
         UserObject {

@@ -59,7 +59,7 @@ impl OrderNode {
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<UserObject> {
         let id = self.order.customer_id;
         if let Some(u) = self.graph.as_ref().and_then(|g| g.customers.get(&id)) {
-            return Ok(UserObject::from(u.clone()));
+            return Ok(UserObject::from(u));
         }
         ctx.loaders()
             .users()
@@ -92,19 +92,12 @@ impl OrderNode {
     #[graphql(complexity = "10 * child_complexity")]
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItemNode>> {
         let id = self.order.id;
-        let items = match self.graph.as_ref().and_then(|g| g.items.get(&id)) {
-            Some(found) => found.clone(),
-            None => ctx
-                .loaders()
-                .items()
-                .load_one(id)
-                .await?
-                .unwrap_or_default(),
-        };
-        Ok(items
-            .into_iter()
-            .map(|item| OrderItemNode::new(item, self.graph.clone()))
-            .collect())
+        let node = |item: &order_item::Model| OrderItemNode::new(item.clone(), self.graph.clone());
+        if let Some(found) = self.graph.as_ref().and_then(|g| g.items.get(&id)) {
+            return Ok(found.iter().map(node).collect());
+        }
+        let loaded = ctx.loaders().items().load_one(id).await?;
+        Ok(loaded.unwrap_or_default().iter().map(node).collect())
     }
 
     #[graphql(complexity = "10 * child_complexity")]

@@ -219,43 +219,12 @@ async fn execute(
         return response;
     }
     let reads_only = !writes && prepared.iter().any(Result::is_ok);
-    let charging = http.costs.is_some() && state.limiter.graphql_bucket().is_some();
-    // the caller is looked up on the held connection, unless a charge (perhaps to Redis) would
-    // keep the connection waiting: then it is taken once the charge is through
-    let mut held = if reads_only && !charging {
-        Some(hold(state).await)
-    } else {
-        None
+    let caller = identify(state, &http, reads_only).await;
+    let charged = match charge(state, &http, &caller.access, &mut prepared).await {
+        Ok(charged) => charged,
+        Err(refusal) => return respond::cost_refused(headers, single, refusal),
     };
-    let credentials = principal::Credentials::of(state, headers);
-    let auth = match &held {
-        Some(db) => credentials.resolve(db).await,
-        None => credentials.resolve(&state.db).await,
-    };
-    // the caller could not even be identified: nothing can have run, a retry is safe
-    let unidentified = matches!(
-        auth,
-        principal::AuthState::Invalid(crate::error::AuthError::Unavailable)
-    );
-    let access = Access::new(auth, &state.settings);
-    let charged = match http.costs {
-        Some(costs) => {
-            let client = match access.principal() {
-                Some(p) => ClientKey::user(p.id),
-                None => ClientKey::ip(http.peer),
-            };
-            let requests = prepared
-                .iter_mut()
-                .map(|p| p.as_mut().ok().map(|p| &mut p.request));
-            let modern = respond::accepts_graphql_response_json(headers);
-            match cost::charge(state, costs, &client, requests, modern).await {
-                Ok(charged) => charged,
-                Err(refusal) => return respond::cost_refused(headers, single, refusal),
-            }
-        }
-        None => None,
-    };
-    let db = match held.take() {
+    let db = match caller.held {
         Some(db) => db,
         None if reads_only => hold(state).await,
         None => Reads::pool(&state.db),
@@ -263,7 +232,7 @@ async fn execute(
     let db = Arc::new(db);
     let mut out = Vec::with_capacity(prepared.len());
     for (i, p) in prepared.into_iter().enumerate() {
-        let response = run(executor, &access, &db, p).await;
+        let response = run(executor, &caller.access, &db, p).await;
         out.push(with_cost(response, charged.as_ref(), i));
     }
     // the connection goes back before the answer is written
@@ -276,7 +245,64 @@ async fn execute(
         }
         None => return request_error(headers, StatusCode::BAD_REQUEST, "Empty request."),
     };
-    respond::executed(headers, response, unidentified || !writes)
+    respond::executed(headers, response, caller.unidentified || !writes)
+}
+
+/// Who is asking, resolved once per HTTP request.
+struct Caller {
+    access: Access,
+    /// The database could not be asked: nothing can have run, a retry is safe.
+    unidentified: bool,
+    /// The connection a read-only request holds, when the caller was looked up on it.
+    held: Option<Reads>,
+}
+
+/// Identifies the caller: on the connection a read-only request then keeps for its
+/// statements, unless a charge (perhaps to Redis) is still to come, which must not keep a
+/// connection waiting (the request takes it once the charge is through).
+async fn identify(state: &AppState, http: &Http<'_>, reads_only: bool) -> Caller {
+    let charging = http.costs.is_some() && state.limiter.graphql_bucket().is_some();
+    let held = if reads_only && !charging {
+        Some(hold(state).await)
+    } else {
+        None
+    };
+    let credentials = principal::Credentials::of(state, http.headers);
+    let auth = match &held {
+        Some(db) => credentials.resolve(db).await,
+        None => credentials.resolve(&state.db).await,
+    };
+    let unidentified = matches!(
+        auth,
+        principal::AuthState::Invalid(crate::error::AuthError::Unavailable)
+    );
+    Caller {
+        access: Access::new(auth, &state.settings),
+        unidentified,
+        held,
+    }
+}
+
+/// Charges the caller's bucket what the requests cost (see `cost::charge`); `Ok(None)` when
+/// rate limits are off.
+async fn charge(
+    state: &AppState,
+    http: &Http<'_>,
+    access: &Access,
+    prepared: &mut [Result<Prepared, ServerError>],
+) -> Result<Option<Charged>, respond::CostRefusal> {
+    let Some(costs) = http.costs else {
+        return Ok(None);
+    };
+    let client = match access.principal() {
+        Some(p) => ClientKey::user(p.id),
+        None => ClientKey::ip(http.peer),
+    };
+    let requests = prepared
+        .iter_mut()
+        .map(|p| p.as_mut().ok().map(|p| &mut p.request));
+    let modern = respond::accepts_graphql_response_json(http.headers);
+    cost::charge(state, costs, &client, requests, modern).await
 }
 
 /// A connection held for a read-only request's statements; the pool itself when none can be

@@ -16,6 +16,7 @@
 
 use async_graphql::{ErrorExtensionValues, Response, ServerError, Value};
 
+/// The codes this module gives (Apollo Server's names).
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";

@@ -97,6 +97,7 @@ macro_rules! accessors {
     ($($(#[$doc:meta])* $field:ident: $loader:ident;)*) => {
         $(
             $(#[$doc])*
+            #[doc = concat!("The request's `", stringify!($loader), "`, made on first use.")]
             pub fn $field(&self) -> &Cached<$loader> {
                 self.$field.get_or_init(|| {
                     DataLoader::with_cache(

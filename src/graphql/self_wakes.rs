@@ -38,6 +38,7 @@ pub fn absorb_self_wakes<F: Future>(future: F) -> AbsorbSelfWakes<F> {
     }
 }
 
+/// The future of [`absorb_self_wakes`].
 pub struct AbsorbSelfWakes<F> {
     future: Pin<Box<F>>,
     shared: Arc<Shared>,

@@ -161,10 +161,6 @@ pub struct SettingsArgs {
     /// Maximum number of fields selected in one GraphQL document.
     #[arg(long, global = true, env = "OMS_MAX_FIELDS", default_value = "500")]
     pub max_fields: String,
-    /// `false`: every GraphQL query goes through the general executor (the fast path for
-    /// `orders`/`order` is only an optimisation; its answers are the same).
-    #[arg(long, global = true, env = "OMS_FAST_PATH", default_value = "true")]
-    pub fast_path: String,
     /// Maximum size of a request body in bytes.
     #[arg(
         long,

@@ -55,7 +55,6 @@ pub struct Settings {
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub max_fields: usize,
-    pub fast_path: bool,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     /// How long an idempotency key is remembered; older keys count as new.
@@ -169,7 +168,6 @@ impl Settings {
         let max_complexity = positive("OMS_MAX_COMPLEXITY", "max-complexity", &a.max_complexity)?;
         let max_aliases = positive("OMS_MAX_ALIASES", "max-aliases", &a.max_aliases)?;
         let max_fields = positive("OMS_MAX_FIELDS", "max-fields", &a.max_fields)?;
-        let fast_path = boolean("OMS_FAST_PATH", "fast-path", &a.fast_path)?;
         let max_body_bytes = positive("OMS_MAX_BODY_BYTES", "max-body-bytes", &a.max_body_bytes)?;
         let request_timeout =
             lifetime("OMS_REQUEST_TIMEOUT", "request-timeout", &a.request_timeout)?;
@@ -268,7 +266,6 @@ impl Settings {
             max_complexity,
             max_aliases,
             max_fields,
-            fast_path,
             max_body_bytes,
             request_timeout,
             idempotency_ttl,

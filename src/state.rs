@@ -20,8 +20,6 @@ pub struct AppState {
     pub events: EventBus,
     /// SQL statements sent by this instance (tests read it around a request).
     pub sql: SqlCounter,
-    /// GraphQL requests this instance answered on the fast path (tests read it).
-    pub fast_path_hits: Arc<std::sync::atomic::AtomicU64>,
     /// Per-client rate limits (`OMS_RATE_LIMIT`).
     pub limiter: RateLimiter,
     /// Where used refresh tokens are recorded (the gateway's table or SimpleJWT's).
@@ -52,7 +50,6 @@ impl AppState {
             tokens,
             events,
             sql,
-            fast_path_hits: Arc::default(),
             limiter,
             blacklist: Blacklist::default(),
         }

@@ -8,7 +8,7 @@ use crate::graphql::context::ContextExt;
 
 /// A user as GraphQL shows it (never the password hash).
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "User")]
+#[graphql(name = "User", serial)]
 pub struct UserObject {
     pub id: i64,
     pub username: String,
@@ -27,6 +27,17 @@ impl From<crate::auth::service::UserSummary> for UserObject {
     }
 }
 
+impl From<&crate::auth::service::UserSummary> for UserObject {
+    fn from(u: &crate::auth::service::UserSummary) -> Self {
+        UserObject {
+            id: u.id,
+            username: u.username.clone(),
+            email: crate::auth::service::shown_email(&u.email).map(str::to_owned),
+            is_staff: u.is_staff,
+        }
+    }
+}
+
 impl From<&crate::auth::Principal> for UserObject {
     fn from(p: &crate::auth::Principal) -> Self {
         UserObject {
@@ -39,6 +50,7 @@ impl From<&crate::auth::Principal> for UserObject {
 }
 
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: String,

@@ -1,5 +1,7 @@
 //! The GraphQL face of the catalog: products, categories, warehouses, locations, stock.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use entity::{category, location, product, stock, warehouse};
 
@@ -8,43 +10,58 @@ use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::missing;
 use crate::graphql::scalars::Dec;
+use crate::orders::graph::OrderGraph;
 
-pub struct ProductNode(pub product::Model);
+/// A product, with the graph of the order it was reached from, if any (see `OrderNode`).
+pub struct ProductNode {
+    product: product::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
 
-#[Object(name = "Product")]
+impl ProductNode {
+    pub fn new(product: product::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        ProductNode { product, graph }
+    }
+}
+
+#[Object(name = "Product", serial)]
 impl ProductNode {
     async fn id(&self) -> i64 {
-        self.0.id
+        self.product.id
     }
 
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.product.name
     }
 
     async fn sku(&self) -> &str {
-        &self.0.sku
+        &self.product.sku
     }
 
     async fn price(&self) -> Dec {
-        self.0.price.into()
+        self.product.price.into()
     }
 
     async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+        self.product.description.as_deref()
     }
 
     async fn category(&self, ctx: &Context<'_>) -> AppResult<CategoryNode> {
+        let id = self.product.category_id;
+        if let Some(c) = self.graph.as_ref().and_then(|g| g.categories.get(&id)) {
+            return Ok(c.clone().into());
+        }
         ctx.loaders()
-            .categories
-            .load_one(self.0.category_id)
+            .categories()
+            .load_one(id)
             .await?
             .map(CategoryNode::from)
-            .ok_or_else(|| missing("category", self.0.category_id))
+            .ok_or_else(|| missing("category", id))
     }
 }
 
 #[derive(SimpleObject)]
-#[graphql(name = "Category")]
+#[graphql(name = "Category", serial)]
 pub struct CategoryNode {
     pub id: i64,
     pub name: String,
@@ -62,7 +79,7 @@ impl From<category::Model> for CategoryNode {
 }
 
 #[derive(SimpleObject)]
-#[graphql(name = "Warehouse")]
+#[graphql(name = "Warehouse", serial)]
 pub struct WarehouseNode {
     pub id: i64,
     pub name: String,
@@ -79,77 +96,117 @@ impl From<warehouse::Model> for WarehouseNode {
     }
 }
 
-pub struct LocationNode(pub location::Model);
+/// A stock location, with the graph of the order it was reached from, if any.
+pub struct LocationNode {
+    location: location::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
 
-#[Object(name = "Location")]
 impl LocationNode {
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
-
-    async fn code(&self) -> &str {
-        &self.0.code
-    }
-
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-
-    async fn warehouse(&self, ctx: &Context<'_>) -> AppResult<WarehouseNode> {
-        ctx.loaders()
-            .warehouses
-            .load_one(self.0.warehouse_id)
-            .await?
-            .map(WarehouseNode::from)
-            .ok_or_else(|| missing("warehouse", self.0.warehouse_id))
+    pub fn new(location: location::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        LocationNode { location, graph }
     }
 }
 
-pub struct StockNode(pub stock::Model);
+#[Object(name = "Location", serial)]
+impl LocationNode {
+    async fn id(&self) -> i64 {
+        self.location.id
+    }
 
-#[Object(name = "Stock")]
+    async fn code(&self) -> &str {
+        &self.location.code
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.location.description.as_deref()
+    }
+
+    async fn warehouse(&self, ctx: &Context<'_>) -> AppResult<WarehouseNode> {
+        warehouse_of(ctx, self.graph.as_deref(), &self.location)
+            .await
+            .map(WarehouseNode::from)
+    }
+}
+
+/// A stock row, with the graph of the order it was reached from, if any.
+pub struct StockNode {
+    stock: stock::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
+
+impl StockNode {
+    pub fn new(stock: stock::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        StockNode { stock, graph }
+    }
+
+    async fn location_row(&self, ctx: &Context<'_>) -> AppResult<location::Model> {
+        let id = self.stock.location_id;
+        if let Some(l) = self.graph.as_ref().and_then(|g| g.locations.get(&id)) {
+            return Ok(l.clone());
+        }
+        ctx.loaders()
+            .locations()
+            .load_one(id)
+            .await?
+            .ok_or_else(|| missing("location", id))
+    }
+}
+
+#[Object(name = "Stock", serial)]
 impl StockNode {
     async fn id(&self) -> i64 {
-        self.0.id
+        self.stock.id
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {
-        ctx.loaders()
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(ProductNode)
-            .ok_or_else(|| missing("product", self.0.product_id))
+        let id = self.stock.product_id;
+        let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
+            Some(found) => found.clone(),
+            None => ctx
+                .loaders()
+                .products()
+                .load_one(id)
+                .await?
+                .ok_or_else(|| missing("product", id))?,
+        };
+        Ok(ProductNode::new(product, self.graph.clone()))
     }
 
     async fn location(&self, ctx: &Context<'_>) -> AppResult<LocationNode> {
-        ctx.loaders()
-            .locations
-            .load_one(self.0.location_id)
-            .await?
-            .map(LocationNode)
-            .ok_or_else(|| missing("location", self.0.location_id))
+        Ok(LocationNode::new(
+            self.location_row(ctx).await?,
+            self.graph.clone(),
+        ))
     }
 
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.stock.quantity
     }
 
     /// `"<warehouse name> - <location code>"`, e.g. `"Main WH - A1"`.
     async fn label(&self, ctx: &Context<'_>) -> AppResult<String> {
-        let loaders = ctx.loaders();
-        let location = loaders
-            .locations
-            .load_one(self.0.location_id)
-            .await?
-            .ok_or_else(|| missing("location", self.0.location_id))?;
-        let warehouse = loaders
-            .warehouses
-            .load_one(location.warehouse_id)
-            .await?
-            .ok_or_else(|| missing("warehouse", location.warehouse_id))?;
+        let location = self.location_row(ctx).await?;
+        let warehouse = warehouse_of(ctx, self.graph.as_deref(), &location).await?;
         Ok(stock_label(&warehouse, &location))
     }
+}
+
+/// The warehouse of a location: from the graph, else through the loader.
+async fn warehouse_of(
+    ctx: &Context<'_>,
+    graph: Option<&OrderGraph>,
+    location: &location::Model,
+) -> AppResult<warehouse::Model> {
+    let id = location.warehouse_id;
+    if let Some(w) = graph.and_then(|g| g.warehouses.get(&id)) {
+        return Ok(w.clone());
+    }
+    ctx.loaders()
+        .warehouses()
+        .load_one(id)
+        .await?
+        .ok_or_else(|| missing("warehouse", id))
 }
 
 /// How the legacy application names a stock row.
@@ -164,16 +221,16 @@ pub struct CatalogQuery;
 impl CatalogQuery {
     #[graphql(complexity = "100 * child_complexity")]
     async fn products(&self, ctx: &Context<'_>) -> AppResult<Vec<ProductNode>> {
-        Ok(service::products(ctx.state(), ctx.access())
+        Ok(service::products(ctx.db(), ctx.access())
             .await?
             .into_iter()
-            .map(ProductNode)
+            .map(|p| ProductNode::new(p, None))
             .collect())
     }
 
     #[graphql(complexity = "100 * child_complexity")]
     async fn warehouses(&self, ctx: &Context<'_>) -> AppResult<Vec<WarehouseNode>> {
-        Ok(service::warehouses(ctx.state(), ctx.access())
+        Ok(service::warehouses(ctx.db(), ctx.access())
             .await?
             .into_iter()
             .map(Into::into)
@@ -188,10 +245,10 @@ impl CatalogQuery {
         location_id: Option<i64>,
     ) -> AppResult<Vec<StockNode>> {
         Ok(
-            service::stocks(ctx.state(), ctx.access(), product_id, location_id)
+            service::stocks(ctx.db(), ctx.access(), product_id, location_id)
                 .await?
                 .into_iter()
-                .map(StockNode)
+                .map(|s| StockNode::new(s, None))
                 .collect(),
         )
     }
@@ -231,8 +288,9 @@ impl CatalogMutation {
             category_id: input.category_id,
             description: input.description,
         };
-        Ok(ProductNode(
+        Ok(ProductNode::new(
             service::create_product(ctx.state(), ctx.access(), new).await?,
+            None,
         ))
     }
 
@@ -258,9 +316,10 @@ impl CatalogMutation {
         code: String,
         description: Option<String>,
     ) -> AppResult<LocationNode> {
-        Ok(LocationNode(
+        Ok(LocationNode::new(
             service::create_location(ctx.state(), ctx.access(), warehouse_id, &code, description)
                 .await?,
+            None,
         ))
     }
 
@@ -272,7 +331,7 @@ impl CatalogMutation {
         location_id: i64,
         quantity: i32,
     ) -> AppResult<StockNode> {
-        Ok(StockNode(
+        Ok(StockNode::new(
             service::create_stock(
                 ctx.state(),
                 ctx.access(),
@@ -281,6 +340,7 @@ impl CatalogMutation {
                 i64::from(quantity),
             )
             .await?,
+            None,
         ))
     }
 
@@ -288,6 +348,6 @@ impl CatalogMutation {
     async fn adjust_stock(&self, ctx: &Context<'_>, id: i64, delta: i32) -> AppResult<StockNode> {
         let stock = service::adjust_stock(ctx.state(), ctx.access(), id, i64::from(delta)).await?;
         ctx.loaders().forget_all();
-        Ok(StockNode(stock))
+        Ok(StockNode::new(stock, None))
     }
 }

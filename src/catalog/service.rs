@@ -10,7 +10,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::auth::Access;
 use crate::error::AppResult;
-use crate::state::AppState;
 
 pub use crate::catalog::editing::{
     NewProduct, adjust_stock, create_category, create_location, create_product, create_stock,
@@ -42,24 +41,31 @@ by_ids!(stocks_by_id, stock);
 by_ids!(locations_by_id, location);
 by_ids!(warehouses_by_id, warehouse);
 
-pub async fn products(state: &AppState, access: &Access) -> AppResult<Vec<product::Model>> {
+/// On any connection (the pool, or a request's `Reads`), as every read here.
+pub async fn products<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+) -> AppResult<Vec<product::Model>> {
     access.read_scope()?;
     Ok(product::Entity::find()
         .order_by_asc(product::Column::Id)
-        .all(&state.db)
+        .all(db)
         .await?)
 }
 
-pub async fn warehouses(state: &AppState, access: &Access) -> AppResult<Vec<warehouse::Model>> {
+pub async fn warehouses<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+) -> AppResult<Vec<warehouse::Model>> {
     access.read_scope()?;
     Ok(warehouse::Entity::find()
         .order_by_asc(warehouse::Column::Id)
-        .all(&state.db)
+        .all(db)
         .await?)
 }
 
-pub async fn stocks(
-    state: &AppState,
+pub async fn stocks<C: ConnectionTrait>(
+    db: &C,
     access: &Access,
     product_id: Option<i64>,
     location_id: Option<i64>,
@@ -72,5 +78,5 @@ pub async fn stocks(
     if let Some(l) = location_id {
         q = q.filter(stock::Column::LocationId.eq(l));
     }
-    Ok(q.all(&state.db).await?)
+    Ok(q.all(db).await?)
 }

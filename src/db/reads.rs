@@ -8,6 +8,10 @@
 //! holding a connection must never wait for a second one, or a full pool could deadlock). On
 //! SQLite, an in-process database without round trips, it is the pool itself. Whatever runs
 //! with a `Reads` must use it for every statement, never `state.db`.
+//!
+//! A `Reads` owns what it holds (a clone of the pool handle, or the checked-out connection),
+//! so that a GraphQL request can carry it in its data for every resolver and loader; the
+//! connection goes back to the pool when the last owner drops it.
 
 use std::sync::Arc;
 
@@ -23,19 +27,19 @@ use tokio::sync::Mutex;
 use super::SqlCounter;
 
 /// Where a request's reads go.
-pub enum Reads<'a> {
-    Pool(&'a DatabaseConnection),
+pub enum Reads {
+    Pool(DatabaseConnection),
     Held {
         conn: Mutex<PoolConnection<Postgres>>,
         counter: SqlCounter,
     },
 }
 
-impl<'a> Reads<'a> {
+impl Reads {
     /// On PostgreSQL, one connection taken from the pool now; on SQLite, the pool.
-    pub async fn take(db: &'a DatabaseConnection, counter: &SqlCounter) -> Result<Self, DbErr> {
+    pub async fn take(db: &DatabaseConnection, counter: &SqlCounter) -> Result<Self, DbErr> {
         if db.get_database_backend() != DbBackend::Postgres {
-            return Ok(Reads::Pool(db));
+            return Ok(Reads::Pool(db.clone()));
         }
         let conn = db
             .get_postgres_connection_pool()
@@ -46,6 +50,12 @@ impl<'a> Reads<'a> {
             conn: Mutex::new(conn),
             counter: counter.clone(),
         })
+    }
+
+    /// The pool itself: every statement takes its own connection (writes, and requests that
+    /// must not hold one while they wait for something else).
+    pub fn pool(db: &DatabaseConnection) -> Self {
+        Reads::Pool(db.clone())
     }
 }
 
@@ -69,7 +79,7 @@ fn exec_err(e: sea_orm::sqlx::Error) -> DbErr {
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for Reads<'_> {
+impl ConnectionTrait for Reads {
     fn get_database_backend(&self) -> DbBackend {
         match self {
             Reads::Pool(db) => db.get_database_backend(),

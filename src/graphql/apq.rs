@@ -3,16 +3,19 @@
 //! which the server remembers (bounded LRU, per process). The parsed documents of query texts
 //! are remembered too: parsing (pest) was a tenth of the CPU of a small query.
 
+use std::sync::Arc;
+
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ErrorExtensionValues, Request, ServerError};
+use async_graphql::{Request, ServerError};
 use sha2::{Digest, Sha256};
 
+use crate::graphql::codes::{self, coded};
 use crate::memo::Memo;
 
 /// Remembered queries by their SHA-256 (hex), and parsed documents by query text.
 pub struct PersistedQueries {
     cache: Memo<String, String>,
-    documents: Memo<String, ExecutableDocument>,
+    documents: Memo<String, Arc<ExecutableDocument>>,
 }
 
 /// Longer query texts are parsed every time rather than remembered.
@@ -58,7 +61,10 @@ impl PersistedQueries {
         } else {
             let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
             if actual != hash {
-                return Err(coded("provided sha does not match query", "BAD_USER_INPUT"));
+                return Err(coded(
+                    "provided sha does not match query",
+                    codes::BAD_USER_INPUT,
+                ));
             }
             self.cache.put(hash, request.query.clone());
             Ok(request)
@@ -67,32 +73,34 @@ impl PersistedQueries {
 }
 
 impl PersistedQueries {
-    /// The request's parsed document: a remembered copy, or parsed now (and remembered when
-    /// it parses).
-    pub fn parse<'r>(
-        &self,
-        request: &'r mut Request,
-    ) -> Result<&'r ExecutableDocument, ServerError> {
+    /// The request's parsed document, which the request now carries too (the executor takes
+    /// its copy): a remembered one, or parsed now (and remembered when it parses). A text that
+    /// does not parse is `GRAPHQL_PARSE_FAILED`.
+    pub fn parse(&self, request: &mut Request) -> Result<Arc<ExecutableDocument>, ServerError> {
         if let Some(document) = self.documents.get(&request.query) {
-            request.set_parsed_query(document);
-        } else if request.query.len() <= MAX_REMEMBERED_DOCUMENT {
-            let document = request.parsed_query()?.clone();
-            self.documents.put(request.query.clone(), document);
+            request.set_parsed_query((*document).clone());
+            return Ok(document);
         }
-        request.parsed_query()
+        let document = match request.parsed_query() {
+            Ok(document) => Arc::new(document.clone()),
+            Err(mut e) => {
+                codes::set_code(&mut e, codes::PARSE_FAILED);
+                return Err(e);
+            }
+        };
+        if request.query.len() <= MAX_REMEMBERED_DOCUMENT {
+            self.documents
+                .put(request.query.clone(), Arc::clone(&document));
+        }
+        Ok(document)
     }
 }
 
 fn invalid() -> ServerError {
-    coded("Invalid \"persistedQuery\" extension.", "BAD_USER_INPUT")
-}
-
-fn coded(message: &str, code: &str) -> ServerError {
-    let mut e = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", code);
-    e.extensions = Some(ext);
-    e
+    coded(
+        "Invalid \"persistedQuery\" extension.",
+        codes::BAD_USER_INPUT,
+    )
 }
 
 #[cfg(test)]
@@ -125,18 +133,19 @@ mod tests {
     fn remembers_documents_that_parse() {
         let apq = PersistedQueries::new(8);
         let q = "{ order(id: 1) { id status } }";
-        let first = apq.parse(&mut Request::new(q)).unwrap().clone();
+        let first = apq.parse(&mut Request::new(q)).unwrap();
         assert!(apq.documents.get(&q.to_owned()).is_some());
         // the remembered copy is the document the text parses to
-        let again = apq.parse(&mut Request::new(q)).unwrap().clone();
+        let again = apq.parse(&mut Request::new(q)).unwrap();
         assert_eq!(format!("{first:?}"), format!("{again:?}"));
-        let other = apq
-            .parse(&mut Request::new("{ me { id } }"))
-            .unwrap()
-            .clone();
+        let other = apq.parse(&mut Request::new("{ me { id } }")).unwrap();
         assert_ne!(format!("{first:?}"), format!("{other:?}"));
-        // an error is answered each time and never remembered
-        assert!(apq.parse(&mut Request::new("{ order(")).is_err());
+        // an error is answered each time, with its code, and never remembered
+        let e = apq.parse(&mut Request::new("{ order(")).unwrap_err();
+        assert_eq!(
+            codes::code(&e),
+            Some(&async_graphql::Value::from(codes::PARSE_FAILED))
+        );
         assert!(apq.documents.get(&"{ order(".to_owned()).is_none());
         assert!(apq.parse(&mut Request::new("{ order(")).is_err());
         // a long text is parsed but not kept

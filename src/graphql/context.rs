@@ -1,9 +1,10 @@
-//! What a resolver reads from the request: the application state, the caller's `Access`, and
-//! the per-request DataLoaders.
+//! What a resolver reads from the request: the application state, the caller's `Access`, the
+//! connection the request's statements go to, and the per-request DataLoaders.
 
 use async_graphql::Context;
 
 use crate::auth::Access;
+use crate::db::Reads;
 use crate::graphql::loaders::Loaders;
 use crate::state::AppState;
 
@@ -11,6 +12,9 @@ pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn access(&self) -> &Access;
     fn loaders(&self) -> &Loaders;
+    /// Where every read of the request goes: the connection a query holds (see `Reads`), or
+    /// the pool. Never `state().db` in a resolver that reads.
+    fn db(&self) -> &Reads;
 }
 
 impl ContextExt for Context<'_> {
@@ -24,5 +28,9 @@ impl ContextExt for Context<'_> {
 
     fn loaders(&self) -> &Loaders {
         self.data_unchecked::<Loaders>()
+    }
+
+    fn db(&self) -> &Reads {
+        self.loaders().db()
     }
 }

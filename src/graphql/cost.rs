@@ -1,6 +1,7 @@
 //! The cost of a GraphQL request, known before it runs: the complexity async-graphql computes
 //! when it validates the document (the measure `OMS_MAX_COMPLEXITY` caps: a list costs its
-//! `first`/`last` times its selection), so the fast path and the executor are charged alike.
+//! `first`/`last` times its selection); and the charge of it to the client's bucket
+//! (`OMS_RATE_LIMIT`), in Shopify's shape (`extensions.cost`).
 //!
 //! async-graphql reports that complexity only to a schema extension, and any extension on the
 //! executing schema slows every field it resolves; so a second schema, which never executes,
@@ -13,11 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{Request, ServerError, ValidationResult};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::graphql::GqlSchema;
+use crate::graphql::respond::CostRefusal;
 use crate::memo::Memo;
-use crate::ratelimit::{Bucket, Outcome};
+use crate::ratelimit::{Bucket, ClientKey, Outcome};
 use crate::state::AppState;
 
 /// Computes (and remembers) request costs.
@@ -102,13 +105,91 @@ impl Costs {
     }
 }
 
-/// `extensions.cost` of a response, in Shopify's shape.
-pub fn extension(cost: u64, outcome: &Outcome) -> Value {
-    json!({
-        "requestedQueryCost": cost,
-        "actualQueryCost": cost,
-        "throttleStatus": throttle_status(&outcome.bucket, outcome.available),
-    })
+/// What the requests of an HTTP request were charged.
+pub struct Charged {
+    each: Vec<u64>,
+    outcome: Outcome,
+}
+
+impl Charged {
+    /// `extensions.cost` of the `i`-th response, in Shopify's shape.
+    pub fn extension(&self, i: usize) -> Value {
+        let cost = self.each.get(i).copied().unwrap_or(1);
+        json!({
+            "requestedQueryCost": cost,
+            "actualQueryCost": cost,
+            "throttleStatus": throttle_status(&self.outcome.bucket, self.outcome.available),
+        })
+    }
+}
+
+/// Charges `client` what the requests cost (a request that could not be prepared costs 1), or
+/// refuses them all: more than a bucket holds (`MAX_COST_EXCEEDED`, like a validation error:
+/// 400 to a client that accepts `application/graphql-response+json`, else 200), or more than
+/// the client's bucket holds now (`THROTTLED`, 429 with `Retry-After`). `None` when rate limits
+/// are off.
+pub async fn charge(
+    state: &AppState,
+    costs: &Costs,
+    client: &ClientKey,
+    requests: impl Iterator<Item = Option<&mut Request>>,
+    modern: bool,
+) -> Result<Option<Charged>, CostRefusal> {
+    let Some(bucket) = state.limiter.graphql_bucket() else {
+        return Ok(None);
+    };
+    let mut each = Vec::new();
+    for request in requests {
+        each.push(match request {
+            Some(r) => costs.of(r).await,
+            None => 1,
+        });
+    }
+    let total: u64 = each.iter().sum();
+    if total > bucket.capacity {
+        let mut status = throttle_status(&bucket, 0);
+        if let Some(status) = status.as_object_mut() {
+            status.remove("currentlyAvailable");
+        }
+        return Err(CostRefusal {
+            status: if modern {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            },
+            code: "MAX_COST_EXCEEDED",
+            message: format!(
+                "This request costs {total} points, more than the {} a client's bucket holds: ask for fewer items (first/last) or fewer fields.",
+                bucket.capacity
+            ),
+            cost: json!({ "requestedQueryCost": total, "throttleStatus": status }),
+            retry_after: None,
+        });
+    }
+    let Some(outcome) = state.limiter.charge_graphql(client, total).await else {
+        return Ok(None);
+    };
+    if !outcome.allowed {
+        metrics::counter!("oms_ratelimit_refused_total", "api" => "graphql").increment(1);
+        return Err(CostRefusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "THROTTLED",
+            message: format!(
+                "Throttled: this request costs {total} points and {} are available (the bucket holds {} and restores {} per second); retry in {} seconds.",
+                outcome.available,
+                bucket.capacity,
+                throttle_status(&bucket, 0)["restoreRate"],
+                outcome.retry_after_secs
+            ),
+            cost: json!({
+                "requestedQueryCost": total,
+                "actualQueryCost": 0,
+                "throttleStatus": throttle_status(&bucket, outcome.available),
+            }),
+            retry_after: Some(outcome.retry_after_secs),
+        });
+    }
+    Ok(Some(Charged { each, outcome }))
 }
 
 pub fn throttle_status(bucket: &Bucket, available: u64) -> Value {

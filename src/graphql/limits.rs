@@ -6,8 +6,10 @@
 //! Checked in the HTTP handler on the parsed document rather than in a schema extension: any
 //! extension makes async-graphql build per-field bookkeeping for every field it resolves.
 
+use async_graphql::ServerError;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, ServerError};
+
+use crate::graphql::codes;
 
 #[derive(Default)]
 struct Counts {
@@ -33,11 +35,7 @@ fn count(set: &SelectionSet, counts: &mut Counts) {
 
 /// A refusal shaped like a validation error.
 pub fn refusal(message: String) -> ServerError {
-    let mut e = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", "GRAPHQL_VALIDATION_FAILED");
-    e.extensions = Some(ext);
-    e
+    codes::coded(message, codes::VALIDATION_FAILED)
 }
 
 /// Refuses documents with more than `max_aliases` aliased fields or `max_fields` fields.

@@ -1,36 +1,37 @@
-//! Per-request DataLoaders, one per relation, so that the statements of a request do not grow
-//! with the rows it returns, and no cache crosses requests or users.
+//! What one GraphQL execution reads through: the connection its statements go to (the
+//! request's held `Reads` for a query, the pool otherwise) and per-request DataLoaders, one per
+//! relation, for the relations no loaded `OrderGraph` holds (a payment's order, a catalog
+//! list's categories and warehouses, subscription payloads, ...). The statements of a request
+//! do not grow with the rows it returns, and no cache crosses requests or users.
 //!
-//! Lists also *prefetch*: knowing (by look-ahead) what the client selected under the orders of
-//! a page, `prefetch_orders` loads each relation for the whole page at once and feeds the
-//! loaders, so nested resolvers find everything cached and no batching delay is paid.
+//! Each loader is made the first time a resolver asks for it: the orders and order of a query
+//! read their relations from the request's graph (`orders::graphql`) and never need one.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
-use async_graphql::Lookahead;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 
 use crate::auth::graphql::UserObject;
 use crate::auth::service::users_by_id;
 use crate::catalog::service as catalog;
-use crate::error::{AppError, AppResult};
-use crate::orders::graph::{OrderGraph, Wants};
+use crate::db::Reads;
+use crate::error::AppError;
 use crate::orders::service as orders;
 use crate::payments::service as payments;
-use crate::state::AppState;
 
 macro_rules! loader {
-    ($(#[$doc:meta])* $name:ident, $value:ty, |$state:ident, $keys:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, $value:ty, |$db:ident, $keys:ident| $body:expr) => {
         $(#[$doc])*
-        pub struct $name(AppState);
+        pub struct $name(Arc<Reads>);
 
         impl Loader<i64> for $name {
             type Value = $value;
             type Error = AppError;
 
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-                let $state = &self.0;
+                let $db = &*self.0;
                 let $keys = keys;
                 $body
             }
@@ -40,142 +41,120 @@ macro_rules! loader {
 
 loader!(
     /// Users by id (without their password hashes).
-    UserLoader, UserObject, |state, keys| Ok(users_by_id(&state.db, keys).await?.into_iter().map(|(id, u)| (id, UserObject::from(u))).collect())
+    UserLoader, UserObject, |db, keys| Ok(users_by_id(db, keys).await?.into_iter().map(|(id, u)| (id, UserObject::from(u))).collect())
 );
 loader!(
     /// Orders by id.
-    OrderLoader, order::Model, |state, keys| orders::orders_by_id(&state.db, keys).await
+    OrderLoader, order::Model, |db, keys| orders::orders_by_id(db, keys).await
 );
 loader!(
     /// Items by order id.
-    ItemsLoader, Vec<order_item::Model>, |state, keys| orders::items_by_order(&state.db, keys).await
+    ItemsLoader, Vec<order_item::Model>, |db, keys| orders::items_by_order(db, keys).await
 );
 loader!(
     /// Payments by order id.
-    PaymentsLoader, Vec<payment::Model>, |state, keys| payments::payments_by_order(&state.db, keys).await
+    PaymentsLoader, Vec<payment::Model>, |db, keys| payments::payments_by_order(db, keys).await
 );
 loader!(
     /// Products by id.
-    ProductLoader, product::Model, |state, keys| catalog::products_by_id(&state.db, keys).await
+    ProductLoader, product::Model, |db, keys| catalog::products_by_id(db, keys).await
 );
 loader!(
     /// Categories by id.
-    CategoryLoader, category::Model, |state, keys| catalog::categories_by_id(&state.db, keys).await
+    CategoryLoader, category::Model, |db, keys| catalog::categories_by_id(db, keys).await
 );
 loader!(
     /// Stock rows by id.
-    StockLoader, stock::Model, |state, keys| catalog::stocks_by_id(&state.db, keys).await
+    StockLoader, stock::Model, |db, keys| catalog::stocks_by_id(db, keys).await
 );
 loader!(
     /// Locations by id.
-    LocationLoader, location::Model, |state, keys| catalog::locations_by_id(&state.db, keys).await
+    LocationLoader, location::Model, |db, keys| catalog::locations_by_id(db, keys).await
 );
 loader!(
     /// Warehouses by id.
-    WarehouseLoader, warehouse::Model, |state, keys| catalog::warehouses_by_id(&state.db, keys).await
+    WarehouseLoader, warehouse::Model, |db, keys| catalog::warehouses_by_id(db, keys).await
 );
 
-/// A loader with a cache for the length of one request: without one, `feed_many` (the
-/// prefetch) would be thrown away and every relation loaded a second time.
+/// A loader with a cache for the length of one request.
 pub type Cached<L> = DataLoader<L, HashMapCache>;
 
-/// The DataLoaders of one request.
+/// The connection and the DataLoaders of one execution.
 pub struct Loaders {
-    pub users: Cached<UserLoader>,
-    pub orders: Cached<OrderLoader>,
-    pub items: Cached<ItemsLoader>,
-    pub payments: Cached<PaymentsLoader>,
-    pub products: Cached<ProductLoader>,
-    pub categories: Cached<CategoryLoader>,
-    pub stocks: Cached<StockLoader>,
-    pub locations: Cached<LocationLoader>,
-    pub warehouses: Cached<WarehouseLoader>,
+    db: Arc<Reads>,
+    users: OnceLock<Cached<UserLoader>>,
+    orders: OnceLock<Cached<OrderLoader>>,
+    items: OnceLock<Cached<ItemsLoader>>,
+    payments: OnceLock<Cached<PaymentsLoader>>,
+    products: OnceLock<Cached<ProductLoader>>,
+    categories: OnceLock<Cached<CategoryLoader>>,
+    stocks: OnceLock<Cached<StockLoader>>,
+    locations: OnceLock<Cached<LocationLoader>>,
+    warehouses: OnceLock<Cached<WarehouseLoader>>,
+}
+
+macro_rules! accessors {
+    ($($(#[$doc:meta])* $field:ident: $loader:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[doc = concat!("The request's `", stringify!($loader), "`, made on first use.")]
+            pub fn $field(&self) -> &Cached<$loader> {
+                self.$field.get_or_init(|| {
+                    DataLoader::with_cache(
+                        $loader(self.db.clone()),
+                        tokio::spawn,
+                        HashMapCache::default(),
+                    )
+                })
+            }
+        )*
+
+        /// Forgets everything cached so far: called after each write of a mutation, since the
+        /// fields of a request's mutations run one after the other and a later one must not see
+        /// what an earlier one cached before the write.
+        pub fn forget_all(&self) {
+            $(
+                if let Some(loader) = self.$field.get() {
+                    loader.clear::<i64>();
+                }
+            )*
+        }
+    };
 }
 
 impl Loaders {
-    pub fn new(state: &AppState) -> Self {
-        fn dl<L: Loader<i64>>(l: L) -> Cached<L> {
-            DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
-        }
+    /// Loaders reading through `db`: every statement of the execution goes there.
+    pub fn new(db: Arc<Reads>) -> Self {
         Loaders {
-            users: dl(UserLoader(state.clone())),
-            orders: dl(OrderLoader(state.clone())),
-            items: dl(ItemsLoader(state.clone())),
-            payments: dl(PaymentsLoader(state.clone())),
-            products: dl(ProductLoader(state.clone())),
-            categories: dl(CategoryLoader(state.clone())),
-            stocks: dl(StockLoader(state.clone())),
-            locations: dl(LocationLoader(state.clone())),
-            warehouses: dl(WarehouseLoader(state.clone())),
+            db,
+            users: OnceLock::new(),
+            orders: OnceLock::new(),
+            items: OnceLock::new(),
+            payments: OnceLock::new(),
+            products: OnceLock::new(),
+            categories: OnceLock::new(),
+            stocks: OnceLock::new(),
+            locations: OnceLock::new(),
+            warehouses: OnceLock::new(),
         }
     }
 
-    /// Forgets everything cached so far: called after each write of a mutation, since the
-    /// fields of a request's mutations run one after the other and a later one must not see
-    /// what an earlier one cached before the write.
-    pub fn forget_all(&self) {
-        self.users.clear::<i64>();
-        self.orders.clear::<i64>();
-        self.items.clear::<i64>();
-        self.payments.clear::<i64>();
-        self.products.clear::<i64>();
-        self.categories.clear::<i64>();
-        self.stocks.clear::<i64>();
-        self.locations.clear::<i64>();
-        self.warehouses.clear::<i64>();
+    /// Where the execution's statements go (never `state.db` while a request holds a
+    /// connection: it must not wait for a second one).
+    pub fn db(&self) -> &Reads {
+        &self.db
     }
 
-    /// Loads, for all `orders` at once, every relation selected under them (`selections`:
-    /// look-aheads of the order objects, e.g. `nodes` and `edges.node`), and feeds the loaders.
-    pub async fn prefetch_orders(
-        &self,
-        state: &AppState,
-        orders: &[order::Model],
-        selections: &[Lookahead<'_>],
-    ) -> AppResult<()> {
-        if orders.is_empty() {
-            return Ok(());
-        }
-        let wants = |path: &[&str]| {
-            selections.iter().any(|l| {
-                let mut l = l.field(path[0]);
-                for p in &path[1..] {
-                    l = l.field(p);
-                }
-                l.exists()
-            })
-        };
-        let plan = Wants {
-            customer: wants(&["customer"]),
-            payments: wants(&["payments"]) || wants(&["amountPaid"]) || wants(&["balanceDue"]),
-            items: wants(&["items"]),
-            item_product: wants(&["items", "product"]),
-            item_stock: wants(&["items", "stock"]),
-            stock_product: wants(&["items", "stock", "product"]),
-            categories: wants(&["items", "product", "category"])
-                || wants(&["items", "stock", "product", "category"]),
-        };
-        let g = OrderGraph::load(&state.db, orders, plan).await?;
-        self.feed(g).await;
-        Ok(())
-    }
-
-    /// Feeds the loaders with a loaded graph.
-    pub async fn feed(&self, g: OrderGraph) {
-        self.users
-            .feed_many(
-                g.customers
-                    .into_iter()
-                    .map(|(id, u)| (id, UserObject::from(u))),
-            )
-            .await;
-        self.payments.feed_many(g.payments).await;
-        self.items.feed_many(g.items).await;
-        self.products.feed_many(g.products).await;
-        self.categories.feed_many(g.categories).await;
-        self.stocks.feed_many(g.stocks).await;
-        self.locations.feed_many(g.locations).await;
-        self.warehouses.feed_many(g.warehouses).await;
+    accessors! {
+        users: UserLoader;
+        orders: OrderLoader;
+        items: ItemsLoader;
+        payments: PaymentsLoader;
+        products: ProductLoader;
+        categories: CategoryLoader;
+        stocks: StockLoader;
+        locations: LocationLoader;
+        warehouses: WarehouseLoader;
     }
 }
 

@@ -2,21 +2,28 @@
 //! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
 pub mod apq;
+pub mod codes;
 pub mod context;
 pub mod cost;
 pub mod errors;
-pub mod fast;
 pub mod graphiql;
 pub mod http;
+pub mod key_order;
 pub mod limits;
 pub mod loaders;
+pub mod lookahead;
+pub mod operation;
 pub mod pagination;
+pub mod respond;
 pub mod scalars;
+pub mod self_wakes;
 pub mod subscriptions;
 pub mod trusted;
+pub mod validated;
 pub mod ws;
+pub mod ws_answers;
 
-use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder, ValidationMode};
 use axum::Router;
 use axum::routing::get;
 
@@ -43,16 +50,22 @@ pub type SubscriptionRoot = subscriptions::SubscriptionRoot;
 
 pub type GqlSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// The schema of the feature slices, with `Int` 32-bit (`scalars::Int32`).
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .directive(scalars::Int32)
 }
 
 /// The executable schema, with the limits of the settings and the state as schema data.
 pub fn build_schema(state: &AppState) -> GqlSchema {
+    executable(state).finish()
+}
+
+fn executable(state: &AppState) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let s = &state.settings;
     builder()
         .limit_depth(s.max_depth)
@@ -60,7 +73,6 @@ pub fn build_schema(state: &AppState) -> GqlSchema {
         .limit_recursive_depth(64)
         .limit_directives(16)
         .data(state.clone())
-        .finish()
 }
 
 /// The SDL, as `oms-gateway schema` prints it and `schema.graphql` holds it.
@@ -69,6 +81,10 @@ pub fn sdl() -> String {
 }
 
 pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
+    let fast = executable(state)
+        .validation_mode(ValidationMode::Fast)
+        .finish();
+    let executor = std::sync::Arc::new(validated::Validated::new(schema, fast, 4096));
     let costs = state
         .limiter
         .enabled()
@@ -89,12 +105,9 @@ pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
                 )
             }),
         )
-        .layer(axum::Extension(schema))
+        .layer(axum::Extension(executor))
         .layer(axum::Extension(costs))
         .layer(axum::Extension(std::sync::Arc::new(
             apq::PersistedQueries::new(1024),
         )))
-        .layer(axum::Extension(std::sync::Arc::new(fast::Validated::new(
-            1024,
-        ))))
 }

@@ -5,6 +5,7 @@ use async_graphql::SimpleObject;
 use crate::listing::{Page, PageRequest};
 
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct PageInfo {
     pub has_next_page: bool,
     pub has_previous_page: bool,

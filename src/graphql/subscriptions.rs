@@ -12,12 +12,13 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{Context, Data, Enum, ErrorExtensions, Object, Response, Subscription};
 use futures_util::{Stream, StreamExt};
 
+use crate::db::Reads;
 use crate::error::AppResult;
 use crate::events::{ChangeKind, Dropped, Event, EventFilter, Topic};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::Loaders;
-use crate::orders::graphql::{OrderNode, prefetch};
-use crate::payments::graphql::{PaymentNode, prefetch_payment_orders};
+use crate::orders::graphql::OrderNode;
+use crate::payments::graphql::PaymentNode;
 use crate::state::AppState;
 use crate::{orders, payments};
 
@@ -36,7 +37,7 @@ pub struct OrderEvent {
     order_id: i64,
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderEvent {
     async fn kind(&self) -> ChangeKindGql {
         self.kind.into()
@@ -51,12 +52,10 @@ impl OrderEvent {
         if self.kind == ChangeKind::Deleted {
             return Ok(None);
         }
-        let found =
-            orders::service::get_order(&ctx.state().db, ctx.access(), self.order_id).await?;
-        if let Some(o) = &found {
-            prefetch(ctx, std::slice::from_ref(o), &[ctx.look_ahead()]).await?;
+        match orders::service::get_order(ctx.db(), ctx.access(), self.order_id).await? {
+            Some(o) => Ok(Some(orders::graphql::with_graph(ctx, o).await?)),
+            None => Ok(None),
         }
-        Ok(found.map(OrderNode))
     }
 }
 
@@ -67,7 +66,7 @@ pub struct PaymentEvent {
     order_id: i64,
 }
 
-#[Object]
+#[Object(serial)]
 impl PaymentEvent {
     async fn kind(&self) -> ChangeKindGql {
         self.kind.into()
@@ -86,12 +85,10 @@ impl PaymentEvent {
         if self.kind == ChangeKind::Deleted {
             return Ok(None);
         }
-        let found =
-            payments::service::get_payment(ctx.state(), ctx.access(), self.payment_id).await?;
-        if let Some(p) = &found {
-            prefetch_payment_orders(ctx, &[p], &[ctx.look_ahead()]).await?;
+        match payments::service::get_payment(ctx.db(), ctx.access(), self.payment_id).await? {
+            Some(p) => Ok(Some(payments::graphql::with_graph(ctx, p).await?)),
+            None => Ok(None),
         }
-        Ok(found.map(PaymentNode))
     }
 }
 
@@ -164,10 +161,11 @@ fn too_slow(dropped: Dropped) -> async_graphql::Error {
     })
 }
 
-/// Gives each execution that has no DataLoaders yet fresh ones: every event delivered to a
-/// subscription (async-graphql runs each through `execute`), and each operation sent over the
-/// WebSocket, so that nothing cached for one event is served for the next. Only the WebSocket
-/// schema carries it (`ws::build_ws_schema`); HTTP requests bring their own loaders.
+/// Gives each execution that has no DataLoaders yet fresh ones, reading from the pool: every
+/// event delivered to a subscription (async-graphql runs each through `execute`), and each
+/// operation sent over the WebSocket, so that nothing cached for one event is served for the
+/// next. Only the WebSocket schema carries it (`ws::build_ws_schema`); HTTP requests bring
+/// their own loaders.
 pub struct FreshLoaders;
 
 impl ExtensionFactory for FreshLoaders {
@@ -192,7 +190,7 @@ impl Extension for FreshLoadersExtension {
         match ctx.data_opt::<AppState>() {
             Some(state) => {
                 let mut data = Data::default();
-                data.insert(Loaders::new(state));
+                data.insert(Loaders::new(Arc::new(Reads::pool(&state.db))));
                 next.run_with_data(ctx, operation_name, data).await
             }
             None => next.run(ctx, operation_name).await,

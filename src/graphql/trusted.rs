@@ -291,10 +291,10 @@ fn is_staff(auth: &AuthState) -> bool {
 /// The answer to an HTTP request that [`admit`] refused (or that only staff may run, from a
 /// caller who is not staff): 400 with the refusal as its error, for the whole request (a
 /// batch too), so that nothing of it runs. `None`: the request may go on.
-pub async fn refusal(
+pub async fn refusal<'a>(
     state: &AppState,
     headers: &HeaderMap,
-    prepared: &[Result<Request, ServerError>],
+    prepared: impl IntoIterator<Item = Result<&'a Request, &'a ServerError>>,
     single: bool,
 ) -> Option<axum::response::Response> {
     let mut staff_only_requests = false;

@@ -42,6 +42,7 @@ use tokio::time::Sleep;
 use crate::auth::{Access, AuthState, principal};
 use crate::error::AuthError;
 use crate::graphql::subscriptions::FreshLoaders;
+use crate::graphql::ws_answers::Answers;
 use crate::graphql::{GqlSchema, trusted};
 use crate::state::AppState;
 
@@ -62,8 +63,8 @@ mod code {
 }
 
 /// The schema the WebSocket serves: the HTTP one's limits, plus fresh DataLoaders for every
-/// execution (each delivered event). A schema of its own, so that the extension this takes
-/// stays off the HTTP hot path.
+/// execution (each delivered event) and answers made like HTTP's (`ws_answers`). A schema of
+/// its own, so that the extensions this takes stay off the HTTP hot path.
 pub fn build_ws_schema(state: &AppState) -> GqlSchema {
     let s = &state.settings;
     super::builder()
@@ -72,6 +73,7 @@ pub fn build_ws_schema(state: &AppState) -> GqlSchema {
         .limit_recursive_depth(64)
         .limit_directives(16)
         .extension(FreshLoaders)
+        .extension(Answers)
         .data(state.clone())
         .finish()
 }

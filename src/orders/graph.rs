@@ -1,8 +1,10 @@
 //! An `OrderGraph`: a set of orders with every relation a client asked for: customers,
 //! payments and items joined with their product and stock location in one statement
-//! (`relations`), and the rarer categories and stock products in one statement each. The
-//! GraphQL loaders are fed from it, and the fast GraphQL path renders straight from it.
+//! (`relations`), and the rarer categories and stock products in one statement each. REST
+//! renders its orders from one; GraphQL's nodes of a query read their relations from the
+//! request's graph (`orders::graphql`).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
@@ -31,6 +33,9 @@ pub struct Wants {
 /// The orders' relations, by id.
 #[derive(Debug, Default)]
 pub struct OrderGraph {
+    /// The orders themselves, when whoever loaded the graph had to look them up (the orders of
+    /// a page of payments); empty otherwise.
+    pub orders: HashMap<i64, order::Model>,
     pub customers: HashMap<i64, UserSummary>,
     /// Items of each order (every order asked for has an entry when items were wanted).
     pub items: HashMap<i64, Vec<order_item::Model>>,
@@ -53,17 +58,17 @@ impl OrderGraph {
     }
 
     /// Loads what `wants` asks for, for all `orders` at once.
-    pub async fn load<C: ConnectionTrait>(
+    pub async fn load<C: ConnectionTrait, O: Borrow<order::Model>>(
         db: &C,
-        orders: &[order::Model],
+        orders: &[O],
         wants: Wants,
     ) -> AppResult<OrderGraph> {
         if orders.is_empty() {
             return Ok(OrderGraph::default());
         }
-        let order_ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        let order_ids: Vec<i64> = orders.iter().map(|o| o.borrow().id).collect();
         let customer_ids = if wants.customer {
-            distinct_ids(orders.iter().map(|o| o.customer_id))
+            distinct_ids(orders.iter().map(|o| o.borrow().customer_id))
         } else {
             Vec::new()
         };

@@ -1,164 +1,209 @@
 //! The GraphQL face of orders: the `Order` and `OrderItem` types, the `orders`/`order` queries
-//! and the order mutations. Resolvers translate; every rule is in `service`.
+//! and the order mutations. Resolvers translate; every rule is in `service`. Each field has
+//! one resolver: it reads the request's `OrderGraph` when there is one, its loader otherwise.
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object};
-use entity::{order, order_item};
+use entity::{order, order_item, payment};
 
 use crate::auth::graphql::UserObject;
 use crate::catalog::graphql::{ProductNode, StockNode};
 use crate::error::{AppError, AppResult, Problem};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::missing;
+use crate::graphql::lookahead::order_graph;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::Dec;
 use crate::graphql::scalars::Timestamp;
 use crate::idempotency::{IdempotencyKey, Outcome, no_answer};
 use crate::listing::Page;
 use crate::orders::filter::{OrderFilter, OrderSort};
+use crate::orders::graph::OrderGraph;
 use crate::orders::service::{self, NewItem, NewOrder, OrderChange};
 use crate::orders::status::OrderStatus;
 use crate::payments::graphql::PaymentNode;
 use crate::payments::service::{amount_paid, balance_due};
 
-pub struct OrderNode(pub order::Model);
+/// An order, with the graph of its relations when the request loaded one (see
+/// `graphql::lookahead`): its nested fields read the graph, and only what it does not hold goes
+/// through the request's loaders.
+pub struct OrderNode {
+    order: order::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
 
-#[Object(name = "Order")]
+impl OrderNode {
+    pub fn new(order: order::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        OrderNode { order, graph }
+    }
+
+    /// The order's payments: from the graph, else through the loader.
+    async fn payment_rows(&self, ctx: &Context<'_>) -> AppResult<Cow<'_, [payment::Model]>> {
+        let id = self.order.id;
+        if let Some(found) = self.graph.as_ref().and_then(|g| g.payments.get(&id)) {
+            return Ok(Cow::Borrowed(found));
+        }
+        let loaded = ctx.loaders().payments().load_one(id).await?;
+        Ok(Cow::Owned(loaded.unwrap_or_default()))
+    }
+}
+
+#[Object(name = "Order", serial)]
 impl OrderNode {
     async fn id(&self) -> i64 {
-        self.0.id
+        self.order.id
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<UserObject> {
+        let id = self.order.customer_id;
+        if let Some(u) = self.graph.as_ref().and_then(|g| g.customers.get(&id)) {
+            return Ok(UserObject::from(u));
+        }
         ctx.loaders()
-            .users
-            .load_one(self.0.customer_id)
+            .users()
+            .load_one(id)
             .await?
-            .ok_or_else(|| missing("user", self.0.customer_id))
+            .ok_or_else(|| missing("user", id))
     }
 
     async fn status(&self) -> AppResult<OrderStatus> {
-        self.0.status.parse().map_err(|_| {
-            AppError::internal(anyhow::anyhow!("order {} has an unknown status", self.0.id))
+        self.order.status.parse().map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "order {} has an unknown status",
+                self.order.id
+            ))
         })
     }
 
     async fn total_amount(&self) -> Dec {
-        self.0.total_amount.into()
+        self.order.total_amount.into()
     }
 
     async fn created_at(&self) -> Timestamp {
-        self.0.created_at.into()
+        self.order.created_at.into()
     }
 
     async fn updated_at(&self) -> Timestamp {
-        self.0.updated_at.into()
+        self.order.updated_at.into()
     }
 
     #[graphql(complexity = "10 * child_complexity")]
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItemNode>> {
-        let items = ctx
-            .loaders()
-            .items
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(items.into_iter().map(OrderItemNode).collect())
+        let id = self.order.id;
+        let node = |item: &order_item::Model| OrderItemNode::new(item.clone(), self.graph.clone());
+        if let Some(found) = self.graph.as_ref().and_then(|g| g.items.get(&id)) {
+            return Ok(found.iter().map(node).collect());
+        }
+        let loaded = ctx.loaders().items().load_one(id).await?;
+        Ok(loaded.unwrap_or_default().iter().map(node).collect())
     }
 
     #[graphql(complexity = "10 * child_complexity")]
     async fn payments(&self, ctx: &Context<'_>) -> AppResult<Vec<PaymentNode>> {
-        let payments = ctx
-            .loaders()
-            .payments
-            .load_one(self.0.id)
+        Ok(self
+            .payment_rows(ctx)
             .await?
-            .unwrap_or_default();
-        Ok(payments.into_iter().map(PaymentNode).collect())
+            .iter()
+            .map(|p| PaymentNode::new(p.clone(), self.graph.clone()))
+            .collect())
     }
 
     /// Sum of the completed payments.
     async fn amount_paid(&self, ctx: &Context<'_>) -> AppResult<Dec> {
-        let payments = ctx
-            .loaders()
-            .payments
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(Dec(amount_paid(&payments)))
+        Ok(Dec(amount_paid(&self.payment_rows(ctx).await?)))
     }
 
     /// Total minus the completed payments.
     async fn balance_due(&self, ctx: &Context<'_>) -> AppResult<Dec> {
-        let payments = ctx
-            .loaders()
-            .payments
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(Dec(balance_due(self.0.total_amount.0, &payments)))
+        let payments = self.payment_rows(ctx).await?;
+        Ok(Dec(balance_due(self.order.total_amount.0, &payments)))
     }
 }
 
-pub struct OrderItemNode(pub order_item::Model);
+/// An order's line, with its order's graph (see [`OrderNode`]).
+pub struct OrderItemNode {
+    item: order_item::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
 
-#[Object(name = "OrderItem")]
+impl OrderItemNode {
+    pub fn new(item: order_item::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        OrderItemNode { item, graph }
+    }
+}
+
+#[Object(name = "OrderItem", serial)]
 impl OrderItemNode {
     async fn id(&self) -> i64 {
-        self.0.id
+        self.item.id
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {
-        ctx.loaders()
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(ProductNode)
-            .ok_or_else(|| missing("product", self.0.product_id))
+        let id = self.item.product_id;
+        let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
+            Some(found) => found.clone(),
+            None => ctx
+                .loaders()
+                .products()
+                .load_one(id)
+                .await?
+                .ok_or_else(|| missing("product", id))?,
+        };
+        Ok(ProductNode::new(product, self.graph.clone()))
     }
 
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.item.quantity
     }
 
     async fn price(&self) -> Dec {
-        self.0.price.into()
+        self.item.price.into()
     }
 
     async fn stock(&self, ctx: &Context<'_>) -> AppResult<Option<StockNode>> {
-        match self.0.stock_id {
-            None => Ok(None),
-            Some(id) => Ok(ctx.loaders().stocks.load_one(id).await?.map(StockNode)),
-        }
+        let Some(id) = self.item.stock_id else {
+            return Ok(None);
+        };
+        let stock = match self.graph.as_ref().and_then(|g| g.stocks.get(&id)) {
+            Some(found) => Some(found.clone()),
+            None => ctx.loaders().stocks().load_one(id).await?,
+        };
+        Ok(stock.map(|s| StockNode::new(s, self.graph.clone())))
     }
 
     /// price x quantity.
     async fn subtotal(&self) -> Dec {
-        Dec(service::subtotal(&self.0))
+        Dec(service::subtotal(&self.item))
     }
 }
 
 pub struct OrderEdge {
     cursor: String,
     node: order::Model,
+    graph: Arc<OrderGraph>,
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderEdge {
     async fn cursor(&self) -> &str {
         &self.cursor
     }
 
     async fn node(&self) -> OrderNode {
-        OrderNode(self.node.clone())
+        OrderNode::new(self.node.clone(), Some(self.graph.clone()))
     }
 }
 
 pub struct OrderConnection {
     page: Page<order::Model>,
     filter: Option<OrderFilter>,
+    /// The relations of the page's orders that the selection asks for.
+    graph: Arc<OrderGraph>,
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderConnection {
     async fn edges(&self) -> Vec<OrderEdge> {
         self.page
@@ -167,6 +212,7 @@ impl OrderConnection {
             .map(|(m, c)| OrderEdge {
                 cursor: c.clone(),
                 node: m.clone(),
+                graph: self.graph.clone(),
             })
             .collect()
     }
@@ -175,7 +221,7 @@ impl OrderConnection {
         self.page
             .rows
             .iter()
-            .map(|(m, _)| OrderNode(m.clone()))
+            .map(|(m, _)| OrderNode::new(m.clone(), Some(self.graph.clone())))
             .collect()
     }
 
@@ -185,20 +231,9 @@ impl OrderConnection {
 
     /// How many orders match the filter (all pages).
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let n = service::count_orders(&ctx.state().db, ctx.access(), self.filter.as_ref()).await?;
+        let n = service::count_orders(ctx.db(), ctx.access(), self.filter.as_ref()).await?;
         Ok(n as i64)
     }
-}
-
-/// Prefetches what the client selected under these orders (see `Loaders::prefetch_orders`).
-pub async fn prefetch(
-    ctx: &Context<'_>,
-    orders: &[order::Model],
-    selections: &[async_graphql::Lookahead<'_>],
-) -> AppResult<()> {
-    ctx.loaders()
-        .prefetch_orders(ctx.state(), orders, selections)
-        .await
 }
 
 #[derive(Default)]
@@ -223,7 +258,7 @@ impl OrdersQuery {
     ) -> AppResult<OrderConnection> {
         let request = pagination::request(first, after, last, before);
         let page = service::list_orders(
-            &ctx.state().db,
+            ctx.db(),
             ctx.access(),
             filter.as_ref(),
             order_by.as_deref().unwrap_or_default(),
@@ -231,23 +266,26 @@ impl OrdersQuery {
         )
         .await?;
         let look = ctx.look_ahead();
-        let models: Vec<order::Model> = page.rows.iter().map(|(m, _)| m.clone()).collect();
-        prefetch(
+        let models: Vec<&order::Model> = page.rows.iter().map(|(m, _)| m).collect();
+        let graph = order_graph(
             ctx,
             &models,
             &[look.field("nodes"), look.field("edges").field("node")],
         )
         .await?;
-        Ok(OrderConnection { page, filter })
+        Ok(OrderConnection {
+            page,
+            filter,
+            graph,
+        })
     }
 
     /// One order, or null when it does not exist or the caller may not see it.
     async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
-        let found = service::get_order(&ctx.state().db, ctx.access(), id).await?;
-        if let Some(o) = &found {
-            prefetch(ctx, std::slice::from_ref(o), &[ctx.look_ahead()]).await?;
+        match service::get_order(ctx.db(), ctx.access(), id).await? {
+            Some(o) => Ok(Some(with_graph(ctx, o).await?)),
+            None => Ok(None),
         }
-        Ok(found.map(OrderNode))
     }
 }
 
@@ -310,14 +348,13 @@ impl OrdersMutation {
         let created = match outcome {
             Outcome::Done { value, .. } => value,
             Outcome::Replayed(replay) => {
-                service::get_order(&ctx.state().db, ctx.access(), replay.resource_id)
+                service::get_order(ctx.db(), ctx.access(), replay.resource_id)
                     .await?
                     .ok_or(AppError::NotFound("Order"))?
             }
         };
         ctx.loaders().forget_all();
-        prefetch(ctx, std::slice::from_ref(&created), &[ctx.look_ahead()]).await?;
-        Ok(OrderNode(created))
+        with_graph(ctx, created).await
     }
 
     /// Changes status and/or customer; cancelling puts the units back in stock.
@@ -335,8 +372,7 @@ impl OrdersMutation {
         };
         let updated = service::update_order(ctx.state(), ctx.access(), id, change).await?;
         ctx.loaders().forget_all();
-        prefetch(ctx, std::slice::from_ref(&updated), &[ctx.look_ahead()]).await?;
-        Ok(OrderNode(updated))
+        with_graph(ctx, updated).await
     }
 
     /// Deletes an order with its items and payments (staff only).
@@ -345,6 +381,13 @@ impl OrdersMutation {
         ctx.loaders().forget_all();
         Ok(true)
     }
+}
+
+/// One order as the field being resolved returns it, with the graph of what its selection
+/// asks for.
+pub async fn with_graph(ctx: &Context<'_>, order: order::Model) -> AppResult<OrderNode> {
+    let graph = order_graph(ctx, std::slice::from_ref(&order), &[ctx.look_ahead()]).await?;
+    Ok(OrderNode::new(order, Some(graph)))
 }
 
 /// An `idempotencyKey` argument, or `BAD_USER_INPUT` on it.

@@ -1,86 +1,109 @@
 //! The GraphQL face of payments: the `Payment` type, the `payments`/`payment` queries and the
 //! payment mutations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, Object};
 use entity::payment;
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::missing;
+use crate::graphql::lookahead::payment_orders_graph;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::{Dec, Timestamp};
 use crate::idempotency::{Outcome, no_answer};
 use crate::listing::Page;
-use crate::orders::graphql::{OrderNode, parse_key, prefetch};
+use crate::orders::graph::OrderGraph;
+use crate::orders::graphql::{OrderNode, parse_key};
 use crate::payments::filter::{PaymentFilter, PaymentSort};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
 
-pub struct PaymentNode(pub payment::Model);
+/// A payment, with the graph of its order's relations when the request loaded one (its own
+/// order's, or the orders of a page of payments: see `graphql::lookahead`).
+pub struct PaymentNode {
+    payment: payment::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
 
-#[Object(name = "Payment")]
+impl PaymentNode {
+    pub fn new(payment: payment::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        PaymentNode { payment, graph }
+    }
+}
+
+#[Object(name = "Payment", serial)]
 impl PaymentNode {
     async fn id(&self) -> i64 {
-        self.0.id
+        self.payment.id
     }
 
     async fn order(&self, ctx: &Context<'_>) -> AppResult<OrderNode> {
-        ctx.loaders()
-            .orders
-            .load_one(self.0.order_id)
-            .await?
-            .map(OrderNode)
-            .ok_or_else(|| missing("order", self.0.order_id))
+        let id = self.payment.order_id;
+        let order = match self.graph.as_ref().and_then(|g| g.orders.get(&id)) {
+            Some(found) => found.clone(),
+            None => ctx
+                .loaders()
+                .orders()
+                .load_one(id)
+                .await?
+                .ok_or_else(|| missing("order", id))?,
+        };
+        Ok(OrderNode::new(order, self.graph.clone()))
     }
 
     async fn amount(&self) -> Dec {
-        self.0.amount.into()
+        self.payment.amount.into()
     }
 
     async fn payment_method(&self) -> &str {
-        &self.0.payment_method
+        &self.payment.payment_method
     }
 
     async fn status(&self) -> AppResult<PaymentStatus> {
-        self.0.status.parse().map_err(|_| {
+        self.payment.status.parse().map_err(|_| {
             AppError::internal(anyhow::anyhow!(
                 "payment {} has an unknown status",
-                self.0.id
+                self.payment.id
             ))
         })
     }
 
     async fn paid_at(&self) -> Option<Timestamp> {
-        self.0.paid_at.map(Timestamp)
+        self.payment.paid_at.map(Timestamp)
     }
 
     async fn created_at(&self) -> Timestamp {
-        self.0.created_at.into()
+        self.payment.created_at.into()
     }
 }
 
 pub struct PaymentEdge {
     cursor: String,
     node: payment::Model,
+    graph: Option<Arc<OrderGraph>>,
 }
 
-#[Object]
+#[Object(serial)]
 impl PaymentEdge {
     async fn cursor(&self) -> &str {
         &self.cursor
     }
 
     async fn node(&self) -> PaymentNode {
-        PaymentNode(self.node.clone())
+        PaymentNode::new(self.node.clone(), self.graph.clone())
     }
 }
 
 pub struct PaymentConnection {
     page: Page<payment::Model>,
     filter: Option<PaymentFilter>,
+    /// The page's orders with what is selected under them, when `order` is selected.
+    graph: Option<Arc<OrderGraph>>,
 }
 
-#[Object]
+#[Object(serial)]
 impl PaymentConnection {
     async fn edges(&self) -> Vec<PaymentEdge> {
         self.page
@@ -89,6 +112,7 @@ impl PaymentConnection {
             .map(|(m, c)| PaymentEdge {
                 cursor: c.clone(),
                 node: m.clone(),
+                graph: self.graph.clone(),
             })
             .collect()
     }
@@ -97,7 +121,7 @@ impl PaymentConnection {
         self.page
             .rows
             .iter()
-            .map(|(m, _)| PaymentNode(m.clone()))
+            .map(|(m, _)| PaymentNode::new(m.clone(), self.graph.clone()))
             .collect()
     }
 
@@ -107,30 +131,9 @@ impl PaymentConnection {
 
     /// How many payments match the filter (all pages).
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let n = service::count_payments(ctx.state(), ctx.access(), self.filter.as_ref()).await?;
+        let n = service::count_payments(ctx.db(), ctx.access(), self.filter.as_ref()).await?;
         Ok(n as i64)
     }
-}
-
-/// Prefetches the orders of these payments and what is selected under them.
-pub(crate) async fn prefetch_payment_orders(
-    ctx: &Context<'_>,
-    payments: &[&payment::Model],
-    selections: &[async_graphql::Lookahead<'_>],
-) -> AppResult<()> {
-    let order_selections: Vec<_> = selections
-        .iter()
-        .map(|l| l.field("order"))
-        .filter(|l| l.exists())
-        .collect();
-    if order_selections.is_empty() || payments.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = payments.iter().map(|p| p.order_id).collect();
-    let orders = crate::orders::service::orders_by_id(&ctx.state().db, &ids).await?;
-    let models: Vec<_> = orders.values().cloned().collect();
-    ctx.loaders().orders.feed_many(orders).await;
-    prefetch(ctx, &models, &order_selections).await
 }
 
 #[derive(Default)]
@@ -155,7 +158,7 @@ impl PaymentsQuery {
     ) -> AppResult<PaymentConnection> {
         let request = pagination::request(first, after, last, before);
         let page = service::list_payments(
-            ctx.state(),
+            ctx.db(),
             ctx.access(),
             filter.as_ref(),
             order_by.as_deref().unwrap_or_default(),
@@ -164,22 +167,25 @@ impl PaymentsQuery {
         .await?;
         let look = ctx.look_ahead();
         let models: Vec<&payment::Model> = page.rows.iter().map(|(m, _)| m).collect();
-        prefetch_payment_orders(
+        let graph = payment_orders_graph(
             ctx,
             &models,
             &[look.field("nodes"), look.field("edges").field("node")],
         )
         .await?;
-        Ok(PaymentConnection { page, filter })
+        Ok(PaymentConnection {
+            page,
+            filter,
+            graph,
+        })
     }
 
     /// One payment, or null when it does not exist or the caller may not see it.
     async fn payment(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<PaymentNode>> {
-        let found = service::get_payment(ctx.state(), ctx.access(), id).await?;
-        if let Some(p) = &found {
-            prefetch_payment_orders(ctx, &[p], &[ctx.look_ahead()]).await?;
+        match service::get_payment(ctx.db(), ctx.access(), id).await? {
+            Some(p) => Ok(Some(with_graph(ctx, p).await?)),
+            None => Ok(None),
         }
-        Ok(found.map(PaymentNode))
     }
 }
 
@@ -227,14 +233,13 @@ impl PaymentsMutation {
         let created = match outcome {
             Outcome::Done { value, .. } => value,
             Outcome::Replayed(replay) => {
-                service::get_payment(ctx.state(), ctx.access(), replay.resource_id)
+                service::get_payment(ctx.db(), ctx.access(), replay.resource_id)
                     .await?
                     .ok_or(AppError::NotFound("Payment"))?
             }
         };
         ctx.loaders().forget_all();
-        prefetch_payment_orders(ctx, &[&created], &[ctx.look_ahead()]).await?;
-        Ok(PaymentNode(created))
+        with_graph(ctx, created).await
     }
 
     /// Changes a payment (staff only).
@@ -254,8 +259,7 @@ impl PaymentsMutation {
         };
         let updated = service::update_payment(ctx.state(), ctx.access(), id, change).await?;
         ctx.loaders().forget_all();
-        prefetch_payment_orders(ctx, &[&updated], &[ctx.look_ahead()]).await?;
-        Ok(PaymentNode(updated))
+        with_graph(ctx, updated).await
     }
 
     /// Deletes a payment (staff only).
@@ -264,4 +268,11 @@ impl PaymentsMutation {
         ctx.loaders().forget_all();
         Ok(true)
     }
+}
+
+/// One payment as the field being resolved returns it, with its order and the graph of what is
+/// selected under it when `order` is selected.
+pub async fn with_graph(ctx: &Context<'_>, payment: payment::Model) -> AppResult<PaymentNode> {
+    let graph = payment_orders_graph(ctx, &[&payment], &[ctx.look_ahead()]).await?;
+    Ok(PaymentNode::new(payment, graph))
 }

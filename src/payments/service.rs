@@ -16,7 +16,6 @@ use crate::error::AppResult;
 use crate::listing::{self, Page, PageRequest, Window};
 use crate::payments::filter::{self, PaymentFilter, PaymentSort};
 use crate::payments::status::PaymentStatus;
-use crate::state::AppState;
 
 pub use crate::payments::recording::{
     NewPayment, PaymentChange, create_payment, create_payment_keyed, delete_payment, update_payment,
@@ -40,17 +39,9 @@ fn visible(access: &Access, filter: Option<&PaymentFilter>) -> AppResult<Select<
     })
 }
 
-/// The payment, if the caller may see it.
-pub async fn get_payment(
-    state: &AppState,
-    access: &Access,
-    id: i64,
-) -> AppResult<Option<payment::Model>> {
-    find_payment(&state.db, access, id).await
-}
-
-/// `get_payment` on any connection (a request's `Reads`, a transaction).
-pub async fn find_payment<C: ConnectionTrait>(
+/// The payment, if the caller may see it. On any connection (the pool, a request's `Reads`, a
+/// transaction), as the other reads here.
+pub async fn get_payment<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     id: i64,
@@ -97,8 +88,8 @@ pub fn amount_paid(payments: &[payment::Model]) -> Decimal {
 }
 
 /// One page of the payments the caller may see.
-pub async fn list_payments(
-    state: &AppState,
+pub async fn list_payments<C: ConnectionTrait>(
+    db: &C,
     access: &Access,
     filter: Option<&PaymentFilter>,
     order_by: &[PaymentSort],
@@ -106,23 +97,11 @@ pub async fn list_payments(
 ) -> AppResult<Page<payment::Model>> {
     let select = visible(access, filter)?;
     let sort = filter::sort(order_by);
-    listing::fetch_page(&state.db, select, &sort, page, |p| {
-        filter::key_values(&sort, p)
-    })
-    .await
+    listing::fetch_page(db, select, &sort, page, |p| filter::key_values(&sort, p)).await
 }
 
 /// How many payments the caller may see match the filter.
-pub async fn count_payments(
-    state: &AppState,
-    access: &Access,
-    filter: Option<&PaymentFilter>,
-) -> AppResult<u64> {
-    count_visible(&state.db, access, filter).await
-}
-
-/// `count_payments` on any connection.
-pub async fn count_visible<C: ConnectionTrait>(
+pub async fn count_payments<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&PaymentFilter>,

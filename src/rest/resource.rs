@@ -60,26 +60,22 @@ pub trait Resource: Send + Sync + 'static {
     fn id_of(row: &Self::Row) -> i64;
 
     /// django-filter's filters of the query string (400s), read on the request's connection.
-    async fn filter(
-        db: &Reads<'_>,
-        access: &Access,
-        query: &QueryParams,
-    ) -> AppResult<Self::Filter>;
+    async fn filter(db: &Reads, access: &Access, query: &QueryParams) -> AppResult<Self::Filter>;
 
     /// Called when a list matched nothing (orders: a `?customer=` that names no one is a 400).
     async fn nothing_matched(
-        _db: &Reads<'_>,
+        _db: &Reads,
         _access: &Access,
         _filter: &Self::Filter,
     ) -> AppResult<()> {
         Ok(())
     }
 
-    async fn count(db: &Reads<'_>, access: &Access, filter: &Self::Filter) -> AppResult<u64>;
+    async fn count(db: &Reads, access: &Access, filter: &Self::Filter) -> AppResult<u64>;
 
     /// The matching rows the caller may see in `window`, newest first.
     async fn rows(
-        db: &Reads<'_>,
+        db: &Reads,
         access: &Access,
         filter: &Self::Filter,
         window: Window,
@@ -156,7 +152,7 @@ async fn represent_one<R: Resource, C: ConnectionTrait>(
 }
 
 /// A chunk of a streamed list from its rows.
-async fn chunk_of<R: Resource>(db: &Reads<'_>, rows: Vec<R::Row>) -> AppResult<Chunk<R::Shown>> {
+async fn chunk_of<R: Resource>(db: &Reads, rows: Vec<R::Row>) -> AppResult<Chunk<R::Shown>> {
     let (read, last) = (rows.len(), rows.last().map(R::id_of));
     Ok(Chunk::of(R::represent(db, rows).await?, read, last))
 }

@@ -100,12 +100,12 @@ impl Resource for Orders {
         row.id
     }
 
-    async fn filter(_: &Reads<'_>, _: &Access, query: &QueryParams) -> AppResult<ListFilter> {
+    async fn filter(_: &Reads, _: &Access, query: &QueryParams) -> AppResult<ListFilter> {
         filter(query)
     }
 
     /// A `?customer=` that matched nothing: 400 if no such customer is visible.
-    async fn nothing_matched(db: &Reads<'_>, access: &Access, f: &ListFilter) -> AppResult<()> {
+    async fn nothing_matched(db: &Reads, access: &Access, f: &ListFilter) -> AppResult<()> {
         if let Some(c) = f.customer
             && !service::visible_customer(db, access, c).await?
         {
@@ -116,12 +116,12 @@ impl Resource for Orders {
         Ok(())
     }
 
-    async fn count(db: &Reads<'_>, access: &Access, f: &ListFilter) -> AppResult<u64> {
+    async fn count(db: &Reads, access: &Access, f: &ListFilter) -> AppResult<u64> {
         service::count_orders(db, access, Some(&f.filter)).await
     }
 
     async fn rows(
-        db: &Reads<'_>,
+        db: &Reads,
         access: &Access,
         f: &ListFilter,
         window: Window,

@@ -74,11 +74,7 @@ impl Resource for Payments {
     }
 
     /// django-filter's `?id=&order=&status=`; an order the caller cannot see is a bad choice.
-    async fn filter(
-        db: &Reads<'_>,
-        access: &Access,
-        query: &QueryParams,
-    ) -> AppResult<PaymentFilter> {
+    async fn filter(db: &Reads, access: &Access, query: &QueryParams) -> AppResult<PaymentFilter> {
         let mut errors = FieldErrors::new();
         let id = query.number("id", &mut errors);
         let order = query.model_choice("order", &mut errors);
@@ -100,12 +96,12 @@ impl Resource for Payments {
         })
     }
 
-    async fn count(db: &Reads<'_>, access: &Access, f: &PaymentFilter) -> AppResult<u64> {
-        service::count_visible(db, access, Some(f)).await
+    async fn count(db: &Reads, access: &Access, f: &PaymentFilter) -> AppResult<u64> {
+        service::count_payments(db, access, Some(f)).await
     }
 
     async fn rows(
-        db: &Reads<'_>,
+        db: &Reads,
         access: &Access,
         f: &PaymentFilter,
         window: Window,
@@ -118,7 +114,7 @@ impl Resource for Payments {
         access: &Access,
         id: i64,
     ) -> AppResult<Option<payment::Model>> {
-        service::find_payment(db, access, id).await
+        service::get_payment(db, access, id).await
     }
 
     async fn represent<C: ConnectionTrait>(

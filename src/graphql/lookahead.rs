@@ -1,0 +1,77 @@
+//! What a selection asks to load, known before its fields run: `wants` reads the look-ahead of
+//! the order objects of a list, a single order or a mutation's result, and `order_graph` loads
+//! that `OrderGraph` for all those orders at once (three statements per page or per order,
+//! whatever its size: the caller, the orders, one `UNION ALL` for their relations).
+//!
+//! The nodes built over the graph (`OrderNode` and what hangs under it) read their relations
+//! from it synchronously; anything it does not hold falls back to the request's loaders.
+
+use std::borrow::Borrow;
+use std::sync::Arc;
+
+use async_graphql::{Context, Lookahead};
+use entity::{order, payment};
+
+use crate::db::distinct_ids;
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::orders::graph::{OrderGraph, Wants};
+
+/// The relations to load for orders whose selections (look-aheads at `Order` objects, e.g. a
+/// connection's `nodes` and `edges.node`) are `selections`. The one place that maps fields to
+/// relations.
+pub fn wants(selections: &[Lookahead<'_>]) -> Wants {
+    let selected = |path: &[&str]| {
+        selections.iter().any(|l| {
+            let mut l = l.field(path[0]);
+            for p in &path[1..] {
+                l = l.field(p);
+            }
+            l.exists()
+        })
+    };
+    Wants {
+        customer: selected(&["customer"]),
+        payments: selected(&["payments"]) || selected(&["amountPaid"]) || selected(&["balanceDue"]),
+        items: selected(&["items"]),
+        item_product: selected(&["items", "product"]),
+        item_stock: selected(&["items", "stock"]),
+        stock_product: selected(&["items", "stock", "product"]),
+        categories: selected(&["items", "product", "category"])
+            || selected(&["items", "stock", "product", "category"]),
+    }
+}
+
+/// The graph of what `selections` ask for under these orders, loaded on the request's
+/// connection (no statement when they ask for no relation).
+pub async fn order_graph<O: Borrow<order::Model>>(
+    ctx: &Context<'_>,
+    orders: &[O],
+    selections: &[Lookahead<'_>],
+) -> AppResult<Arc<OrderGraph>> {
+    let graph = OrderGraph::load(ctx.db(), orders, wants(selections)).await?;
+    Ok(Arc::new(graph))
+}
+
+/// For payments whose selections are `selections`: their orders (one statement) with the
+/// graph of what is selected under `order` (one more), or `None` when no `order` is selected.
+pub async fn payment_orders_graph(
+    ctx: &Context<'_>,
+    payments: &[&payment::Model],
+    selections: &[Lookahead<'_>],
+) -> AppResult<Option<Arc<OrderGraph>>> {
+    let under_order: Vec<Lookahead<'_>> = selections
+        .iter()
+        .map(|l| l.field("order"))
+        .filter(|l| l.exists())
+        .collect();
+    if under_order.is_empty() || payments.is_empty() {
+        return Ok(None);
+    }
+    let ids = distinct_ids(payments.iter().map(|p| p.order_id));
+    let orders = crate::orders::service::orders_by_id(ctx.db(), &ids).await?;
+    let models: Vec<&order::Model> = orders.values().collect();
+    let mut graph = OrderGraph::load(ctx.db(), &models, wants(&under_order)).await?;
+    graph.orders = orders;
+    Ok(Some(Arc::new(graph)))
+}

@@ -8,7 +8,6 @@
 //! validates the request with an extension that records the complexity and stops there. Costs
 //! are remembered per query text, operation name and variables.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -19,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::graphql::GqlSchema;
 use crate::graphql::respond::CostRefusal;
+use crate::graphql::validated::RequestKeys;
 use crate::memo::Memo;
 use crate::ratelimit::{Bucket, ClientKey, Outcome};
 use crate::state::AppState;
@@ -27,6 +27,7 @@ use crate::state::AppState;
 pub struct Costs {
     probe: GqlSchema,
     known: Memo<u64, u64>,
+    keys: RequestKeys,
 }
 
 /// Where the probe extension leaves the complexity (`usize::MAX`: validation failed).
@@ -69,21 +70,14 @@ impl Costs {
         Costs {
             probe,
             known: Memo::new(4096),
+            keys: RequestKeys::default(),
         }
     }
 
     /// The cost of a request that has been resolved (APQ) and parsed: its complexity, at least
     /// 1. A request that fails validation costs 1 (the executor answers its errors).
     pub async fn of(&self, request: &mut Request) -> u64 {
-        let key = {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            request.query.hash(&mut h);
-            request.operation_name.hash(&mut h);
-            serde_json::to_string(&request.variables)
-                .unwrap_or_default()
-                .hash(&mut h);
-            h.finish()
-        };
+        let key = self.keys.of(request);
         if let Some(cost) = self.known.get(&key) {
             return cost;
         }

@@ -5,7 +5,7 @@
 //! (and refuses what exceeds the limits) but skips the rules, whose outcome cannot differ for
 //! the same document, variables and schema.
 
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 
 use async_graphql::{Request, Response};
 
@@ -17,6 +17,7 @@ pub struct Validated {
     strict: GqlSchema,
     fast: GqlSchema,
     passed: Memo<u64, ()>,
+    keys: RequestKeys,
 }
 
 impl Validated {
@@ -26,12 +27,13 @@ impl Validated {
             strict,
             fast,
             passed: Memo::new(capacity),
+            keys: RequestKeys::default(),
         }
     }
 
     /// Executes the request, validating it fully unless the same request passed before.
     pub async fn execute(&self, request: Request) -> Response {
-        let key = key(&request);
+        let key = self.keys.of(&request);
         if self.passed.get(&key).is_some() {
             return self.fast.execute(request).await;
         }
@@ -43,15 +45,22 @@ impl Validated {
     }
 }
 
-/// The request's query text, operation name and variables.
-fn key(request: &Request) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    request.query.hash(&mut h);
-    request.operation_name.hash(&mut h);
-    serde_json::to_string(&request.variables)
-        .unwrap_or_default()
-        .hash(&mut h);
-    h.finish()
+/// Memo keys of requests: a hash of the query text, operation name and variables, keyed by a
+/// random per-process seed, so that no client can craft two requests with one key (a document
+/// that would then skip its validation, or be charged another's cost).
+#[derive(Default)]
+pub struct RequestKeys(RandomState);
+
+impl RequestKeys {
+    pub fn of(&self, request: &Request) -> u64 {
+        let mut h = self.0.build_hasher();
+        request.query.hash(&mut h);
+        request.operation_name.hash(&mut h);
+        serde_json::to_string(&request.variables)
+            .unwrap_or_default()
+            .hash(&mut h);
+        h.finish()
+    }
 }
 
 /// No data and only errors without a path: the request did not get past its validation (or

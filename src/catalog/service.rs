@@ -41,6 +41,12 @@ by_ids!(stocks_by_id, stock);
 by_ids!(locations_by_id, location);
 by_ids!(warehouses_by_id, warehouse);
 
+/// How the legacy application names a stock row: `"<warehouse name> - <location code>"`, e.g.
+/// `"Main WH - A1"` (GraphQL's `Stock.label`, REST's `stock`).
+pub fn stock_label(warehouse: &warehouse::Model, location: &location::Model) -> String {
+    format!("{} - {}", warehouse.name, location.code)
+}
+
 /// On any connection (the pool, or a request's `Reads`), as every read here.
 pub async fn products<C: ConnectionTrait>(
     db: &C,

@@ -13,11 +13,11 @@ use std::sync::{Arc, OnceLock};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 
-use crate::auth::graphql::UserObject;
 use crate::auth::service::users_by_id;
 use crate::catalog::service as catalog;
 use crate::db::Reads;
 use crate::error::AppError;
+use crate::graphql::nodes::UserObject;
 use crate::orders::service as orders;
 use crate::payments::service as payments;
 

@@ -2,6 +2,7 @@
 //! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
 pub mod apq;
+pub mod arguments;
 pub mod codes;
 pub mod context;
 pub mod cost;
@@ -12,6 +13,7 @@ pub mod key_order;
 pub mod limits;
 pub mod loaders;
 pub mod lookahead;
+pub mod nodes;
 pub mod operation;
 pub mod pagination;
 pub mod respond;

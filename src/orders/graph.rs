@@ -54,7 +54,7 @@ impl OrderGraph {
             .locations
             .get(&self.stocks.get(&stock_id)?.location_id)?;
         let warehouse = self.warehouses.get(&location.warehouse_id)?;
-        Some(crate::catalog::graphql::stock_label(warehouse, location))
+        Some(catalog::stock_label(warehouse, location))
     }
 
     /// Loads what `wants` asks for, for all `orders` at once.

@@ -1,5 +1,5 @@
-//! The GraphQL face of payments: the `Payment` type, the `payments`/`payment` queries and the
-//! payment mutations.
+//! The GraphQL face of payments: the `payments`/`payment` queries and the payment mutations,
+//! over the `Payment` type of `graphql::nodes`.
 
 use std::sync::Arc;
 
@@ -7,77 +7,19 @@ use async_graphql::{Context, InputObject, Object};
 use entity::payment;
 
 use crate::error::{AppError, AppResult};
+use crate::graphql::arguments;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::missing;
 use crate::graphql::lookahead::payment_orders_graph;
+use crate::graphql::nodes::PaymentNode;
+use crate::graphql::nodes::payment::with_graph;
 use crate::graphql::pagination::{self, PageInfo};
 use crate::graphql::scalars::{Dec, Timestamp};
 use crate::idempotency::{Outcome, no_answer};
 use crate::listing::Page;
 use crate::orders::graph::OrderGraph;
-use crate::orders::graphql::{OrderNode, parse_key};
 use crate::payments::filter::{PaymentFilter, PaymentSort};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
-
-/// A payment, with the graph of its order's relations when the request loaded one (its own
-/// order's, or the orders of a page of payments: see `graphql::lookahead`).
-pub struct PaymentNode {
-    payment: payment::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
-
-impl PaymentNode {
-    pub fn new(payment: payment::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        PaymentNode { payment, graph }
-    }
-}
-
-#[Object(name = "Payment", serial)]
-impl PaymentNode {
-    async fn id(&self) -> i64 {
-        self.payment.id
-    }
-
-    async fn order(&self, ctx: &Context<'_>) -> AppResult<OrderNode> {
-        let id = self.payment.order_id;
-        let order = match self.graph.as_ref().and_then(|g| g.orders.get(&id)) {
-            Some(found) => found.clone(),
-            None => ctx
-                .loaders()
-                .orders()
-                .load_one(id)
-                .await?
-                .ok_or_else(|| missing("order", id))?,
-        };
-        Ok(OrderNode::new(order, self.graph.clone()))
-    }
-
-    async fn amount(&self) -> Dec {
-        self.payment.amount.into()
-    }
-
-    async fn payment_method(&self) -> &str {
-        &self.payment.payment_method
-    }
-
-    async fn status(&self) -> AppResult<PaymentStatus> {
-        self.payment.status.parse().map_err(|_| {
-            AppError::internal(anyhow::anyhow!(
-                "payment {} has an unknown status",
-                self.payment.id
-            ))
-        })
-    }
-
-    async fn paid_at(&self) -> Option<Timestamp> {
-        self.payment.paid_at.map(Timestamp)
-    }
-
-    async fn created_at(&self) -> Timestamp {
-        self.payment.created_at.into()
-    }
-}
 
 pub struct PaymentEdge {
     cursor: String,
@@ -219,7 +161,7 @@ impl PaymentsMutation {
         input: CreatePaymentInput,
         idempotency_key: Option<String>,
     ) -> AppResult<PaymentNode> {
-        let key = idempotency_key.as_deref().map(parse_key).transpose()?;
+        let key = arguments::idempotency_key(idempotency_key.as_deref())?;
         let new = NewPayment {
             order_id: Some(input.order_id),
             amount: Some(input.amount.0),
@@ -268,11 +210,4 @@ impl PaymentsMutation {
         ctx.loaders().forget_all();
         Ok(true)
     }
-}
-
-/// One payment as the field being resolved returns it, with its order and the graph of what is
-/// selected under it when `order` is selected.
-pub async fn with_graph(ctx: &Context<'_>, payment: payment::Model) -> AppResult<PaymentNode> {
-    let graph = payment_orders_graph(ctx, &[&payment], &[ctx.look_ahead()]).await?;
-    Ok(PaymentNode::new(payment, graph))
 }

@@ -4,6 +4,7 @@
 pub mod apq;
 pub mod arguments;
 pub mod codes;
+pub mod connection;
 pub mod context;
 pub mod cost;
 pub mod errors;

@@ -6,75 +6,41 @@ use std::sync::Arc;
 use async_graphql::{Context, InputObject, Object};
 use entity::order;
 
+use crate::auth::Access;
+use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
+use crate::graphql::connection::{Connection, Listing};
 use crate::graphql::context::ContextExt;
 use crate::graphql::lookahead::order_graph;
 use crate::graphql::nodes::OrderNode;
 use crate::graphql::nodes::order::with_graph;
-use crate::graphql::pagination::{self, PageInfo};
+use crate::graphql::pagination;
 use crate::graphql::scalars::Dec;
 use crate::idempotency::{Outcome, no_answer};
-use crate::listing::Page;
 use crate::orders::filter::{OrderFilter, OrderSort};
 use crate::orders::graph::OrderGraph;
 use crate::orders::service::{self, NewItem, NewOrder, OrderChange};
 use crate::orders::status::OrderStatus;
 
-pub struct OrderEdge {
-    cursor: String,
-    node: order::Model,
-    graph: Arc<OrderGraph>,
-}
+/// The `orders` list: `OrderConnection`.
+pub struct Orders;
 
-#[Object(serial)]
-impl OrderEdge {
-    async fn cursor(&self) -> &str {
-        &self.cursor
-    }
-
-    async fn node(&self) -> OrderNode {
-        OrderNode::new(self.node.clone(), Some(self.graph.clone()))
-    }
-}
-
-pub struct OrderConnection {
-    page: Page<order::Model>,
-    filter: Option<OrderFilter>,
+impl Listing for Orders {
+    const CONNECTION: &'static str = "OrderConnection";
+    const EDGE: &'static str = "OrderEdge";
+    type Row = order::Model;
+    type Node = OrderNode;
     /// The relations of the page's orders that the selection asks for.
-    graph: Arc<OrderGraph>,
-}
+    type Shared = Arc<OrderGraph>;
+    type Query = Option<OrderFilter>;
 
-#[Object(serial)]
-impl OrderConnection {
-    async fn edges(&self) -> Vec<OrderEdge> {
-        self.page
-            .rows
-            .iter()
-            .map(|(m, c)| OrderEdge {
-                cursor: c.clone(),
-                node: m.clone(),
-                graph: self.graph.clone(),
-            })
-            .collect()
+    fn node(row: &order::Model, graph: &Arc<OrderGraph>) -> OrderNode {
+        OrderNode::new(row.clone(), Some(graph.clone()))
     }
 
-    async fn nodes(&self) -> Vec<OrderNode> {
-        self.page
-            .rows
-            .iter()
-            .map(|(m, _)| OrderNode::new(m.clone(), Some(self.graph.clone())))
-            .collect()
-    }
-
-    async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.page)
-    }
-
-    /// How many orders match the filter (all pages).
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let n = service::count_orders(ctx.db(), ctx.access(), self.filter.as_ref()).await?;
-        Ok(n as i64)
+    async fn count(db: &Reads, access: &Access, filter: &Option<OrderFilter>) -> AppResult<u64> {
+        service::count_orders(db, access, filter.as_ref()).await
     }
 }
 
@@ -97,7 +63,7 @@ impl OrdersQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<OrderConnection> {
+    ) -> AppResult<Connection<Orders>> {
         let request = pagination::request(first, after, last, before);
         let page = service::list_orders(
             ctx.db(),
@@ -115,11 +81,7 @@ impl OrdersQuery {
             &[look.field("nodes"), look.field("edges").field("node")],
         )
         .await?;
-        Ok(OrderConnection {
-            page,
-            filter,
-            graph,
-        })
+        Ok(Connection::new(page, graph, filter))
     }
 
     /// One order, or null when it does not exist or the caller may not see it.

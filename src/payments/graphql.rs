@@ -6,75 +6,41 @@ use std::sync::Arc;
 use async_graphql::{Context, InputObject, Object};
 use entity::payment;
 
+use crate::auth::Access;
+use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
+use crate::graphql::connection::{Connection, Listing};
 use crate::graphql::context::ContextExt;
 use crate::graphql::lookahead::payment_orders_graph;
 use crate::graphql::nodes::PaymentNode;
 use crate::graphql::nodes::payment::with_graph;
-use crate::graphql::pagination::{self, PageInfo};
+use crate::graphql::pagination;
 use crate::graphql::scalars::{Dec, Timestamp};
 use crate::idempotency::{Outcome, no_answer};
-use crate::listing::Page;
 use crate::orders::graph::OrderGraph;
 use crate::payments::filter::{PaymentFilter, PaymentSort};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
 
-pub struct PaymentEdge {
-    cursor: String,
-    node: payment::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
+/// The `payments` list: `PaymentConnection`.
+pub struct Payments;
 
-#[Object(serial)]
-impl PaymentEdge {
-    async fn cursor(&self) -> &str {
-        &self.cursor
-    }
-
-    async fn node(&self) -> PaymentNode {
-        PaymentNode::new(self.node.clone(), self.graph.clone())
-    }
-}
-
-pub struct PaymentConnection {
-    page: Page<payment::Model>,
-    filter: Option<PaymentFilter>,
+impl Listing for Payments {
+    const CONNECTION: &'static str = "PaymentConnection";
+    const EDGE: &'static str = "PaymentEdge";
+    type Row = payment::Model;
+    type Node = PaymentNode;
     /// The page's orders with what is selected under them, when `order` is selected.
-    graph: Option<Arc<OrderGraph>>,
-}
+    type Shared = Option<Arc<OrderGraph>>;
+    type Query = Option<PaymentFilter>;
 
-#[Object(serial)]
-impl PaymentConnection {
-    async fn edges(&self) -> Vec<PaymentEdge> {
-        self.page
-            .rows
-            .iter()
-            .map(|(m, c)| PaymentEdge {
-                cursor: c.clone(),
-                node: m.clone(),
-                graph: self.graph.clone(),
-            })
-            .collect()
+    fn node(row: &payment::Model, graph: &Option<Arc<OrderGraph>>) -> PaymentNode {
+        PaymentNode::new(row.clone(), graph.clone())
     }
 
-    async fn nodes(&self) -> Vec<PaymentNode> {
-        self.page
-            .rows
-            .iter()
-            .map(|(m, _)| PaymentNode::new(m.clone(), self.graph.clone()))
-            .collect()
-    }
-
-    async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.page)
-    }
-
-    /// How many payments match the filter (all pages).
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let n = service::count_payments(ctx.db(), ctx.access(), self.filter.as_ref()).await?;
-        Ok(n as i64)
+    async fn count(db: &Reads, access: &Access, filter: &Option<PaymentFilter>) -> AppResult<u64> {
+        service::count_payments(db, access, filter.as_ref()).await
     }
 }
 
@@ -97,7 +63,7 @@ impl PaymentsQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<PaymentConnection> {
+    ) -> AppResult<Connection<Payments>> {
         let request = pagination::request(first, after, last, before);
         let page = service::list_payments(
             ctx.db(),
@@ -115,11 +81,7 @@ impl PaymentsQuery {
             &[look.field("nodes"), look.field("edges").field("node")],
         )
         .await?;
-        Ok(PaymentConnection {
-            page,
-            filter,
-            graph,
-        })
+        Ok(Connection::new(page, graph, filter))
     }
 
     /// One payment, or null when it does not exist or the caller may not see it.

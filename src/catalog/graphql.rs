@@ -1,51 +1,156 @@
 //! The GraphQL face of the catalog: the `products`, `warehouses` and `stocks` lists and the
 //! catalog mutations (staff only), over the catalog types of `graphql::nodes`.
 
-use async_graphql::{Context, InputObject, Object};
+use std::sync::Arc;
 
-use crate::catalog::service::{self, NewProduct};
+use async_graphql::{Context, InputObject, Object};
+use entity::{product, stock, warehouse};
+
+use crate::auth::Access;
+use crate::catalog::filter::{ProductFilter, StockFilter, WarehouseFilter};
+use crate::catalog::service::{self, NewProduct, StockQuery};
+use crate::db::Reads;
 use crate::error::AppResult;
+use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
+use crate::graphql::lookahead::catalog_graph;
 use crate::graphql::nodes::{CategoryNode, LocationNode, ProductNode, StockNode, WarehouseNode};
+use crate::graphql::pagination;
 use crate::graphql::scalars::Dec;
+use crate::orders::graph::OrderGraph;
+
+/// The `products` list: `ProductConnection`.
+pub struct Products;
+
+impl Listing for Products {
+    const CONNECTION: &'static str = "ProductConnection";
+    const EDGE: &'static str = "ProductEdge";
+    type Row = product::Model;
+    type Node = ProductNode;
+    /// The categories of the page's products, when selected.
+    type Shared = Arc<OrderGraph>;
+    type Query = Option<ProductFilter>;
+
+    fn node(row: &product::Model, graph: &Arc<OrderGraph>) -> ProductNode {
+        ProductNode::new(row.clone(), Some(graph.clone()))
+    }
+
+    async fn count(db: &Reads, access: &Access, filter: &Option<ProductFilter>) -> AppResult<u64> {
+        service::count_products(db, access, filter.as_ref()).await
+    }
+}
+
+/// The `warehouses` list: `WarehouseConnection`.
+pub struct Warehouses;
+
+impl Listing for Warehouses {
+    const CONNECTION: &'static str = "WarehouseConnection";
+    const EDGE: &'static str = "WarehouseEdge";
+    type Row = warehouse::Model;
+    type Node = WarehouseNode;
+    type Shared = ();
+    type Query = Option<WarehouseFilter>;
+
+    fn node(row: &warehouse::Model, _: &()) -> WarehouseNode {
+        row.clone().into()
+    }
+
+    async fn count(
+        db: &Reads,
+        access: &Access,
+        filter: &Option<WarehouseFilter>,
+    ) -> AppResult<u64> {
+        service::count_warehouses(db, access, filter.as_ref()).await
+    }
+}
+
+/// The `stocks` list: `StockConnection`.
+pub struct Stocks;
+
+impl Listing for Stocks {
+    const CONNECTION: &'static str = "StockConnection";
+    const EDGE: &'static str = "StockEdge";
+    type Row = stock::Model;
+    type Node = StockNode;
+    /// The products, categories, locations and warehouses of the page's rows, when selected.
+    type Shared = Arc<OrderGraph>;
+    type Query = StockQuery;
+
+    fn node(row: &stock::Model, graph: &Arc<OrderGraph>) -> StockNode {
+        StockNode::new(row.clone(), Some(graph.clone()))
+    }
+
+    async fn count(db: &Reads, access: &Access, query: &StockQuery) -> AppResult<u64> {
+        service::count_stocks(db, access, query).await
+    }
+}
 
 #[derive(Default)]
 pub struct CatalogQuery;
 
+// the list resolvers take the connection arguments (filter, first/after/last/before)
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl CatalogQuery {
-    #[graphql(complexity = "100 * child_complexity")]
-    async fn products(&self, ctx: &Context<'_>) -> AppResult<Vec<ProductNode>> {
-        Ok(service::products(ctx.db(), ctx.access())
-            .await?
-            .into_iter()
-            .map(|p| ProductNode::new(p, None))
-            .collect())
+    /// Products in id order, those that match `filter`.
+    #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProductFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Products>> {
+        let request = pagination::request(first, after, last, before);
+        let page =
+            service::list_products(ctx.db(), ctx.access(), filter.as_ref(), &request).await?;
+        let rows: Vec<&product::Model> = page.rows.iter().map(|(p, _)| p).collect();
+        let graph = catalog_graph(ctx, &rows, &[], &node_selections(ctx)).await?;
+        Ok(Connection::new(page, graph, filter))
     }
 
-    #[graphql(complexity = "100 * child_complexity")]
-    async fn warehouses(&self, ctx: &Context<'_>) -> AppResult<Vec<WarehouseNode>> {
-        Ok(service::warehouses(ctx.db(), ctx.access())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    /// Warehouses in id order, those that match `filter`.
+    #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    async fn warehouses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<WarehouseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Warehouses>> {
+        let request = pagination::request(first, after, last, before);
+        let page =
+            service::list_warehouses(ctx.db(), ctx.access(), filter.as_ref(), &request).await?;
+        Ok(Connection::new(page, (), filter))
     }
 
-    #[graphql(complexity = "100 * child_complexity")]
+    /// Stock rows in id order: of a product, at a location, those that match `filter`.
+    #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
     async fn stocks(
         &self,
         ctx: &Context<'_>,
         product_id: Option<i64>,
         location_id: Option<i64>,
-    ) -> AppResult<Vec<StockNode>> {
-        Ok(
-            service::stocks(ctx.db(), ctx.access(), product_id, location_id)
-                .await?
-                .into_iter()
-                .map(|s| StockNode::new(s, None))
-                .collect(),
-        )
+        filter: Option<StockFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Stocks>> {
+        let request = pagination::request(first, after, last, before);
+        let query = StockQuery {
+            product_id,
+            location_id,
+            filter,
+        };
+        let page = service::list_stocks(ctx.db(), ctx.access(), &query, &request).await?;
+        let rows: Vec<&stock::Model> = page.rows.iter().map(|(s, _)| s).collect();
+        let graph = catalog_graph(ctx, &[], &rows, &node_selections(ctx)).await?;
+        Ok(Connection::new(page, graph, query))
     }
 }
 

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use async_graphql::{Context, Object, OutputType, TypeName};
+use async_graphql::{Context, Lookahead, Object, OutputType, TypeName};
 
 use crate::auth::Access;
 use crate::db::Reads;
@@ -38,6 +38,13 @@ pub trait Listing: Send + Sync + 'static {
         access: &Access,
         query: &Self::Query,
     ) -> impl Future<Output = AppResult<u64>> + Send;
+}
+
+/// The look-aheads at a connection's nodes (`nodes` and `edges.node`), from the field that
+/// returns the connection: what its page's graph is loaded for.
+pub fn node_selections<'a>(ctx: &'a Context<'_>) -> [Lookahead<'a>; 2] {
+    let look = ctx.look_ahead();
+    [look.field("nodes"), look.field("edges").field("node")]
 }
 
 /// One page of a list.

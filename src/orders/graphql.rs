@@ -10,7 +10,7 @@ use crate::auth::Access;
 use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
-use crate::graphql::connection::{Connection, Listing};
+use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
 use crate::graphql::lookahead::order_graph;
 use crate::graphql::nodes::OrderNode;
@@ -73,14 +73,8 @@ impl OrdersQuery {
             &request,
         )
         .await?;
-        let look = ctx.look_ahead();
         let models: Vec<&order::Model> = page.rows.iter().map(|(m, _)| m).collect();
-        let graph = order_graph(
-            ctx,
-            &models,
-            &[look.field("nodes"), look.field("edges").field("node")],
-        )
-        .await?;
+        let graph = order_graph(ctx, &models, &node_selections(ctx)).await?;
         Ok(Connection::new(page, graph, filter))
     }
 

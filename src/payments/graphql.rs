@@ -10,7 +10,7 @@ use crate::auth::Access;
 use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
-use crate::graphql::connection::{Connection, Listing};
+use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
 use crate::graphql::lookahead::payment_orders_graph;
 use crate::graphql::nodes::PaymentNode;
@@ -73,14 +73,8 @@ impl PaymentsQuery {
             &request,
         )
         .await?;
-        let look = ctx.look_ahead();
         let models: Vec<&payment::Model> = page.rows.iter().map(|(m, _)| m).collect();
-        let graph = payment_orders_graph(
-            ctx,
-            &models,
-            &[look.field("nodes"), look.field("edges").field("node")],
-        )
-        .await?;
+        let graph = payment_orders_graph(ctx, &models, &node_selections(ctx)).await?;
         Ok(Connection::new(page, graph, filter))
     }
 

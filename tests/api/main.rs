@@ -21,6 +21,7 @@ mod django;
 mod faults;
 mod graphiql;
 mod graphql_catalog;
+mod graphql_catalog_lists;
 mod graphql_executor;
 mod graphql_filters;
 mod graphql_http;

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod context;
 pub mod cost;
 pub mod errors;
+pub mod global_id;
 pub mod graphiql;
 pub mod http;
 pub mod key_order;
@@ -32,13 +33,20 @@ use axum::routing::get;
 
 use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::graphql::nodes::NodeQuery;
 use crate::orders::graphql::{OrdersMutation, OrdersQuery};
 use crate::payments::graphql::{PaymentsMutation, PaymentsQuery};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(OrdersQuery, PaymentsQuery, AuthQuery, CatalogQuery);
+pub struct QueryRoot(
+    OrdersQuery,
+    PaymentsQuery,
+    AuthQuery,
+    CatalogQuery,
+    NodeQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]

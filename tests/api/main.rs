@@ -26,6 +26,7 @@ mod graphql_executor;
 mod graphql_filters;
 mod graphql_http;
 mod graphql_loaders;
+mod graphql_nodes;
 mod graphql_orders;
 mod graphql_pagination;
 mod graphql_payments;

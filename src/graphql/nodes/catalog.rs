@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{category, location, product, stock, warehouse};
 
 use crate::catalog::service::stock_label;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
+use crate::graphql::global_id::{self, NodeType};
 use crate::graphql::loaders::missing;
 use crate::graphql::scalars::Dec;
 use crate::orders::graph::OrderGraph;
@@ -29,6 +30,11 @@ impl ProductNode {
 impl ProductNode {
     async fn id(&self) -> i64 {
         self.product.id
+    }
+
+    /// The global id (Relay): opaque, unique across types; `node(id:)` refetches the object.
+    pub async fn node_id(&self) -> ID {
+        global_id::encode(NodeType::Product, self.product.id)
     }
 
     async fn name(&self) -> &str {
@@ -158,6 +164,11 @@ impl StockNode {
 impl StockNode {
     async fn id(&self) -> i64 {
         self.stock.id
+    }
+
+    /// The global id (Relay): opaque, unique across types; `node(id:)` refetches the object.
+    pub async fn node_id(&self) -> ID {
+        global_id::encode(NodeType::Stock, self.stock.id)
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {

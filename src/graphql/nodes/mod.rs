@@ -5,11 +5,13 @@
 //! (`orders::graphql`, ...) hold the queries, connections and mutations over them.
 
 pub mod catalog;
+pub mod node;
 pub mod order;
 pub mod payment;
 pub mod user;
 
 pub use catalog::{CategoryNode, LocationNode, ProductNode, StockNode, WarehouseNode};
+pub use node::{Node, NodeQuery};
 pub use order::{OrderItemNode, OrderNode};
 pub use payment::PaymentNode;
 pub use user::UserObject;

@@ -5,11 +5,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 use entity::{order, order_item, payment};
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
+use crate::graphql::global_id::{self, NodeType};
 use crate::graphql::loaders::missing;
 use crate::graphql::lookahead::order_graph;
 use crate::graphql::nodes::catalog::{ProductNode, StockNode};
@@ -48,6 +49,11 @@ impl OrderNode {
 impl OrderNode {
     async fn id(&self) -> i64 {
         self.order.id
+    }
+
+    /// The global id (Relay): opaque, unique across types; `node(id:)` refetches the object.
+    pub async fn node_id(&self) -> ID {
+        global_id::encode(NodeType::Order, self.order.id)
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<UserObject> {

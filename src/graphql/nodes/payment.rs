@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 use entity::payment;
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
+use crate::graphql::global_id::{self, NodeType};
 use crate::graphql::loaders::missing;
 use crate::graphql::lookahead::payment_orders_graph;
 use crate::graphql::nodes::order::OrderNode;
@@ -31,6 +32,11 @@ impl PaymentNode {
 impl PaymentNode {
     async fn id(&self) -> i64 {
         self.payment.id
+    }
+
+    /// The global id (Relay): opaque, unique across types; `node(id:)` refetches the object.
+    pub async fn node_id(&self) -> ID {
+        global_id::encode(NodeType::Payment, self.payment.id)
     }
 
     async fn order(&self, ctx: &Context<'_>) -> AppResult<OrderNode> {

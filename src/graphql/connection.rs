@@ -55,6 +55,7 @@ pub struct Connection<L: Listing> {
 }
 
 impl<L: Listing> Connection<L> {
+    /// A page, what its nodes share, and what selected it (for `totalCount`).
     pub fn new(page: Page<L::Row>, shared: L::Shared, query: L::Query) -> Self {
         Connection {
             page,

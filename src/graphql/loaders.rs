@@ -1,11 +1,11 @@
 //! What one GraphQL execution reads through: the connection its statements go to (the
 //! request's held `Reads` for a query, the pool otherwise) and per-request DataLoaders, one per
-//! relation, for the relations no loaded `OrderGraph` holds (a payment's order, a catalog
-//! list's categories and warehouses, subscription payloads, ...). The statements of a request
+//! relation, for the relations no loaded `OrderGraph` holds (a payment's order, the relations
+//! of an order reached through its payments, subscription payloads, ...). The statements of a request
 //! do not grow with the rows it returns, and no cache crosses requests or users.
 //!
-//! Each loader is made the first time a resolver asks for it: the orders and order of a query
-//! read their relations from the request's graph (`orders::graphql`) and never need one.
+//! Each loader is made the first time a resolver asks for it: the lists, `order`, `payment` and
+//! `node` read their relations from the request's graph (`graphql::nodes`) and never need one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

@@ -42,6 +42,7 @@ pub enum Node {
     User(UserObject),
 }
 
+/// `node` and `nodes`, merged into the schema's `Query`.
 #[derive(Default)]
 pub struct NodeQuery;
 

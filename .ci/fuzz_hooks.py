@@ -1,4 +1,5 @@
-"""Schemathesis hooks for `.ci/fuzz`: the gateway's custom GraphQL scalars, and the GraphQL
+"""Schemathesis hooks for `.ci/fuzz`: the gateway's custom GraphQL scalars, the `ID`s of
+`node`/`nodes` (global ids of the demo data, and ids that name nothing), and the GraphQL
 server-error check as the gateway's contract defines it.
 
 Schemathesis's own `not_a_server_error` counts every GraphQL error that carries a `path` as a
@@ -10,6 +11,7 @@ error without a code (parse and validation errors included), no code outside the
 null in a non-null field.
 """
 
+import base64
 from decimal import Decimal
 
 import schemathesis
@@ -38,6 +40,25 @@ schemathesis.graphql.scalar(
     st.one_of(
         st.datetimes().map(lambda t: nodes.String(t.isoformat() + "Z")),
         st.sampled_from(["2025-11-21T13:00:00+01:00", "yesterday", ""]).map(nodes.String),
+    ),
+)
+
+# ID: the global ids (`nodeId`, base64 of `Type:id`) that `node(id:)` and `nodes(ids:)` take,
+# mostly of the demo data's rows so that the fuzzing reaches the objects and their relations,
+# and ids that name nothing (other types, unknown rows, not base64), which must answer null.
+def _global_id(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+schemathesis.graphql.scalar(
+    "ID",
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["Order", "Payment", "Product", "Stock", "User", "Category", "order"]),
+            st.integers(min_value=-1, max_value=3),
+        ).map(lambda t: nodes.String(_global_id(f"{t[0]}:{t[1]}"))),
+        st.text(max_size=24).map(nodes.String),
+        st.integers(min_value=0, max_value=2**40).map(nodes.Int),
     ),
 )
 

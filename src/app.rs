@@ -1,6 +1,9 @@
 //! `build_app(state) -> Router`: every route of the gateway in one table, and the layers
 //! around them (metrics, body limit, timeout, the 413/408 answers, CORS; the REST throttle).
+//! The REST layer's view sets and their OpenAPI document are assembled here (`rest` knows no
+//! resource), as the GraphQL schema is from the slices' faces in `graphql`.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::Router;
@@ -8,13 +11,14 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::json;
+use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::rest::{openapi, resource, resource_doc};
 use crate::state::AppState;
-use crate::{auth, db, graphql, ratelimit, telemetry};
+use crate::{auth, db, graphql, orders, payments, ratelimit, rest, telemetry};
 
 pub fn build_app(state: AppState) -> Router {
     let metrics = telemetry::metrics_handle();
@@ -33,7 +37,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(auth::rest::router().route_layer(throttle.clone()))
         .merge(graphql::router(schema, &state))
         .merge(graphql::ws::router(&state))
-        .merge(crate::rest::router().route_layer(throttle))
+        .merge(rest_router().route_layer(throttle))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(telemetry::track_requests))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -52,6 +56,27 @@ pub fn build_app(state: AppState) -> Router {
         None => router,
     };
     router.with_state(state)
+}
+
+/// The REST layer: the API root, the orders and payments view sets (InventoryHub's
+/// `/api/erp/oms/...`), and their OpenAPI document at `/api/openapi.json`.
+fn rest_router() -> Router<AppState> {
+    rest::root_router()
+        .merge(resource::router::<orders::rest::Orders>())
+        .merge(resource::router::<payments::rest::Payments>())
+        .route("/api/openapi.json", get(openapi_document))
+}
+
+/// The OpenAPI document of `rest_router`'s views, built once.
+async fn openapi_document() -> Response {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| {
+        openapi::document(|doc| {
+            resource_doc::add::<orders::rest::Orders>(doc);
+            resource_doc::add::<payments::rest::Payments>(doc);
+        })
+    });
+    axum::Json(document).into_response()
 }
 
 /// CORS for the SPA origins of `OMS_CORS_ORIGINS` (none by default: no CORS headers at all).

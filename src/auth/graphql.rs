@@ -1,53 +1,12 @@
-//! The GraphQL face of authentication: `me`, `login`, `refreshToken`, and the `User` type.
+//! The GraphQL face of authentication: `me`, `login` and `refreshToken` (the `User` type is
+//! `graphql::nodes::UserObject`, re-exported here).
 
 use async_graphql::{Context, Object, SimpleObject};
 
 use crate::auth::service;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-
-/// A user as GraphQL shows it (never the password hash).
-#[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "User", serial)]
-pub struct UserObject {
-    pub id: i64,
-    pub username: String,
-    pub email: Option<String>,
-    pub is_staff: bool,
-}
-
-impl From<crate::auth::service::UserSummary> for UserObject {
-    fn from(u: crate::auth::service::UserSummary) -> Self {
-        UserObject {
-            id: u.id,
-            username: u.username,
-            email: crate::auth::service::shown_email(&u.email).map(str::to_owned),
-            is_staff: u.is_staff,
-        }
-    }
-}
-
-impl From<&crate::auth::service::UserSummary> for UserObject {
-    fn from(u: &crate::auth::service::UserSummary) -> Self {
-        UserObject {
-            id: u.id,
-            username: u.username.clone(),
-            email: crate::auth::service::shown_email(&u.email).map(str::to_owned),
-            is_staff: u.is_staff,
-        }
-    }
-}
-
-impl From<&crate::auth::Principal> for UserObject {
-    fn from(p: &crate::auth::Principal) -> Self {
-        UserObject {
-            id: p.id,
-            username: p.username.clone(),
-            email: crate::auth::service::shown_email(&p.email).map(str::to_owned),
-            is_staff: p.is_staff,
-        }
-    }
-}
+pub use crate::graphql::nodes::UserObject;
 
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(serial)]

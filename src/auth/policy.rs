@@ -32,6 +32,11 @@ impl ReadScope {
             ReadScope::Customer(id) => *id == customer_id,
         }
     }
+
+    /// Whether a user's own record may be read: a customer reads only their own.
+    pub fn allows_user(&self, user_id: i64) -> bool {
+        self.allows_customer(user_id)
+    }
 }
 
 /// The caller and the rules in force for this request.

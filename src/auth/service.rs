@@ -9,6 +9,7 @@ use sea_orm::{
     QueryTrait, Set,
 };
 
+use crate::auth::Access;
 use crate::auth::blacklist::{self, Issued, Minted};
 use crate::auth::password;
 use crate::auth::token::{Claims, Subject, TokenType};
@@ -173,6 +174,23 @@ impl UserSummary {
             is_staff: is_staff || is_superuser,
         })
     }
+}
+
+/// The users of `ids` that the caller may see (`ReadScope::allows_user`), in one statement
+/// (none when they may see none of them): one they may not see is absent, as one that does not
+/// exist (`node`/`nodes` of GraphQL).
+pub async fn visible_users<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, UserSummary>> {
+    let scope = access.read_scope()?;
+    let allowed: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| scope.allows_user(*id))
+        .collect();
+    users_by_id(db, &allowed).await
 }
 
 /// Users by id, in one statement (none for an empty list).

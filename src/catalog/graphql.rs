@@ -1,256 +1,156 @@
-//! The GraphQL face of the catalog: products, categories, warehouses, locations, stock.
+//! The GraphQL face of the catalog: the `products`, `warehouses` and `stocks` lists and the
+//! catalog mutations (staff only), over the catalog types of `graphql::nodes`.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
-use entity::{category, location, product, stock, warehouse};
+use async_graphql::{Context, InputObject, Object};
+use entity::{product, stock, warehouse};
 
-use crate::catalog::service::{self, NewProduct};
+use crate::auth::Access;
+use crate::catalog::filter::{ProductFilter, StockFilter, WarehouseFilter};
+use crate::catalog::service::{self, NewProduct, StockQuery};
+use crate::db::Reads;
 use crate::error::AppResult;
+use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::missing;
+use crate::graphql::lookahead::catalog_graph;
+use crate::graphql::nodes::{CategoryNode, LocationNode, ProductNode, StockNode, WarehouseNode};
+use crate::graphql::pagination;
 use crate::graphql::scalars::Dec;
 use crate::orders::graph::OrderGraph;
 
-/// A product, with the graph of the order it was reached from, if any (see `OrderNode`).
-pub struct ProductNode {
-    product: product::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
+/// The `products` list: `ProductConnection`.
+pub struct Products;
 
-impl ProductNode {
-    pub fn new(product: product::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        ProductNode { product, graph }
+impl Listing for Products {
+    const CONNECTION: &'static str = "ProductConnection";
+    const EDGE: &'static str = "ProductEdge";
+    type Row = product::Model;
+    type Node = ProductNode;
+    /// The categories of the page's products, when selected.
+    type Shared = Arc<OrderGraph>;
+    type Query = Option<ProductFilter>;
+
+    fn node(row: &product::Model, graph: &Arc<OrderGraph>) -> ProductNode {
+        ProductNode::new(row.clone(), Some(graph.clone()))
+    }
+
+    async fn count(db: &Reads, access: &Access, filter: &Option<ProductFilter>) -> AppResult<u64> {
+        service::count_products(db, access, filter.as_ref()).await
     }
 }
 
-#[Object(name = "Product", serial)]
-impl ProductNode {
-    async fn id(&self) -> i64 {
-        self.product.id
+/// The `warehouses` list: `WarehouseConnection`.
+pub struct Warehouses;
+
+impl Listing for Warehouses {
+    const CONNECTION: &'static str = "WarehouseConnection";
+    const EDGE: &'static str = "WarehouseEdge";
+    type Row = warehouse::Model;
+    type Node = WarehouseNode;
+    type Shared = ();
+    type Query = Option<WarehouseFilter>;
+
+    fn node(row: &warehouse::Model, _: &()) -> WarehouseNode {
+        row.clone().into()
     }
 
-    async fn name(&self) -> &str {
-        &self.product.name
-    }
-
-    async fn sku(&self) -> &str {
-        &self.product.sku
-    }
-
-    async fn price(&self) -> Dec {
-        self.product.price.into()
-    }
-
-    async fn description(&self) -> Option<&str> {
-        self.product.description.as_deref()
-    }
-
-    async fn category(&self, ctx: &Context<'_>) -> AppResult<CategoryNode> {
-        let id = self.product.category_id;
-        if let Some(c) = self.graph.as_ref().and_then(|g| g.categories.get(&id)) {
-            return Ok(c.clone().into());
-        }
-        ctx.loaders()
-            .categories()
-            .load_one(id)
-            .await?
-            .map(CategoryNode::from)
-            .ok_or_else(|| missing("category", id))
+    async fn count(
+        db: &Reads,
+        access: &Access,
+        filter: &Option<WarehouseFilter>,
+    ) -> AppResult<u64> {
+        service::count_warehouses(db, access, filter.as_ref()).await
     }
 }
 
-#[derive(SimpleObject)]
-#[graphql(name = "Category", serial)]
-pub struct CategoryNode {
-    pub id: i64,
-    pub name: String,
-    pub slug: String,
-}
+/// The `stocks` list: `StockConnection`.
+pub struct Stocks;
 
-impl From<category::Model> for CategoryNode {
-    fn from(c: category::Model) -> Self {
-        CategoryNode {
-            id: c.id,
-            name: c.name,
-            slug: c.slug,
-        }
-    }
-}
+impl Listing for Stocks {
+    const CONNECTION: &'static str = "StockConnection";
+    const EDGE: &'static str = "StockEdge";
+    type Row = stock::Model;
+    type Node = StockNode;
+    /// The products, categories, locations and warehouses of the page's rows, when selected.
+    type Shared = Arc<OrderGraph>;
+    type Query = StockQuery;
 
-#[derive(SimpleObject)]
-#[graphql(name = "Warehouse", serial)]
-pub struct WarehouseNode {
-    pub id: i64,
-    pub name: String,
-    pub address: Option<String>,
-}
-
-impl From<warehouse::Model> for WarehouseNode {
-    fn from(w: warehouse::Model) -> Self {
-        WarehouseNode {
-            id: w.id,
-            name: w.name,
-            address: w.address,
-        }
-    }
-}
-
-/// A stock location, with the graph of the order it was reached from, if any.
-pub struct LocationNode {
-    location: location::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
-
-impl LocationNode {
-    pub fn new(location: location::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        LocationNode { location, graph }
-    }
-}
-
-#[Object(name = "Location", serial)]
-impl LocationNode {
-    async fn id(&self) -> i64 {
-        self.location.id
+    fn node(row: &stock::Model, graph: &Arc<OrderGraph>) -> StockNode {
+        StockNode::new(row.clone(), Some(graph.clone()))
     }
 
-    async fn code(&self) -> &str {
-        &self.location.code
+    async fn count(db: &Reads, access: &Access, query: &StockQuery) -> AppResult<u64> {
+        service::count_stocks(db, access, query).await
     }
-
-    async fn description(&self) -> Option<&str> {
-        self.location.description.as_deref()
-    }
-
-    async fn warehouse(&self, ctx: &Context<'_>) -> AppResult<WarehouseNode> {
-        warehouse_of(ctx, self.graph.as_deref(), &self.location)
-            .await
-            .map(WarehouseNode::from)
-    }
-}
-
-/// A stock row, with the graph of the order it was reached from, if any.
-pub struct StockNode {
-    stock: stock::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
-
-impl StockNode {
-    pub fn new(stock: stock::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        StockNode { stock, graph }
-    }
-
-    async fn location_row(&self, ctx: &Context<'_>) -> AppResult<location::Model> {
-        let id = self.stock.location_id;
-        if let Some(l) = self.graph.as_ref().and_then(|g| g.locations.get(&id)) {
-            return Ok(l.clone());
-        }
-        ctx.loaders()
-            .locations()
-            .load_one(id)
-            .await?
-            .ok_or_else(|| missing("location", id))
-    }
-}
-
-#[Object(name = "Stock", serial)]
-impl StockNode {
-    async fn id(&self) -> i64 {
-        self.stock.id
-    }
-
-    async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {
-        let id = self.stock.product_id;
-        let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
-            Some(found) => found.clone(),
-            None => ctx
-                .loaders()
-                .products()
-                .load_one(id)
-                .await?
-                .ok_or_else(|| missing("product", id))?,
-        };
-        Ok(ProductNode::new(product, self.graph.clone()))
-    }
-
-    async fn location(&self, ctx: &Context<'_>) -> AppResult<LocationNode> {
-        Ok(LocationNode::new(
-            self.location_row(ctx).await?,
-            self.graph.clone(),
-        ))
-    }
-
-    async fn quantity(&self) -> i32 {
-        self.stock.quantity
-    }
-
-    /// `"<warehouse name> - <location code>"`, e.g. `"Main WH - A1"`.
-    async fn label(&self, ctx: &Context<'_>) -> AppResult<String> {
-        let location = self.location_row(ctx).await?;
-        let warehouse = warehouse_of(ctx, self.graph.as_deref(), &location).await?;
-        Ok(stock_label(&warehouse, &location))
-    }
-}
-
-/// The warehouse of a location: from the graph, else through the loader.
-async fn warehouse_of(
-    ctx: &Context<'_>,
-    graph: Option<&OrderGraph>,
-    location: &location::Model,
-) -> AppResult<warehouse::Model> {
-    let id = location.warehouse_id;
-    if let Some(w) = graph.and_then(|g| g.warehouses.get(&id)) {
-        return Ok(w.clone());
-    }
-    ctx.loaders()
-        .warehouses()
-        .load_one(id)
-        .await?
-        .ok_or_else(|| missing("warehouse", id))
-}
-
-/// How the legacy application names a stock row.
-pub fn stock_label(warehouse: &warehouse::Model, location: &location::Model) -> String {
-    format!("{} - {}", warehouse.name, location.code)
 }
 
 #[derive(Default)]
 pub struct CatalogQuery;
 
+// the list resolvers take the connection arguments (filter, first/after/last/before)
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl CatalogQuery {
-    #[graphql(complexity = "100 * child_complexity")]
-    async fn products(&self, ctx: &Context<'_>) -> AppResult<Vec<ProductNode>> {
-        Ok(service::products(ctx.db(), ctx.access())
-            .await?
-            .into_iter()
-            .map(|p| ProductNode::new(p, None))
-            .collect())
+    /// Products in id order, those that match `filter`.
+    #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProductFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Products>> {
+        let request = pagination::request(first, after, last, before);
+        let page =
+            service::list_products(ctx.db(), ctx.access(), filter.as_ref(), &request).await?;
+        let rows: Vec<&product::Model> = page.rows.iter().map(|(p, _)| p).collect();
+        let graph = catalog_graph(ctx, &rows, &[], &node_selections(ctx)).await?;
+        Ok(Connection::new(page, graph, filter))
     }
 
-    #[graphql(complexity = "100 * child_complexity")]
-    async fn warehouses(&self, ctx: &Context<'_>) -> AppResult<Vec<WarehouseNode>> {
-        Ok(service::warehouses(ctx.db(), ctx.access())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    /// Warehouses in id order, those that match `filter`.
+    #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
+    async fn warehouses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<WarehouseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Warehouses>> {
+        let request = pagination::request(first, after, last, before);
+        let page =
+            service::list_warehouses(ctx.db(), ctx.access(), filter.as_ref(), &request).await?;
+        Ok(Connection::new(page, (), filter))
     }
 
-    #[graphql(complexity = "100 * child_complexity")]
+    /// Stock rows in id order: of a product, at a location, those that match `filter`.
+    #[graphql(complexity = "pagination::page_weight(first, last) * child_complexity + 1")]
     async fn stocks(
         &self,
         ctx: &Context<'_>,
         product_id: Option<i64>,
         location_id: Option<i64>,
-    ) -> AppResult<Vec<StockNode>> {
-        Ok(
-            service::stocks(ctx.db(), ctx.access(), product_id, location_id)
-                .await?
-                .into_iter()
-                .map(|s| StockNode::new(s, None))
-                .collect(),
-        )
+        filter: Option<StockFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Stocks>> {
+        let request = pagination::request(first, after, last, before);
+        let query = StockQuery {
+            product_id,
+            location_id,
+            filter,
+        };
+        let page = service::list_stocks(ctx.db(), ctx.access(), &query, &request).await?;
+        let rows: Vec<&stock::Model> = page.rows.iter().map(|(s, _)| s).collect();
+        let graph = catalog_graph(ctx, &[], &rows, &node_selections(ctx)).await?;
+        Ok(Connection::new(page, graph, query))
     }
 }
 

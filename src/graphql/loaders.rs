@@ -1,11 +1,11 @@
 //! What one GraphQL execution reads through: the connection its statements go to (the
 //! request's held `Reads` for a query, the pool otherwise) and per-request DataLoaders, one per
-//! relation, for the relations no loaded `OrderGraph` holds (a payment's order, a catalog
-//! list's categories and warehouses, subscription payloads, ...). The statements of a request
+//! relation, for the relations no loaded `OrderGraph` holds (a payment's order, the relations
+//! of an order reached through its payments, subscription payloads, ...). The statements of a request
 //! do not grow with the rows it returns, and no cache crosses requests or users.
 //!
-//! Each loader is made the first time a resolver asks for it: the orders and order of a query
-//! read their relations from the request's graph (`orders::graphql`) and never need one.
+//! Each loader is made the first time a resolver asks for it: the lists, `order`, `payment` and
+//! `node` read their relations from the request's graph (`graphql::nodes`) and never need one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -13,11 +13,11 @@ use std::sync::{Arc, OnceLock};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 
-use crate::auth::graphql::UserObject;
 use crate::auth::service::users_by_id;
 use crate::catalog::service as catalog;
 use crate::db::Reads;
 use crate::error::AppError;
+use crate::graphql::nodes::UserObject;
 use crate::orders::service as orders;
 use crate::payments::service as payments;
 

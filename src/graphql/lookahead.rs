@@ -2,6 +2,8 @@
 //! the order objects of a list, a single order or a mutation's result, and `order_graph` loads
 //! that `OrderGraph` for all those orders at once (three statements per page or per order,
 //! whatever its size: the caller, the orders, one `UNION ALL` for their relations).
+//! `catalog_wants` and `catalog_graph` do the same for a page of products or stock rows (one
+//! statement per table its selection reaches).
 //!
 //! The nodes built over the graph (`OrderNode` and what hangs under it) read their relations
 //! from it synchronously; anything it does not hold falls back to the request's loaders.
@@ -10,26 +12,18 @@ use std::borrow::Borrow;
 use std::sync::Arc;
 
 use async_graphql::{Context, Lookahead};
-use entity::{order, payment};
+use entity::{order, payment, product, stock};
 
 use crate::db::distinct_ids;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::orders::graph::{OrderGraph, Wants};
+use crate::orders::graph::{CatalogWants, OrderGraph, Wants};
 
 /// The relations to load for orders whose selections (look-aheads at `Order` objects, e.g. a
 /// connection's `nodes` and `edges.node`) are `selections`. The one place that maps fields to
 /// relations.
 pub fn wants(selections: &[Lookahead<'_>]) -> Wants {
-    let selected = |path: &[&str]| {
-        selections.iter().any(|l| {
-            let mut l = l.field(path[0]);
-            for p in &path[1..] {
-                l = l.field(p);
-            }
-            l.exists()
-        })
-    };
+    let selected = |path: &[&str]| selected(selections, path);
     Wants {
         customer: selected(&["customer"]),
         payments: selected(&["payments"]) || selected(&["amountPaid"]) || selected(&["balanceDue"]),
@@ -40,6 +34,44 @@ pub fn wants(selections: &[Lookahead<'_>]) -> Wants {
         categories: selected(&["items", "product", "category"])
             || selected(&["items", "stock", "product", "category"]),
     }
+}
+
+/// Whether `path` (field names from the selected object down) is selected in any of
+/// `selections`.
+fn selected(selections: &[Lookahead<'_>], path: &[&str]) -> bool {
+    selections.iter().any(|l| {
+        let mut l = l.field(path[0]);
+        for p in &path[1..] {
+            l = l.field(p);
+        }
+        l.exists()
+    })
+}
+
+/// The catalog rows to load for products and stock rows whose selections are `selections`
+/// (look-aheads at `Product` or `Stock` objects).
+pub fn catalog_wants(selections: &[Lookahead<'_>]) -> CatalogWants {
+    let label = selected(selections, &["label"]);
+    CatalogWants {
+        stock_product: selected(selections, &["product"]),
+        categories: selected(selections, &["category"])
+            || selected(selections, &["product", "category"]),
+        locations: label || selected(selections, &["location"]),
+        warehouses: label || selected(selections, &["location", "warehouse"]),
+    }
+}
+
+/// The catalog rows that `selections` reach from these products and stock rows, loaded on the
+/// request's connection (no statement when they reach none).
+pub async fn catalog_graph(
+    ctx: &Context<'_>,
+    products: &[&product::Model],
+    stocks: &[&stock::Model],
+    selections: &[Lookahead<'_>],
+) -> AppResult<Arc<OrderGraph>> {
+    let wants = catalog_wants(selections);
+    let graph = OrderGraph::load_catalog(ctx.db(), products, stocks, wants).await?;
+    Ok(Arc::new(graph))
 }
 
 /// The graph of what `selections` ask for under these orders, loaded on the request's

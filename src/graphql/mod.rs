@@ -2,16 +2,20 @@
 //! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
 pub mod apq;
+pub mod arguments;
 pub mod codes;
+pub mod connection;
 pub mod context;
 pub mod cost;
 pub mod errors;
+pub mod global_id;
 pub mod graphiql;
 pub mod http;
 pub mod key_order;
 pub mod limits;
 pub mod loaders;
 pub mod lookahead;
+pub mod nodes;
 pub mod operation;
 pub mod pagination;
 pub mod respond;
@@ -29,13 +33,20 @@ use axum::routing::get;
 
 use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::graphql::nodes::NodeQuery;
 use crate::orders::graphql::{OrdersMutation, OrdersQuery};
 use crate::payments::graphql::{PaymentsMutation, PaymentsQuery};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(OrdersQuery, PaymentsQuery, AuthQuery, CatalogQuery);
+pub struct QueryRoot(
+    OrdersQuery,
+    PaymentsQuery,
+    AuthQuery,
+    CatalogQuery,
+    NodeQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]

@@ -17,8 +17,7 @@ use crate::error::AppResult;
 use crate::events::{ChangeKind, Dropped, Event, EventFilter, Topic};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::Loaders;
-use crate::orders::graphql::OrderNode;
-use crate::payments::graphql::PaymentNode;
+use crate::graphql::nodes::{OrderNode, PaymentNode, order, payment};
 use crate::state::AppState;
 use crate::{orders, payments};
 
@@ -53,7 +52,7 @@ impl OrderEvent {
             return Ok(None);
         }
         match orders::service::get_order(ctx.db(), ctx.access(), self.order_id).await? {
-            Some(o) => Ok(Some(orders::graphql::with_graph(ctx, o).await?)),
+            Some(o) => Ok(Some(order::with_graph(ctx, o).await?)),
             None => Ok(None),
         }
     }
@@ -86,7 +85,7 @@ impl PaymentEvent {
             return Ok(None);
         }
         match payments::service::get_payment(ctx.db(), ctx.access(), self.payment_id).await? {
-            Some(p) => Ok(Some(payments::graphql::with_graph(ctx, p).await?)),
+            Some(p) => Ok(Some(payment::with_graph(ctx, p).await?)),
             None => Ok(None),
         }
     }

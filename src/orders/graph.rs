@@ -2,7 +2,8 @@
 //! payments and items joined with their product and stock location in one statement
 //! (`relations`), and the rarer categories and stock products in one statement each. REST
 //! renders its orders from one; GraphQL's nodes of a query read their relations from the
-//! request's graph (`orders::graphql`).
+//! request's graph (`graphql::nodes`). The catalog rows that a page of products or stock rows
+//! refers to fill one the same way (`load_catalog`).
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -30,6 +31,19 @@ pub struct Wants {
     pub categories: bool,
 }
 
+/// Which catalog rows that products and stock rows refer to are wanted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatalogWants {
+    /// The stock rows' products.
+    pub stock_product: bool,
+    /// The categories of the products (those given and the stock rows').
+    pub categories: bool,
+    /// The stock rows' locations.
+    pub locations: bool,
+    /// The warehouses of those locations.
+    pub warehouses: bool,
+}
+
 /// The orders' relations, by id.
 #[derive(Debug, Default)]
 pub struct OrderGraph {
@@ -54,7 +68,7 @@ impl OrderGraph {
             .locations
             .get(&self.stocks.get(&stock_id)?.location_id)?;
         let warehouse = self.warehouses.get(&location.warehouse_id)?;
-        Some(crate::catalog::graphql::stock_label(warehouse, location))
+        Some(catalog::stock_label(warehouse, location))
     }
 
     /// Loads what `wants` asks for, for all `orders` at once.
@@ -96,6 +110,35 @@ impl OrderGraph {
         if wants.categories {
             let ids = distinct_ids(g.products.values().map(|p| p.category_id));
             g.categories = catalog::categories_by_id(db, &ids).await?;
+        }
+        Ok(g)
+    }
+
+    /// The catalog rows that `products` and `stocks` refer to, as `wants` asks: one statement
+    /// per table wanted, none for a table with nothing to read.
+    pub async fn load_catalog<C: ConnectionTrait>(
+        db: &C,
+        products: &[&product::Model],
+        stocks: &[&stock::Model],
+        wants: CatalogWants,
+    ) -> AppResult<OrderGraph> {
+        let mut g = OrderGraph::default();
+        if wants.stock_product {
+            let ids = distinct_ids(stocks.iter().map(|s| s.product_id));
+            g.products = catalog::products_by_id(db, &ids).await?;
+        }
+        if wants.categories {
+            let of = products.iter().copied().chain(g.products.values());
+            let ids = distinct_ids(of.map(|p| p.category_id));
+            g.categories = catalog::categories_by_id(db, &ids).await?;
+        }
+        if wants.locations || wants.warehouses {
+            let ids = distinct_ids(stocks.iter().map(|s| s.location_id));
+            g.locations = catalog::locations_by_id(db, &ids).await?;
+        }
+        if wants.warehouses {
+            let ids = distinct_ids(g.locations.values().map(|l| l.warehouse_id));
+            g.warehouses = catalog::warehouses_by_id(db, &ids).await?;
         }
         Ok(g)
     }

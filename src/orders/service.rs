@@ -54,7 +54,23 @@ pub async fn get_order<C: ConnectionTrait>(
     Ok(one_positional(db, scope_condition(order::Entity::find_by_id(id), scope)).await?)
 }
 
-/// Orders by id that the caller may see (for loaders and event payloads).
+/// The orders of `ids` that the caller may see, in one statement: one they may not see is
+/// absent, as one that does not exist (`node`/`nodes` of GraphQL).
+pub async fn visible_orders<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, order::Model>> {
+    let scope = access.read_scope()?;
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let select = order::Entity::find().filter(order::Column::Id.is_in(ids.iter().copied()));
+    let rows = all_positional(db, scope_condition(select, scope)).await?;
+    Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+}
+
+/// Orders by id, whoever may see them (for loaders and event payloads, whose callers checked).
 pub async fn orders_by_id<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],

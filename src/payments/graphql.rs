@@ -1,138 +1,46 @@
-//! The GraphQL face of payments: the `Payment` type, the `payments`/`payment` queries and the
-//! payment mutations.
+//! The GraphQL face of payments: the `payments`/`payment` queries and the payment mutations,
+//! over the `Payment` type of `graphql::nodes`.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object};
 use entity::payment;
 
+use crate::auth::Access;
+use crate::db::Reads;
 use crate::error::{AppError, AppResult};
+use crate::graphql::arguments;
+use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::missing;
 use crate::graphql::lookahead::payment_orders_graph;
-use crate::graphql::pagination::{self, PageInfo};
+use crate::graphql::nodes::PaymentNode;
+use crate::graphql::nodes::payment::with_graph;
+use crate::graphql::pagination;
 use crate::graphql::scalars::{Dec, Timestamp};
 use crate::idempotency::{Outcome, no_answer};
-use crate::listing::Page;
 use crate::orders::graph::OrderGraph;
-use crate::orders::graphql::{OrderNode, parse_key};
 use crate::payments::filter::{PaymentFilter, PaymentSort};
 use crate::payments::service::{self, NewPayment, PaymentChange};
 use crate::payments::status::PaymentStatus;
 
-/// A payment, with the graph of its order's relations when the request loaded one (its own
-/// order's, or the orders of a page of payments: see `graphql::lookahead`).
-pub struct PaymentNode {
-    payment: payment::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
+/// The `payments` list: `PaymentConnection`.
+pub struct Payments;
 
-impl PaymentNode {
-    pub fn new(payment: payment::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        PaymentNode { payment, graph }
-    }
-}
-
-#[Object(name = "Payment", serial)]
-impl PaymentNode {
-    async fn id(&self) -> i64 {
-        self.payment.id
-    }
-
-    async fn order(&self, ctx: &Context<'_>) -> AppResult<OrderNode> {
-        let id = self.payment.order_id;
-        let order = match self.graph.as_ref().and_then(|g| g.orders.get(&id)) {
-            Some(found) => found.clone(),
-            None => ctx
-                .loaders()
-                .orders()
-                .load_one(id)
-                .await?
-                .ok_or_else(|| missing("order", id))?,
-        };
-        Ok(OrderNode::new(order, self.graph.clone()))
-    }
-
-    async fn amount(&self) -> Dec {
-        self.payment.amount.into()
-    }
-
-    async fn payment_method(&self) -> &str {
-        &self.payment.payment_method
-    }
-
-    async fn status(&self) -> AppResult<PaymentStatus> {
-        self.payment.status.parse().map_err(|_| {
-            AppError::internal(anyhow::anyhow!(
-                "payment {} has an unknown status",
-                self.payment.id
-            ))
-        })
-    }
-
-    async fn paid_at(&self) -> Option<Timestamp> {
-        self.payment.paid_at.map(Timestamp)
-    }
-
-    async fn created_at(&self) -> Timestamp {
-        self.payment.created_at.into()
-    }
-}
-
-pub struct PaymentEdge {
-    cursor: String,
-    node: payment::Model,
-    graph: Option<Arc<OrderGraph>>,
-}
-
-#[Object(serial)]
-impl PaymentEdge {
-    async fn cursor(&self) -> &str {
-        &self.cursor
-    }
-
-    async fn node(&self) -> PaymentNode {
-        PaymentNode::new(self.node.clone(), self.graph.clone())
-    }
-}
-
-pub struct PaymentConnection {
-    page: Page<payment::Model>,
-    filter: Option<PaymentFilter>,
+impl Listing for Payments {
+    const CONNECTION: &'static str = "PaymentConnection";
+    const EDGE: &'static str = "PaymentEdge";
+    type Row = payment::Model;
+    type Node = PaymentNode;
     /// The page's orders with what is selected under them, when `order` is selected.
-    graph: Option<Arc<OrderGraph>>,
-}
+    type Shared = Option<Arc<OrderGraph>>;
+    type Query = Option<PaymentFilter>;
 
-#[Object(serial)]
-impl PaymentConnection {
-    async fn edges(&self) -> Vec<PaymentEdge> {
-        self.page
-            .rows
-            .iter()
-            .map(|(m, c)| PaymentEdge {
-                cursor: c.clone(),
-                node: m.clone(),
-                graph: self.graph.clone(),
-            })
-            .collect()
+    fn node(row: &payment::Model, graph: &Option<Arc<OrderGraph>>) -> PaymentNode {
+        PaymentNode::new(row.clone(), graph.clone())
     }
 
-    async fn nodes(&self) -> Vec<PaymentNode> {
-        self.page
-            .rows
-            .iter()
-            .map(|(m, _)| PaymentNode::new(m.clone(), self.graph.clone()))
-            .collect()
-    }
-
-    async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.page)
-    }
-
-    /// How many payments match the filter (all pages).
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let n = service::count_payments(ctx.db(), ctx.access(), self.filter.as_ref()).await?;
-        Ok(n as i64)
+    async fn count(db: &Reads, access: &Access, filter: &Option<PaymentFilter>) -> AppResult<u64> {
+        service::count_payments(db, access, filter.as_ref()).await
     }
 }
 
@@ -155,7 +63,7 @@ impl PaymentsQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<PaymentConnection> {
+    ) -> AppResult<Connection<Payments>> {
         let request = pagination::request(first, after, last, before);
         let page = service::list_payments(
             ctx.db(),
@@ -165,19 +73,9 @@ impl PaymentsQuery {
             &request,
         )
         .await?;
-        let look = ctx.look_ahead();
         let models: Vec<&payment::Model> = page.rows.iter().map(|(m, _)| m).collect();
-        let graph = payment_orders_graph(
-            ctx,
-            &models,
-            &[look.field("nodes"), look.field("edges").field("node")],
-        )
-        .await?;
-        Ok(PaymentConnection {
-            page,
-            filter,
-            graph,
-        })
+        let graph = payment_orders_graph(ctx, &models, &node_selections(ctx)).await?;
+        Ok(Connection::new(page, graph, filter))
     }
 
     /// One payment, or null when it does not exist or the caller may not see it.
@@ -219,7 +117,7 @@ impl PaymentsMutation {
         input: CreatePaymentInput,
         idempotency_key: Option<String>,
     ) -> AppResult<PaymentNode> {
-        let key = idempotency_key.as_deref().map(parse_key).transpose()?;
+        let key = arguments::idempotency_key(idempotency_key.as_deref())?;
         let new = NewPayment {
             order_id: Some(input.order_id),
             amount: Some(input.amount.0),
@@ -268,11 +166,4 @@ impl PaymentsMutation {
         ctx.loaders().forget_all();
         Ok(true)
     }
-}
-
-/// One payment as the field being resolved returns it, with its order and the graph of what is
-/// selected under it when `order` is selected.
-pub async fn with_graph(ctx: &Context<'_>, payment: payment::Model) -> AppResult<PaymentNode> {
-    let graph = payment_orders_graph(ctx, &[&payment], &[ctx.look_ahead()]).await?;
-    Ok(PaymentNode::new(payment, graph))
 }

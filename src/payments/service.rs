@@ -52,6 +52,22 @@ pub async fn get_payment<C: ConnectionTrait>(
         .await?)
 }
 
+/// The payments of `ids` that the caller may see, in one statement: one they may not see is
+/// absent, as one that does not exist (`node`/`nodes` of GraphQL).
+pub async fn visible_payments<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, payment::Model>> {
+    let scope = access.read_scope()?;
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let select = payment::Entity::find().filter(payment::Column::Id.is_in(ids.iter().copied()));
+    let rows = all_positional(db, scoped(select, scope)).await?;
+    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+}
+
 /// Payments of each order, in id order, in one statement; every asked order gets an entry.
 pub async fn payments_by_order<C: ConnectionTrait>(
     db: &C,

@@ -1,7 +1,8 @@
 //! Django REST Framework conventions shared by the REST faces: error bodies, request bodies and
 //! fields, query strings, the page envelope and the streamed array, links, method handling,
-//! the view sets' wiring (`resource`), the API root and the OpenAPI document; `router()`
-//! gathers the REST layer's routes.
+//! the view sets' wiring (`resource`), the API root and the OpenAPI document. It knows no
+//! resource: `app.rs` wires the slices' view sets (`orders::rest`, ...) with `resource` and
+//! documents them with `openapi`.
 
 pub mod body;
 pub mod errors;
@@ -31,17 +32,13 @@ use crate::error::{AppError, AppResult};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{ROOT_METHODS, View};
 use crate::state::AppState;
-use crate::{orders, payments};
 
-/// Every route of the REST layer: the `/api/erp/oms/...` views and `/api/openapi.json`.
-pub fn router() -> Router<AppState> {
+/// The API root's routes (`/api/erp/oms/`).
+pub fn root_router() -> Router<AppState> {
     let root = methods::view(get(api_root), &ROOT_VIEW);
     Router::new()
         .route("/api/erp/oms/", root.clone())
         .route("/api/erp/oms", root)
-        .merge(resource::router::<orders::rest::Orders>())
-        .merge(resource::router::<payments::rest::Payments>())
-        .route("/api/openapi.json", get(openapi::document))
 }
 
 static ROOT_VIEW: View = View {

@@ -1,13 +1,10 @@
-//! `GET /api/openapi.json`: the OpenAPI 3 document of the REST layer, generated from the API
-//! root's `#[utoipa::path]`, the view sets' `Resource`s (`rest::resource_doc`) and the
-//! `ToSchema` of the representations, with the bearer (SimpleJWT) security scheme and each
-//! view's OPTIONS added from `rest::methods`.
+//! The OpenAPI 3 document of the REST layer (`GET /api/openapi.json`), generated from the API
+//! root's `#[utoipa::path]`, the view sets' `Resource`s (`rest::resource_doc`, added by whoever
+//! wires them: `app.rs`) and the `ToSchema` of the representations, with the bearer (SimpleJWT)
+//! security scheme and each view's OPTIONS added from `rest::methods`.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-use axum::Json;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::path::{Operation, OperationBuilder};
@@ -15,8 +12,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::rest;
 use crate::rest::methods::{Metadata, PARSES};
-use crate::{orders, payments, rest};
 
 /// DRF's body for 401, 403, 404, 405, 415 and unreadable requests.
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,7 +37,7 @@ pub struct FieldErrorsBody(pub BTreeMap<String, Value>);
     ),
     paths(rest::api_root),
     components(schemas(Detail, FieldErrorsBody, Metadata)),
-    modifiers(&Resources, &BearerAuth, &ViewOptions, &FormBodies),
+    modifiers(&BearerAuth),
     security(("jwt" = [])),
     tags(
         (name = "root", description = "The API root"),
@@ -49,16 +46,6 @@ pub struct FieldErrorsBody(pub BTreeMap<String, Value>);
     )
 )]
 pub struct ApiDoc;
-
-/// The operations and schemas of the orders and payments view sets (`rest::resource_doc`).
-struct Resources;
-
-impl Modify for Resources {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        rest::resource_doc::add::<orders::rest::Orders>(openapi);
-        rest::resource_doc::add::<payments::rest::Payments>(openapi);
-    }
-}
 
 /// The `jwt` security scheme: `Authorization: Bearer <SimpleJWT access token>`.
 struct BearerAuth;
@@ -153,12 +140,12 @@ impl Modify for FormBodies {
     }
 }
 
-/// The document, built once.
-pub fn document_json() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null))
-}
-
-pub async fn document() -> Response {
-    Json(document_json()).into_response()
+/// The document: the API root, the view sets `resources` adds (with
+/// `rest::resource_doc::add`), then each path's OPTIONS and the form bodies of its writes.
+pub fn document(resources: impl FnOnce(&mut utoipa::openapi::OpenApi)) -> Value {
+    let mut openapi = ApiDoc::openapi();
+    resources(&mut openapi);
+    ViewOptions.modify(&mut openapi);
+    FormBodies.modify(&mut openapi);
+    serde_json::to_value(openapi).unwrap_or(Value::Null)
 }

@@ -127,14 +127,14 @@ impl TestApp {
     /// The quantity a stock row holds now.
     pub async fn stock_quantity(&self, token: &str, stock: i64) -> i64 {
         let r = self
-            .gql("{ stocks { id quantity } }", json!({}), Some(token))
+            .gql(
+                "query($id: Int!) { stocks(filter: { id: { eq: $id } }) { nodes { quantity } } }",
+                json!({ "id": stock }),
+                Some(token),
+            )
             .await;
-        data(&r)["stocks"]
-            .as_array()
-            .expect("stocks")
-            .iter()
-            .find(|s| s["id"].as_i64() == Some(stock))
-            .and_then(|s| s["quantity"].as_i64())
+        data(&r)["stocks"]["nodes"][0]["quantity"]
+            .as_i64()
             .expect("the stock row")
     }
 }

@@ -31,7 +31,7 @@ fn assert_fields(r: &Value, keys: &[&str]) -> Value {
 async fn catalog_counts(app: &TestApp, d: &Demo) -> Value {
     let r = app
         .gql(
-            "{ products { id } warehouses { id } stocks { id quantity } }",
+            "{ products { nodes { id } } warehouses { nodes { id } } stocks { nodes { id quantity } } }",
             json!({}),
             Some(&d.admin),
         )
@@ -109,7 +109,7 @@ async fn the_catalog_is_built_through_graphql() {
     // the lists, in id order; the demo stock's label is "Main WH - A1"
     let r = app
         .gql(
-            "{ products { name price } warehouses { name address } stocks { label quantity } }",
+            "{ products { nodes { name price } } warehouses { nodes { name address } } stocks { nodes { label quantity } } }",
             json!({}),
             Some(&d.user),
         )
@@ -117,9 +117,9 @@ async fn the_catalog_is_built_through_graphql() {
     assert_eq!(
         data(&r),
         &json!({
-            "products": [{ "name": "Laptop", "price": "999.99" }, { "name": "Desk", "price": "199.50" }],
-            "warehouses": [{ "name": "Main WH", "address": "123 Street" }, { "name": "North WH", "address": "9 Lane" }],
-            "stocks": [{ "label": "Main WH - A1", "quantity": 49 }, { "label": "North WH - N-01", "quantity": 7 }],
+            "products": { "nodes": [{ "name": "Laptop", "price": "999.99" }, { "name": "Desk", "price": "199.50" }] },
+            "warehouses": { "nodes": [{ "name": "Main WH", "address": "123 Street" }, { "name": "North WH", "address": "9 Lane" }] },
+            "stocks": { "nodes": [{ "label": "Main WH - A1", "quantity": 49 }, { "label": "North WH - N-01", "quantity": 7 }] },
         })
     );
     // the label of an order item's stock too
@@ -206,9 +206,13 @@ async fn unique_violations_are_field_errors() {
         "mutation($w: Int!, $c: String!) { createLocation(warehouseId: $w, code: $c) { id } }";
     let main_wh = {
         let r = app
-            .gql("{ warehouses { id name } }", json!({}), Some(&d.admin))
+            .gql(
+                "{ warehouses { nodes { id name } } }",
+                json!({}),
+                Some(&d.admin),
+            )
             .await;
-        data(&r)["warehouses"][0]["id"].as_i64().unwrap()
+        data(&r)["warehouses"]["nodes"][0]["id"].as_i64().unwrap()
     };
     for w in [main_wh, annex] {
         let r = app
@@ -236,7 +240,7 @@ async fn unique_violations_are_field_errors() {
         "no stock row was written"
     );
     assert_eq!(
-        after["warehouses"].as_array().unwrap().len(),
+        after["warehouses"]["nodes"].as_array().unwrap().len(),
         2,
         "Main WH and Annex only"
     );
@@ -423,9 +427,9 @@ async fn stocks_filter_by_product_and_location() {
     // a second product at A1, and a second location holding both products
     let (desk, desk_a1) = app.product_with_stock(&d, "Desk", "10.00", 3).await;
     let r = app
-        .gql("{ warehouses { id } }", json!({}), Some(&d.admin))
+        .gql("{ warehouses { nodes { id } } }", json!({}), Some(&d.admin))
         .await;
-    let wh = data(&r)["warehouses"][0]["id"].as_i64().unwrap();
+    let wh = data(&r)["warehouses"]["nodes"][0]["id"].as_i64().unwrap();
     let r = app
         .gql(
             "mutation($w: Int!) { createLocation(warehouseId: $w, code: \"B2\") { id } }",
@@ -458,12 +462,13 @@ async fn stocks_filter_by_product_and_location() {
     for (vars, want) in cases {
         let r = app
             .gql(
-                "query($p: Int, $l: Int) { stocks(productId: $p, locationId: $l) { id } }",
+                "query($p: Int, $l: Int) { stocks(productId: $p, locationId: $l) { totalCount nodes { id } } }",
                 vars.clone(),
                 Some(&d.user),
             )
             .await;
-        let got: Vec<i64> = data(&r)["stocks"]
+        assert_eq!(data(&r)["stocks"]["totalCount"], want.len(), "{vars}");
+        let got: Vec<i64> = data(&r)["stocks"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -473,13 +478,13 @@ async fn stocks_filter_by_product_and_location() {
     }
     let r = app
         .gql(
-            "query($l: Int) { stocks(locationId: $l) { label } }",
+            "query($l: Int) { stocks(locationId: $l) { nodes { label } } }",
             json!({ "l": b2 }),
             Some(&d.user),
         )
         .await;
     assert_eq!(
-        data(&r)["stocks"],
+        data(&r)["stocks"]["nodes"],
         json!([{ "label": "Main WH - B2" }, { "label": "Main WH - B2" }])
     );
 }

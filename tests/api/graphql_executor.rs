@@ -131,12 +131,12 @@ async fn the_graph_and_the_loaders_answer_alike() {
     // a stock row from the catalog (loaders) and from an order's graph
     let stocks = app
         .gql(
-            "{ stocks { id quantity label product { name category { slug } } location { id code description warehouse { id name address } } } }",
+            "{ stocks { nodes { id quantity label product { name category { slug } } location { id code description warehouse { id name address } } } } }",
             json!({}),
             Some(&d.admin),
         )
         .await;
-    let from_catalog = data(&stocks)["stocks"]
+    let from_catalog = data(&stocks)["stocks"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -203,9 +203,9 @@ async fn a_query_never_waits_for_a_second_connection() {
         order(id: $id) { items { stock { label location { warehouse { name } } } } }
         payments { totalCount nodes { order { customer { username } } } }
         payment(id: $p) { order { items { quantity } } }
-        products { name category { slug } }
-        warehouses { name }
-        stocks { product { name } location { code } }
+        products { totalCount nodes { name category { slug } } }
+        warehouses { totalCount nodes { name } }
+        stocks { totalCount nodes { product { name } location { code } } }
     }";
     let started = Instant::now();
     let answers = futures_util::future::join_all((0..4).map(|_| {

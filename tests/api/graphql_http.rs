@@ -291,13 +291,9 @@ async fn get_runs_queries_and_refuses_mutations() {
         "refused before the token is even checked"
     );
     let r = app
-        .gql("{ products { name } }", json!({}), Some(&d.admin))
+        .gql("{ products { totalCount } }", json!({}), Some(&d.admin))
         .await;
-    assert_eq!(
-        data(&r)["products"].as_array().unwrap().len(),
-        1,
-        "nothing was created"
-    );
+    assert_eq!(data(&r)["products"]["totalCount"], 1, "nothing was created");
     let r = app
         .gql("{ orders { totalCount } }", json!({}), Some(&d.admin))
         .await;
@@ -606,7 +602,7 @@ async fn no_error_shows_sql_paths_or_panics() {
             Some(&d.admin),
         ),
         (
-            json!({ "query": "{ stocks(productId: -1) { id } __typename }" }),
+            json!({ "query": "{ stocks(productId: -1) { nodes { id } } __typename }" }),
             None,
         ),
     ];

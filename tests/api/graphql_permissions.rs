@@ -151,7 +151,7 @@ async fn assert_demo_untouched(app: &TestApp, d: &Demo) {
     let r = app
         .gql(
             "{ orders { totalCount nodes { id status customer { id } } } payments { totalCount nodes { id status } }
-               products { name } warehouses { name } stocks { id quantity } }",
+               products { nodes { name } } warehouses { nodes { name } } stocks { nodes { id quantity } } }",
             json!({}),
             Some(&d.admin),
         )
@@ -161,9 +161,9 @@ async fn assert_demo_untouched(app: &TestApp, d: &Demo) {
         &json!({
             "orders": { "totalCount": 1, "nodes": [{ "id": d.order, "status": "PENDING", "customer": { "id": d.user_id } }] },
             "payments": { "totalCount": 1, "nodes": [{ "id": d.payment, "status": "PENDING" }] },
-            "products": [{ "name": "Laptop" }],
-            "warehouses": [{ "name": "Main WH" }],
-            "stocks": [{ "id": d.stock, "quantity": 49 }],
+            "products": { "nodes": [{ "name": "Laptop" }] },
+            "warehouses": { "nodes": [{ "name": "Main WH" }] },
+            "stocks": { "nodes": [{ "id": d.stock, "quantity": 49 }] },
         }),
         "a refused write changed something"
     );
@@ -183,11 +183,11 @@ async fn reads_follow_the_callers_scope() {
     let mine = json!({ "order": { "id": d.order, "customer": { "username": "user" } } });
     let my_payment = json!({ "payment": { "id": d.payment, "order": { "id": d.order } } });
     let nodes = |ids: &[i64]| json!({ "totalCount": ids.len(), "nodes": ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() });
-    let catalog_q = "{ products { name sku } warehouses { name } stocks { label } }";
+    let catalog_q = "{ products { nodes { name sku } } warehouses { nodes { name } } stocks { nodes { label } } }";
     let catalog = json!({
-        "products": [{ "name": "Laptop", "sku": "SKU123" }],
-        "warehouses": [{ "name": "Main WH" }],
-        "stocks": [{ "label": "Main WH - A1" }],
+        "products": { "nodes": [{ "name": "Laptop", "sku": "SKU123" }] },
+        "warehouses": { "nodes": [{ "name": "Main WH" }] },
+        "stocks": { "nodes": [{ "label": "Main WH - A1" }] },
     });
 
     // (query, variables, [staff, the order's customer, another customer, no token])
@@ -351,9 +351,9 @@ async fn without_a_token_every_data_operation_is_unauthenticated() {
     for query in [
         "{ orders { totalCount } }",
         "{ payments { totalCount } }",
-        "{ products { id } }",
-        "{ warehouses { id } }",
-        "{ stocks { id } }",
+        "{ products { totalCount } }",
+        "{ warehouses { nodes { id } } }",
+        "{ stocks { edges { node { id } } } }",
     ] {
         check(
             &app,
@@ -391,7 +391,7 @@ async fn anonymous_read_opens_reads_but_not_writes() {
                payment(id: $p) { id amount }
                orders { totalCount nodes { id } }
                payments { totalCount nodes { id } }
-               products { name } warehouses { name } stocks(productId: 999999) { id }
+               products { nodes { name } } warehouses { nodes { name } } stocks(productId: 999999) { totalCount nodes { id } }
                me { id }
              }",
             json!({ "o": d.order, "p": d.payment }),
@@ -405,9 +405,9 @@ async fn anonymous_read_opens_reads_but_not_writes() {
             "payment": { "id": d.payment, "amount": "999.99" },
             "orders": { "totalCount": 2, "nodes": [{ "id": other_order }, { "id": d.order }] },
             "payments": { "totalCount": 2, "nodes": [{ "id": other_payment }, { "id": d.payment }] },
-            "products": [{ "name": "Laptop" }],
-            "warehouses": [{ "name": "Main WH" }],
-            "stocks": [],
+            "products": { "nodes": [{ "name": "Laptop" }] },
+            "warehouses": { "nodes": [{ "name": "Main WH" }] },
+            "stocks": { "totalCount": 0, "nodes": [] },
             "me": null,
         })
     );
@@ -840,7 +840,7 @@ async fn tokens_of_inactive_or_deleted_users_are_refused() {
         for query in [
             "{ orders { totalCount } }",
             "{ me { id } }",
-            "{ products { id } }",
+            "{ products { nodes { id } } }",
         ] {
             check(
                 &app,

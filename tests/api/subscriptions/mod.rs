@@ -57,7 +57,7 @@ async fn demo(app: &TestApp) -> Demo {
     let data = app
         .gql_ok(
             Some(&admin),
-            "{ orders { nodes { id customer { id username } } } stocks { id product { id } } }",
+            "{ orders { nodes { id customer { id username } } } stocks { nodes { id product { id } } } }",
             json!({}),
         )
         .await;
@@ -68,8 +68,8 @@ async fn demo(app: &TestApp) -> Demo {
         user,
         user_id: as_id(&order["customer"]["id"]),
         order_id: as_id(&order["id"]),
-        product_id: as_id(&data["stocks"][0]["product"]["id"]),
-        stock_id: as_id(&data["stocks"][0]["id"]),
+        product_id: as_id(&data["stocks"]["nodes"][0]["product"]["id"]),
+        stock_id: as_id(&data["stocks"]["nodes"][0]["id"]),
     }
 }
 
@@ -485,10 +485,14 @@ async fn a_rolled_back_change_publishes_nothing() {
     assert_eq!(event["kind"], "UPDATED");
     assert_eq!(event["orderId"], d.order_id);
     let stock = app
-        .gql_ok(Some(&d.admin), "{ stocks { quantity } }", json!({}))
+        .gql_ok(
+            Some(&d.admin),
+            "{ stocks { nodes { quantity } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
-        stock["stocks"][0]["quantity"], 49,
+        stock["stocks"]["nodes"][0]["quantity"], 49,
         "the refused order took nothing"
     );
 }

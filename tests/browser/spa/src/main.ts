@@ -43,7 +43,7 @@ async function loadOrders(client: Client) {
 async function placeOrder(client: Client) {
   const stock = await client.query(OrderableStockDocument, {}).toPromise();
   if (stock.error) throw stock.error;
-  const row = stock.data!.stocks.find((s) => s.quantity > 0);
+  const row = stock.data!.stocks.nodes.find((s) => s.quantity > 0);
   if (!row) throw new Error('nothing in stock');
   const placed = await client
     .mutation(PlaceOrderDocument, {

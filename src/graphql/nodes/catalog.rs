@@ -1,0 +1,222 @@
+//! The catalog's types: `Product`, `Category`, `Warehouse`, `Location` and `Stock`, each with
+//! the graph of the page or order it was reached from, if any (see `OrderNode`).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use entity::{category, location, product, stock, warehouse};
+
+use crate::catalog::service::stock_label;
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::graphql::global_id::{self, NodeType};
+use crate::graphql::loaders::missing;
+use crate::graphql::scalars::Dec;
+use crate::orders::graph::OrderGraph;
+
+/// A product, with the graph it was reached from, if any.
+pub struct ProductNode {
+    product: product::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
+
+impl ProductNode {
+    pub fn new(product: product::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        ProductNode { product, graph }
+    }
+}
+
+#[Object(name = "Product", serial)]
+impl ProductNode {
+    async fn id(&self) -> i64 {
+        self.product.id
+    }
+
+    /// The global id (Relay): opaque, unique across types; `node(id:)` refetches the object.
+    pub async fn node_id(&self) -> ID {
+        global_id::encode(NodeType::Product, self.product.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.product.name
+    }
+
+    async fn sku(&self) -> &str {
+        &self.product.sku
+    }
+
+    async fn price(&self) -> Dec {
+        self.product.price.into()
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.product.description.as_deref()
+    }
+
+    async fn category(&self, ctx: &Context<'_>) -> AppResult<CategoryNode> {
+        let id = self.product.category_id;
+        if let Some(c) = self.graph.as_ref().and_then(|g| g.categories.get(&id)) {
+            return Ok(c.clone().into());
+        }
+        ctx.loaders()
+            .categories()
+            .load_one(id)
+            .await?
+            .map(CategoryNode::from)
+            .ok_or_else(|| missing("category", id))
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Category", serial)]
+pub struct CategoryNode {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+}
+
+impl From<category::Model> for CategoryNode {
+    fn from(c: category::Model) -> Self {
+        CategoryNode {
+            id: c.id,
+            name: c.name,
+            slug: c.slug,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Warehouse", serial)]
+pub struct WarehouseNode {
+    pub id: i64,
+    pub name: String,
+    pub address: Option<String>,
+}
+
+impl From<warehouse::Model> for WarehouseNode {
+    fn from(w: warehouse::Model) -> Self {
+        WarehouseNode {
+            id: w.id,
+            name: w.name,
+            address: w.address,
+        }
+    }
+}
+
+/// A stock location, with the graph it was reached from, if any.
+pub struct LocationNode {
+    location: location::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
+
+impl LocationNode {
+    pub fn new(location: location::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        LocationNode { location, graph }
+    }
+}
+
+#[Object(name = "Location", serial)]
+impl LocationNode {
+    async fn id(&self) -> i64 {
+        self.location.id
+    }
+
+    async fn code(&self) -> &str {
+        &self.location.code
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.location.description.as_deref()
+    }
+
+    async fn warehouse(&self, ctx: &Context<'_>) -> AppResult<WarehouseNode> {
+        warehouse_of(ctx, self.graph.as_deref(), &self.location)
+            .await
+            .map(WarehouseNode::from)
+    }
+}
+
+/// A stock row, with the graph it was reached from, if any.
+pub struct StockNode {
+    stock: stock::Model,
+    graph: Option<Arc<OrderGraph>>,
+}
+
+impl StockNode {
+    pub fn new(stock: stock::Model, graph: Option<Arc<OrderGraph>>) -> Self {
+        StockNode { stock, graph }
+    }
+
+    async fn location_row(&self, ctx: &Context<'_>) -> AppResult<location::Model> {
+        let id = self.stock.location_id;
+        if let Some(l) = self.graph.as_ref().and_then(|g| g.locations.get(&id)) {
+            return Ok(l.clone());
+        }
+        ctx.loaders()
+            .locations()
+            .load_one(id)
+            .await?
+            .ok_or_else(|| missing("location", id))
+    }
+}
+
+#[Object(name = "Stock", serial)]
+impl StockNode {
+    async fn id(&self) -> i64 {
+        self.stock.id
+    }
+
+    /// The global id (Relay): opaque, unique across types; `node(id:)` refetches the object.
+    pub async fn node_id(&self) -> ID {
+        global_id::encode(NodeType::Stock, self.stock.id)
+    }
+
+    async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {
+        let id = self.stock.product_id;
+        let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
+            Some(found) => found.clone(),
+            None => ctx
+                .loaders()
+                .products()
+                .load_one(id)
+                .await?
+                .ok_or_else(|| missing("product", id))?,
+        };
+        Ok(ProductNode::new(product, self.graph.clone()))
+    }
+
+    async fn location(&self, ctx: &Context<'_>) -> AppResult<LocationNode> {
+        Ok(LocationNode::new(
+            self.location_row(ctx).await?,
+            self.graph.clone(),
+        ))
+    }
+
+    async fn quantity(&self) -> i32 {
+        self.stock.quantity
+    }
+
+    /// `"<warehouse name> - <location code>"`, e.g. `"Main WH - A1"`.
+    async fn label(&self, ctx: &Context<'_>) -> AppResult<String> {
+        let location = self.location_row(ctx).await?;
+        let warehouse = warehouse_of(ctx, self.graph.as_deref(), &location).await?;
+        Ok(stock_label(&warehouse, &location))
+    }
+}
+
+/// The warehouse of a location: from the graph, else through the loader.
+async fn warehouse_of(
+    ctx: &Context<'_>,
+    graph: Option<&OrderGraph>,
+    location: &location::Model,
+) -> AppResult<warehouse::Model> {
+    let id = location.warehouse_id;
+    if let Some(w) = graph.and_then(|g| g.warehouses.get(&id)) {
+        return Ok(w.clone());
+    }
+    ctx.loaders()
+        .warehouses()
+        .load_one(id)
+        .await?
+        .ok_or_else(|| missing("warehouse", id))
+}

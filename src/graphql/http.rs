@@ -45,12 +45,14 @@ pub async fn get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = query.unwrap_or_default();
-    let has_operation = url::form_urlencoded::parse(query.as_bytes())
-        .any(|(k, _)| k == "query" || k == "extensions");
+    let document_id = trusted::document_id_in_query_string(&query);
+    let has_operation = document_id.is_some()
+        || url::form_urlencoded::parse(query.as_bytes())
+            .any(|(k, _)| k == "query" || k == "extensions");
     if !has_operation {
         return graphiql::page().into_response();
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
+    let mut request = match async_graphql::http::parse_query_string(&query) {
         // async-graphql reads `operation_name`; the GraphQL-over-HTTP spec says `operationName`
         Ok(r) if r.operation_name.is_none() => {
             match url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "operationName")
@@ -68,6 +70,9 @@ pub async fn get(
             );
         }
     };
+    if let Some(id) = document_id {
+        trusted::carry_document_id(&mut request, id);
+    }
     let http = Http {
         headers: &headers,
         peer,

@@ -214,6 +214,21 @@ fn lift_one(request: &mut Value) {
     }
 }
 
+/// The document id a `GET /graphql` query string names (`documentId`, `doc_id` or `id`), if any.
+pub fn document_id_in_query_string(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| ID_MEMBERS.contains(&k.as_ref()) && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Carries a `GET` request's document id where [`admit`] looks for it, as [`lift_document_id`]
+/// does for a JSON body.
+pub fn carry_document_id(request: &mut Request, id: String) {
+    request
+        .extensions
+        .insert(CARRIED_ID.to_owned(), async_graphql::Value::String(id));
+}
+
 /// [`lift_document_id`] for the `subscribe` (`start`) frames of `/graphql/ws`.
 pub fn lift_ws_frame(frame: Result<Message, axum::Error>) -> Result<Message, axum::Error> {
     let Ok(Message::Text(text)) = &frame else {

@@ -127,6 +127,12 @@ async fn a_listed_document_runs_by_its_id_in_each_clients_form_and_by_its_text()
     let reply = get(&app, &[("extensions", apq(&id).to_string())], &user).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.body["data"]["me"]["username"], "user");
+    // GET with the id in the query string, as GraphQL over HTTP's persisted documents do
+    for member in ["documentId", "doc_id", "id"] {
+        let reply = get(&app, &[(member, id.clone())], &user).await;
+        assert_eq!(reply.status, StatusCode::OK, "{member}: {}", reply.text);
+        assert_eq!(reply.body["data"]["me"]["username"], "user", "{member}");
+    }
     let reply = get(&app, &[("query", ME.to_owned())], &user).await;
     assert_eq!(
         reply.body["data"]["me"]["username"], "user",
@@ -211,6 +217,9 @@ async fn anything_else_answers_400_and_runs_nothing() {
         let reply = get(&app, &[("query", query.to_owned())], &user).await;
         assert_refused(&reply, None);
     }
+    // GET naming an unknown document: refused, not GraphiQL's page
+    let reply = get(&app, &[("documentId", "sha256:0000".to_owned())], &user).await;
+    assert_refused(&reply, None);
     // `application/graphql` bodies, and clients that accept graphql-response+json
     let reply = app
         .post_raw("/graphql", "application/graphql", UNLISTED_ME.into())

@@ -74,13 +74,6 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn conflict(message: impl Into<String>) -> Self {
-        AppError::Conflict {
-            field: None,
-            message: message.into(),
-        }
-    }
-
     pub fn conflict_on(field: FieldPath, message: impl Into<String>) -> Self {
         AppError::Conflict {
             field: Some(field),

@@ -36,7 +36,7 @@ pub struct TestApp {
     pub state: AppState,
     #[allow(dead_code)]
     pub database_url: String,
-    server: JoinHandle<()>,
+    _server: Served,
     // last: the server and the pool go first, then the database
     #[allow(dead_code)]
     database: Arc<TestDatabase>,
@@ -77,37 +77,55 @@ async fn start(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     oms_gateway::server::migrate(&state)
         .await
         .expect("the migrations apply");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let address = listener.local_addr().expect("the bound address");
-    let app = oms_gateway::app::build_app(state.clone());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
+    let server = Served::start(&state).await;
     TestApp {
-        address,
-        client,
+        address: server.address,
+        _server: server,
+        client: http_client(),
         database_url: database.url.clone(),
         state,
-        server,
         database,
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.server.abort();
+/// A gateway's router served on a free port of 127.0.0.1, with each connection's peer address
+/// (as `server` serves it); stopped when dropped. Every harness starts its gateways with it.
+pub struct Served {
+    pub address: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Served {
+    pub async fn start(state: &AppState) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let address = listener.local_addr().expect("the bound address");
+        let app = oms_gateway::app::build_app(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Served { address, task }
     }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The tests' HTTP client: no proxy, and redirects answered as they are, not followed.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
 }
 
 /// A response read whole: status, headers and the body as JSON (`Value::Null` if it is not).

@@ -24,6 +24,10 @@ use tokio::task::JoinHandle;
 /// The signing key of every test app (tests mint their own tokens with it).
 pub const JWT_SECRET: &str = "test-secret-for-the-oms-gateway-integration-tests";
 
+/// SimpleJWT's endpoints: a pair for credentials, and a refresh token's rotation.
+pub const TOKEN: &str = "/api/accounts/token/";
+pub const REFRESH: &str = "/api/accounts/token/refresh/";
+
 /// PBKDF2 rounds for users created by tests: cheap, but a real Django-format hash.
 pub const TEST_PASSWORD_ITERATIONS: u32 = 1000;
 
@@ -291,13 +295,8 @@ impl TestApp {
 
     /// `POST /api/accounts/token/`; panics unless it answers 200. Returns (access, refresh).
     pub async fn login(&self, username: &str, password: &str) -> (String, String) {
-        let reply = self
-            .post_json(
-                "/api/accounts/token/",
-                &json!({ "username": username, "password": password }),
-                None,
-            )
-            .await;
+        let credentials = json!({ "username": username, "password": password });
+        let reply = self.post_json(TOKEN, &credentials, None).await;
         assert_eq!(reply.status, StatusCode::OK, "login: {}", reply.text);
         let text = |key: &str| {
             reply.body[key]
@@ -307,6 +306,30 @@ impl TestApp {
         };
         (text("access"), text("refresh"))
     }
+
+    /// `POST /api/accounts/token/refresh/` with this refresh token.
+    pub async fn refresh(&self, token: &str) -> Reply {
+        self.post_json(REFRESH, &json!({ "refresh": token }), None)
+            .await
+    }
+}
+
+/// SimpleJWT 5.5's body for a refused token (`token_not_valid` with that detail).
+pub fn token_not_valid(detail: &str) -> Value {
+    json!({ "detail": detail, "code": "token_not_valid" })
+}
+
+/// SimpleJWT 5.5's REST body for an access token refused with `message`.
+pub fn access_refused(message: &str) -> Value {
+    json!({
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{
+            "token_class": "AccessToken",
+            "token_type": "access",
+            "message": message,
+        }],
+    })
 }
 
 /// The payload of a JWT, decoded without any verification.

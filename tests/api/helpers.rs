@@ -38,11 +38,9 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
-    #[allow(dead_code)]
     pub database_url: String,
     _server: Served,
     // last: the server and the pool go first, then the database
-    #[allow(dead_code)]
     database: Arc<TestDatabase>,
 }
 
@@ -69,7 +67,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 /// The real application on a database the test made (shared with other apps or processes).
-#[allow(dead_code)]
 pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     start(database, settings).await
 }
@@ -174,7 +171,6 @@ impl Reply {
 
 impl TestApp {
     /// Another instance of the gateway on the same database (a second replica).
-    #[allow(dead_code)]
     pub async fn replica(&self) -> TestApp {
         let settings = (*self.state.settings).clone();
         start(self.database.clone(), settings).await
@@ -211,24 +207,6 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
         let request = Self::with_token(self.client.post(self.url(path)).json(body), token);
         Reply::read(request.send().await.expect("POST sent")).await
-    }
-
-    #[allow(dead_code)]
-    pub async fn put_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
-        let request = Self::with_token(self.client.put(self.url(path)).json(body), token);
-        Reply::read(request.send().await.expect("PUT sent")).await
-    }
-
-    #[allow(dead_code)]
-    pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
-        let request = Self::with_token(self.client.patch(self.url(path)).json(body), token);
-        Reply::read(request.send().await.expect("PATCH sent")).await
-    }
-
-    #[allow(dead_code)]
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
-        let request = Self::with_token(self.client.delete(self.url(path)), token);
-        Reply::read(request.send().await.expect("DELETE sent")).await
     }
 
     /// A raw POST: any body, any content type.

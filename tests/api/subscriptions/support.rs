@@ -3,8 +3,6 @@
 //! a GraphQL-over-HTTP helper, and a small WebSocket client speaking both subprotocols with
 //! hand-written frames.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

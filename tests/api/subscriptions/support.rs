@@ -196,8 +196,17 @@ impl WsClient {
         protocol: &'static str,
         authorization: Option<&str>,
     ) -> Self {
-        let tcp = TcpStream::connect(app.addr).await.expect("tcp connect");
-        Self::handshake(app, tcp, protocol, authorization).await
+        Self::open(app.addr, protocol, authorization).await
+    }
+
+    /// The same, to the gateway at `address` (of any harness).
+    pub async fn open(
+        address: SocketAddr,
+        protocol: &'static str,
+        authorization: Option<&str>,
+    ) -> Self {
+        let tcp = TcpStream::connect(address).await.expect("tcp connect");
+        Self::handshake(address, tcp, protocol, authorization).await
     }
 
     /// Opens a connection whose receive buffer is as small as the system allows (a client that
@@ -206,16 +215,17 @@ impl WsClient {
         let socket = TcpSocket::new_v4().expect("socket");
         socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
         let tcp = socket.connect(app.addr).await.expect("tcp connect");
-        Self::handshake(app, tcp, protocol, None).await
+        Self::handshake(app.addr, tcp, protocol, None).await
     }
 
     async fn handshake(
-        app: &TestApp,
+        address: SocketAddr,
         tcp: TcpStream,
         protocol: &'static str,
         authorization: Option<&str>,
     ) -> Self {
-        let mut request = app.ws_url().into_client_request().expect("request");
+        let url = format!("ws://{address}/graphql/ws");
+        let mut request = url.into_client_request().expect("request");
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));

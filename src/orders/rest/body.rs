@@ -175,4 +175,38 @@ mod tests {
         .unwrap();
         assert_eq!(echo.items.unwrap()[0].stock_id, Some(None));
     }
+
+    /// The schemas say what the parser reads (a wrong value under each property is refused
+    /// under that name) and requires (an empty body is refused under exactly those names).
+    #[test]
+    fn the_schemas_are_what_the_parser_reads() {
+        use crate::rest::repr::{problem_paths, schema_fields};
+        let wrong = |names: &[String]| names.iter().map(|n| (n.clone(), json!(true))).collect();
+        let sorted = |mut names: Vec<String>| {
+            names.sort();
+            names
+        };
+
+        let (properties, required) = schema_fields::<OrderWrite>();
+        let missing = OrderWrite::change(&json!({}), false).unwrap();
+        assert_eq!(problem_paths(&missing.errors), sorted(required));
+        let refused = OrderWrite::change(&Value::Object(wrong(&properties)), true).unwrap();
+        let items_refused = |p: &String| p.replace("items.non_field_errors", "items");
+        let paths: Vec<String> = problem_paths(&refused.errors)
+            .iter()
+            .map(items_refused)
+            .collect();
+        assert_eq!(paths, sorted(properties));
+
+        let (properties, required) = schema_fields::<OrderItemWrite>();
+        let at =
+            |names: Vec<String>| sorted(names.iter().map(|n| format!("items.0.{n}")).collect());
+        let missing = OrderWrite::change(&json!({"items": [{}]}), false).unwrap();
+        let in_items = |paths: Vec<String>| paths.into_iter().filter(|p| p.starts_with("items."));
+        let missing: Vec<String> = in_items(problem_paths(&missing.errors)).collect();
+        assert_eq!(missing, at(required));
+        let item = Value::Object(wrong(&properties));
+        let refused = OrderWrite::change(&json!({ "items": [item] }), true).unwrap();
+        assert_eq!(problem_paths(&refused.errors), at(properties));
+    }
 }

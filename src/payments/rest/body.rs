@@ -118,4 +118,22 @@ mod tests {
             json!({"paid_at": ["Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."]})
         );
     }
+
+    /// The schema says what the parser reads (a wrong value under each property is refused
+    /// under that name) and requires (an empty body is refused under exactly those names).
+    #[test]
+    fn the_schema_is_what_the_parser_reads() {
+        use crate::rest::repr::{problem_paths, schema_fields};
+        let (mut properties, mut required) = schema_fields::<PaymentWrite>();
+        properties.sort();
+        required.sort();
+        let missing = PaymentWrite::change(&json!({}), false).unwrap();
+        assert_eq!(problem_paths(&missing.errors), required);
+        let wrong = properties
+            .iter()
+            .map(|n| (n.clone(), json!(true)))
+            .collect();
+        let refused = PaymentWrite::change(&Value::Object(wrong), true).unwrap();
+        assert_eq!(problem_paths(&refused.errors), properties);
+    }
 }

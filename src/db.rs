@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
-    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::{Settings, redact_url};
@@ -162,15 +162,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         })
         .await
-    } else {
-        db.begin().await
-    }
-}
-
-/// A read-only transaction, for reads that must see one snapshot (a page and its count).
-pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.begin_with_config(None, Some(AccessMode::ReadOnly)).await
     } else {
         db.begin().await
     }

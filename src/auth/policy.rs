@@ -5,8 +5,9 @@
 //! any authenticated user may do anything. Without a token, data operations answer 401 unless
 //! `OMS_ANONYMOUS_READ=true` opens the reads.
 //!
-//! The role rules of orders and payments are the `may_*` functions below: the services call
-//! them, so no service decides a role on its own.
+//! The role rules of orders, payments and trusted documents are the `may_*` functions below:
+//! the services (and the GraphQL gate of trusted documents) call them, so no one else decides
+//! a role on its own.
 
 use sea_orm::ConnectionTrait;
 
@@ -160,6 +161,13 @@ impl Caller<'_> {
             } => Access::new(credentials.resolve(db).await, settings),
         }
     }
+}
+
+/// Whether the caller may run GraphQL documents that the trusted list does not hold, when
+/// `OMS_TRUSTED_DOCUMENTS_STAFF_ANY` allows it: staff only (GraphiQL), under either
+/// `OMS_AUTHZ` mode, as the setting's name says.
+pub fn may_run_unlisted_documents(auth: &AuthState) -> bool {
+    auth.principal().is_some_and(|p| p.is_staff)
 }
 
 /// Placing an order: a customer (under `roles`) only for themselves and only as pending.

@@ -41,7 +41,7 @@ pub async fn login(state: &AppState, username: &str, password_text: &str) -> App
     if !ok || !found.is_active {
         return Err(AppError::Unauthenticated(AuthError::BadCredentials));
     }
-    let (pair, claims) = mint_pair_with_claims(state, found.id, &found.username, &found.email);
+    let (pair, claims) = mint_pair(state, found.id, &found.username, &found.email);
     let store = state.blacklist.store(&state.db).await?;
     let issued = Issued {
         token: &pair.refresh,
@@ -72,7 +72,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<TokenPa
     };
     blacklist::rotate(&state.db, store, used, user_id, |principal| {
         let (pair, refresh_claims) =
-            mint_pair_with_claims(state, principal.id, &principal.username, &principal.email);
+            mint_pair(state, principal.id, &principal.username, &principal.email);
         Minted {
             refresh_token: pair.refresh.clone(),
             value: pair,
@@ -94,18 +94,8 @@ pub async fn purge_blacklist(state: &AppState) -> AppResult<blacklist::Purged> {
     Ok(purged)
 }
 
-/// A new access and refresh token for that user.
-pub fn mint_pair(state: &AppState, id: i64, username: &str, email: &str) -> TokenPair {
-    mint_pair_with_claims(state, id, username, email).0
-}
-
-/// `mint_pair`, with the refresh token's claims.
-fn mint_pair_with_claims(
-    state: &AppState,
-    id: i64,
-    username: &str,
-    email: &str,
-) -> (TokenPair, Claims) {
+/// A new access and refresh token for that user, with the refresh token's claims.
+fn mint_pair(state: &AppState, id: i64, username: &str, email: &str) -> (TokenPair, Claims) {
     let subject = Subject {
         id,
         username,

@@ -23,7 +23,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{AuthState, principal};
+use crate::auth::{AuthState, policy, principal};
 use crate::config::Settings;
 use crate::error::AuthError;
 use crate::state::AppState;
@@ -299,10 +299,6 @@ fn staff_only(request: &Request) -> bool {
         .contains_key(&std::any::TypeId::of::<StaffOnly>())
 }
 
-fn is_staff(auth: &AuthState) -> bool {
-    auth.principal().is_some_and(|p| p.is_staff)
-}
-
 /// The answer to an HTTP request that [`admit`] refused (or that only staff may run, from a
 /// caller who is not staff): 400 with the refusal as its error, for the whole request (a
 /// batch too), so that nothing of it runs. `None`: the request may go on.
@@ -324,7 +320,7 @@ pub async fn refusal<'a>(
         return None;
     }
     match principal::authenticate(state, headers).await {
-        auth if is_staff(&auth) => None,
+        auth if policy::may_run_unlisted_documents(&auth) => None,
         AuthState::Invalid(AuthError::Unavailable) => {
             let mut e = ServerError::new("The database is unavailable; try again shortly.", None);
             let mut extensions = ErrorExtensionValues::default();
@@ -372,7 +368,7 @@ impl<E: Executor> Guarded<E> {
         Guarded {
             inner,
             settings: state.settings.clone(),
-            staff: is_staff(auth),
+            staff: policy::may_run_unlisted_documents(auth),
         }
     }
 

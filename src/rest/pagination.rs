@@ -20,17 +20,25 @@ pub const MAX_PAGE_SIZE: u64 = 1000;
 /// The page size when a page is asked for and nothing says how large (the original's).
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
 
-/// The page parameters of a list (documentation of what `plan` reads).
+/// The page parameters of a list as given, and their OpenAPI description; `plan` reads them.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct PageQuery {
     /// The page to answer (from 1, or `last`): asks for the page envelope.
     #[param(value_type = Option<String>, example = "2")]
     page: Option<String>,
     /// Rows per page (at most 1000): asks for the page envelope.
-    #[param(minimum = 1, maximum = 1000)]
-    page_size: Option<u64>,
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000)]
+    page_size: Option<String>,
+}
+
+impl PageQuery {
+    pub fn of(query: &QueryParams) -> PageQuery {
+        PageQuery {
+            page: query.get("page").map(str::to_owned),
+            page_size: query.get("page_size").map(str::to_owned),
+        }
+    }
 }
 
 /// One page of a list (its schema is `rest::resource_doc`'s `Page_<T>`).
@@ -63,8 +71,8 @@ pub enum Plan {
 /// Reads `page` and `page_size` as DRF does: a `page_size` that is not a positive integer
 /// falls back to the configured size; a `page` that is not one is an invalid page.
 pub fn plan(query: &QueryParams, configured: Option<u64>) -> Plan {
-    let page = query.get("page");
-    let asked_size = query.get("page_size");
+    let asked = PageQuery::of(query);
+    let (page, asked_size) = (asked.page.as_deref(), asked.page_size.as_deref());
     if page.is_none() && asked_size.is_none() && configured.is_none() {
         return Plan::Bare;
     }

@@ -68,3 +68,21 @@ pub fn choice_schema(values: impl IntoIterator<Item = &'static str>) -> RefOr<Sc
             .build(),
     ))
 }
+
+/// The properties and the required fields of `T`'s object schema (tests of the write bodies:
+/// their schemas must say what their parsers read and require).
+#[cfg(test)]
+pub fn schema_fields<T: utoipa::ToSchema>() -> (Vec<String>, Vec<String>) {
+    match T::schema() {
+        RefOr::T(Schema::Object(o)) => (o.properties.keys().cloned().collect(), o.required),
+        _ => panic!("{} is not an object schema", T::name()),
+    }
+}
+
+/// Where `errors` holds problems, as dotted paths, sorted.
+#[cfg(test)]
+pub fn problem_paths(errors: &crate::error::FieldErrors) -> Vec<String> {
+    let mut paths: Vec<String> = errors.fields.keys().map(ToString::to_string).collect();
+    paths.sort();
+    paths
+}

@@ -49,9 +49,9 @@ pub trait Resource: Send + Sync + 'static {
     type Row: Send + Sync + 'static;
     /// A row as the legacy API shows it.
     type Shown: Serialize + utoipa::ToSchema + Send + Sync + 'static;
-    /// The body of `POST` and `PUT`, and of `PATCH` (OpenAPI only).
+    /// The body of `POST` and `PUT` as `parse_new` and `change` read it (its schema, with no
+    /// field required, is `PATCH`'s).
     type Write: utoipa::ToSchema;
-    type Patch: utoipa::ToSchema;
     /// A create's input as parsed from its body.
     type New: Send + 'static;
     /// The list's filters.

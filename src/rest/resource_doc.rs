@@ -247,13 +247,29 @@ fn schema_of<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) -> Cow<'static
     T::name()
 }
 
+/// The schema of a `PATCH` body, from the write body `W`'s: its fields, none required, as
+/// DRF's `partial=True` reads them; `OrderWrite` gives `OrderPatch`.
+fn patch_schema<W: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) -> String {
+    let write = W::name();
+    let name = format!("{}Patch", write.strip_suffix("Write").unwrap_or(&write));
+    let mut schema = W::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.required.clear();
+        object.description = Some(format!(
+            "A partial change (`PATCH`): any of the fields of `{write}`."
+        ));
+    }
+    out.push((name.clone(), schema));
+    name
+}
+
 /// Adds the paths and schemas of `R` to the document.
 pub fn add<R: Resource>(openapi: &mut OpenApi) {
     let docs = R::DOCS;
     let mut schemas = Vec::new();
     let shown = schema_of::<R::Shown>(&mut schemas);
     let write = schema_of::<R::Write>(&mut schemas);
-    let patch = schema_of::<R::Patch>(&mut schemas);
+    let patch = patch_schema::<R::Write>(&mut schemas);
     schemas.extend(list_schemas(&shown));
     let paths = &mut openapi.paths;
     let collection = format!("{}/", R::PATH);

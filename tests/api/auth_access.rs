@@ -8,7 +8,7 @@ use oms_gateway::error::{AppError, AuthError};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{access_refused, spawn_app};
 
 const ME: &str = "{ me { username isStaff } }";
 
@@ -75,17 +75,6 @@ async fn a_malformed_authorization_header_is_unauthenticated() {
 /// The REST face of every `AuthError`: 401, SimpleJWT's body, and the `WWW-Authenticate` header.
 #[tokio::test]
 async fn rest_401_bodies_follow_simplejwt() {
-    let invalid_access = |message: &str| {
-        json!({
-            "detail": "Given token not valid for any token type",
-            "code": "token_not_valid",
-            "messages": [{
-                "token_class": "AccessToken",
-                "token_type": "access",
-                "message": message,
-            }],
-        })
-    };
     let cases = [
         (
             AuthError::NotProvided,
@@ -93,27 +82,27 @@ async fn rest_401_bodies_follow_simplejwt() {
         ),
         (
             AuthError::InvalidAccessToken(TokenError::Invalid),
-            invalid_access("Token is invalid"),
+            access_refused("Token is invalid"),
         ),
         (
             AuthError::InvalidAccessToken(TokenError::Expired),
-            invalid_access("Token is expired"),
+            access_refused("Token is expired"),
         ),
         (
             AuthError::InvalidAccessToken(TokenError::WrongType),
-            invalid_access("Token has wrong type"),
+            access_refused("Token has wrong type"),
         ),
         (
             AuthError::InvalidAccessToken(TokenError::NoExp),
-            invalid_access("Token has no 'exp' claim"),
+            access_refused("Token has no 'exp' claim"),
         ),
         (
             AuthError::InvalidAccessToken(TokenError::NoId),
-            invalid_access("Token has no id"),
+            access_refused("Token has no id"),
         ),
         (
             AuthError::InvalidAccessToken(TokenError::NoType),
-            invalid_access("Token has no type"),
+            access_refused("Token has no type"),
         ),
         (
             AuthError::BadCredentials,

@@ -3,20 +3,9 @@
 
 use migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, jwt_payload, spawn_app};
-
-const REFRESH: &str = "/api/accounts/token/refresh/";
-
-fn token_not_valid(detail: &str) -> Value {
-    json!({ "detail": detail, "code": "token_not_valid" })
-}
-
-async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Reply {
-    app.post_json(REFRESH, &json!({ "refresh": token }), None)
-        .await
-}
+use crate::helpers::{TestApp, jwt_payload, spawn_app, token_not_valid};
 
 /// How many blacklist rows hold this jti.
 async fn blacklisted(app: &TestApp, jti: &str) -> i64 {
@@ -45,7 +34,7 @@ async fn refresh_rotates_and_blacklists_the_used_token() {
         .to_owned();
     assert_eq!(blacklisted(&app, &first_jti).await, 0);
 
-    let reply = refresh(&app, &first_refresh).await;
+    let reply = app.refresh(&first_refresh).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let keys: Vec<&str> = reply
         .body
@@ -76,10 +65,10 @@ async fn refresh_rotates_and_blacklists_the_used_token() {
     assert_eq!(me["data"]["me"]["username"], "frank");
 
     // the old refresh token is refused from now on; the new one still rotates
-    refresh(&app, &first_refresh)
+    app.refresh(&first_refresh)
         .await
         .assert_unauthorized(token_not_valid("Token is blacklisted"));
-    let reply = refresh(&app, &second_refresh).await;
+    let reply = app.refresh(&second_refresh).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }
 
@@ -90,9 +79,10 @@ async fn the_blacklist_is_shared_by_every_replica() {
     let (_, refresh_token) = app.login("grace", "grace-password").await;
     let other = app.replica().await;
 
-    let reply = refresh(&app, &refresh_token).await;
+    let reply = app.refresh(&refresh_token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    refresh(&other, &refresh_token)
+    other
+        .refresh(&refresh_token)
         .await
         .assert_unauthorized(token_not_valid("Token is blacklisted"));
 }
@@ -104,7 +94,7 @@ async fn concurrent_refreshes_of_one_token_succeed_exactly_once() {
 
     for round in 0..3 {
         let (_, token) = app.login("heidi", "heidi-password").await;
-        let attempts = (0..4).map(|_| refresh(&app, &token));
+        let attempts = (0..4).map(|_| app.refresh(&token));
         let replies = futures_util::future::join_all(attempts).await;
         let ok = replies
             .iter()
@@ -124,7 +114,7 @@ async fn refresh_costs_two_sql_statements() {
     let (_, token) = app.login("ken", "ken-password").await;
 
     let before = app.sql_count();
-    let reply = refresh(&app, &token).await;
+    let reply = app.refresh(&token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(
         app.sql_count() - before,
@@ -133,7 +123,7 @@ async fn refresh_costs_two_sql_statements() {
     );
 
     let before = app.sql_count();
-    refresh(&app, "garbage").await;
+    app.refresh("garbage").await;
     assert_eq!(
         app.sql_count(),
         before,

@@ -6,23 +6,18 @@
 //! (`auth_refresh`).
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Reply, TestApp, jwt_payload, spawn_app, spawn_app_on, test_settings};
+use crate::helpers::{
+    TestApp, jwt_payload, spawn_app, spawn_app_on, test_settings, token_not_valid,
+};
 use crate::legacy::{count, legacy_database};
-
-const REFRESH: &str = "/api/accounts/token/refresh/";
 
 /// A gateway on a legacy database with SimpleJWT's tables.
 async fn app_on_simplejwt_tables() -> TestApp {
     let database = legacy_database(true).await;
     let settings = test_settings(&database.url);
     spawn_app_on(database, settings).await
-}
-
-async fn refresh(app: &TestApp, token: &str) -> Reply {
-    app.post_json(REFRESH, &json!({ "refresh": token }), None)
-        .await
 }
 
 fn jti(token: &str) -> String {
@@ -61,10 +56,6 @@ async fn gateway_rows(app: &TestApp) -> i64 {
     .await
 }
 
-fn blacklisted_body() -> Value {
-    json!({ "detail": "Token is blacklisted", "code": "token_not_valid" })
-}
-
 #[tokio::test]
 async fn rotations_are_recorded_in_simplejwts_tables() {
     let app = app_on_simplejwt_tables().await;
@@ -85,7 +76,7 @@ async fn rotations_are_recorded_in_simplejwts_tables() {
     assert_eq!(expiry_matches, 1);
     assert_eq!(blacklisted(&app, &first).await, 0);
 
-    let reply = refresh(&app, &first).await;
+    let reply = app.refresh(&first).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let second = reply.body["refresh"].as_str().unwrap().to_owned();
     assert_eq!(blacklisted(&app, &first).await, 1, "the used token");
@@ -97,10 +88,10 @@ async fn rotations_are_recorded_in_simplejwts_tables() {
         "the gateway's own table is unused"
     );
 
-    refresh(&app, &first)
+    app.refresh(&first)
         .await
-        .assert_unauthorized(blacklisted_body());
-    let reply = refresh(&app, &second).await;
+        .assert_unauthorized(token_not_valid("Token is blacklisted"));
+    let reply = app.refresh(&second).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }
 
@@ -124,9 +115,9 @@ async fn tokens_blacklisted_by_django_are_refused() {
         .execute_unprepared(&insert_blacklisted(&issued_here))
         .await
         .unwrap();
-    refresh(&app, &issued_here)
+    app.refresh(&issued_here)
         .await
-        .assert_unauthorized(blacklisted_body());
+        .assert_unauthorized(token_not_valid("Token is blacklisted"));
 
     // a token minted elsewhere (Django's own login) with the shared key, then used there
     let (_, elsewhere) = app.login("pavel", "pavel-password").await;
@@ -149,9 +140,9 @@ async fn tokens_blacklisted_by_django_are_refused() {
         .execute_unprepared(&insert_blacklisted(&elsewhere))
         .await
         .unwrap();
-    refresh(&app, &elsewhere)
+    app.refresh(&elsewhere)
         .await
-        .assert_unauthorized(blacklisted_body());
+        .assert_unauthorized(token_not_valid("Token is blacklisted"));
 }
 
 /// A refresh token of an inactive user is refused without being blacklisted (SimpleJWT checks
@@ -162,12 +153,12 @@ async fn an_inactive_users_token_is_refused_and_stays_unused() {
     let id = app.create_user("quinn", "quinn-password", false).await;
     let (_, token) = app.login("quinn", "quinn-password").await;
     app.set_active(id, false).await;
-    refresh(&app, &token)
+    app.refresh(&token)
         .await
         .assert_unauthorized(json!({ "detail": "No active account found for the given token." }));
     assert_eq!(blacklisted(&app, &token).await, 0);
     app.set_active(id, true).await;
-    let reply = refresh(&app, &token).await;
+    let reply = app.refresh(&token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(blacklisted(&app, &token).await, 1);
 }
@@ -181,7 +172,7 @@ async fn concurrent_rotations_at_two_replicas_yield_one_pair() {
         let (_, token) = app.login("rosa", "rosa-password").await;
         let attempts = (0..4).map(|i| {
             let at = if i % 2 == 0 { &app } else { &other };
-            refresh(at, &token)
+            at.refresh(&token)
         });
         let replies = futures_util::future::join_all(attempts).await;
         let ok = replies
@@ -190,7 +181,7 @@ async fn concurrent_rotations_at_two_replicas_yield_one_pair() {
             .count();
         assert_eq!(ok, 1, "round {round}: {replies:#?}");
         for reply in replies.iter().filter(|r| r.status != StatusCode::OK) {
-            reply.assert_unauthorized(blacklisted_body());
+            reply.assert_unauthorized(token_not_valid("Token is blacklisted"));
         }
         assert_eq!(blacklisted(&app, &token).await, 1);
     }
@@ -208,7 +199,7 @@ async fn a_rotation_on_simplejwts_tables_costs_four_statements() {
         "SELECT of the user, INSERT of the outstanding token"
     );
     let before = app.sql_count();
-    let reply = refresh(&app, &token).await;
+    let reply = app.refresh(&token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(
         app.sql_count() - before,
@@ -226,10 +217,10 @@ async fn the_purge_deletes_expired_entries_of_both_stores() {
     let app = app_on_simplejwt_tables().await;
     app.create_user("tara", "tara-password", false).await;
     let (_, live) = app.login("tara", "tara-password").await;
-    let reply = refresh(&app, &live).await;
+    let reply = app.refresh(&live).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let (_, expired) = app.login("tara", "tara-password").await;
-    let reply = refresh(&app, &expired).await;
+    let reply = app.refresh(&expired).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let past = "'2020-01-01 00:00:00+00'";
     let past = if app.state.db.get_database_backend() == migration::sea_orm::DbBackend::Sqlite {
@@ -274,9 +265,9 @@ async fn the_purge_deletes_expired_entries_of_both_stores() {
     assert_eq!(blacklisted(&app, &live).await, 1, "unexpired entries stay");
     assert_eq!(gateway_rows(&app).await, 0);
     // the used token is still refused after the purge
-    refresh(&app, &live)
+    app.refresh(&live)
         .await
-        .assert_unauthorized(blacklisted_body());
+        .assert_unauthorized(token_not_valid("Token is blacklisted"));
 }
 
 /// The maintenance task of a serving process purges at start and then on its schedule.
@@ -363,7 +354,7 @@ async fn entries_of_the_gateways_own_table_move_to_simplejwts() {
     let before = spawn_app_on(database.clone(), settings.clone()).await;
     before.create_user("ulla", "ulla-password", false).await;
     let (_, used) = before.login("ulla", "ulla-password").await;
-    let reply = refresh(&before, &used).await;
+    let reply = before.refresh(&used).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(gateway_rows(&before).await, 1);
 
@@ -377,7 +368,8 @@ async fn entries_of_the_gateways_own_table_move_to_simplejwts() {
     let after = spawn_app_on(database, settings).await;
     assert_eq!(gateway_rows(&after).await, 0, "moved");
     assert_eq!(blacklisted(&after, &used).await, 1);
-    refresh(&after, &used)
+    after
+        .refresh(&used)
         .await
-        .assert_unauthorized(blacklisted_body());
+        .assert_unauthorized(token_not_valid("Token is blacklisted"));
 }

@@ -6,9 +6,9 @@ use migration::sea_orm::{ActiveModelTrait, Set};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{JWT_SECRET, jwt_header, jwt_payload, now_secs, spawn_app, verify_hs256};
-
-const TOKEN: &str = "/api/accounts/token/";
+use crate::helpers::{
+    JWT_SECRET, TOKEN, jwt_header, jwt_payload, now_secs, spawn_app, verify_hs256,
+};
 
 fn no_active_account() -> serde_json::Value {
     json!({ "detail": "No active account found with the given credentials" })

@@ -1,8 +1,6 @@
 //! What every test module shares: a database of its own for each test, on the backend the run
 //! tests.
 
-#![allow(dead_code)]
-
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// The PostgreSQL server tests create their databases on, if any.
@@ -20,8 +18,14 @@ pub struct TestDatabase {
 }
 
 enum Kind {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    /// The folder goes when this is dropped.
+    Sqlite {
+        _folder: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -39,7 +43,7 @@ impl TestDatabase {
         let path = dir.path().join("oms-test.db");
         TestDatabase {
             url: format!("sqlite://{}?mode=rwc", path.display()),
-            kind: Kind::Sqlite(dir),
+            kind: Kind::Sqlite { _folder: dir },
         }
     }
 

@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{TestDatabase, postgres_admin_url};
-use crate::helpers::{JWT_SECRET, TestApp, spawn_app_on, test_settings};
+use crate::helpers::{JWT_SECRET, TestApp, spawn_app_on, test_settings, token_not_valid};
 use crate::legacy::{LEGACY_SQL, SIMPLEJWT_POSTGRES, run};
 
 /// `python manage.py ...` of the replica, on one database.
@@ -156,10 +156,6 @@ async fn gateway_refresh(app: &TestApp, token: &str) -> (StatusCode, Value) {
     (reply.status, reply.body)
 }
 
-fn blacklisted() -> Value {
-    json!({ "detail": "Token is blacklisted", "code": "token_not_valid" })
-}
-
 #[tokio::test]
 async fn django_takes_over_the_gateways_tables_and_shares_one_blacklist() {
     let Some(admin) = postgres_admin_url() else {
@@ -221,21 +217,27 @@ async fn django_takes_over_the_gateways_tables_and_shares_one_blacklist() {
     let from_gateway = body["refresh"].as_str().unwrap().to_owned();
     assert_eq!(
         django.refresh(&from_django),
-        (401, blacklisted()),
+        (401, token_not_valid("Token is blacklisted")),
         "used at the gateway, refused by Django"
     );
     let (status, body) = django.refresh(&from_gateway);
     assert_eq!(status, 200, "Django rotates the gateway's token: {body}");
     assert_eq!(
         gateway_refresh(&app, &from_gateway).await,
-        (StatusCode::UNAUTHORIZED, blacklisted()),
+        (
+            StatusCode::UNAUTHORIZED,
+            token_not_valid("Token is blacklisted")
+        ),
         "used at Django, refused by the gateway"
     );
     let (_, issued_here) = app.login("uma", "uma-password").await;
     assert_eq!(django.refresh(&issued_here).0, 200);
     assert_eq!(
         gateway_refresh(&app, &issued_here).await,
-        (StatusCode::UNAUTHORIZED, blacklisted())
+        (
+            StatusCode::UNAUTHORIZED,
+            token_not_valid("Token is blacklisted")
+        )
     );
     django.manage(&["flushexpiredtokens"]);
 

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 
 /// The demo data loaded into an app, with ids and ready tokens.
-#[allow(dead_code)] // each test module uses its own part of it
 pub struct Demo {
     pub admin: String,
     pub user: String,

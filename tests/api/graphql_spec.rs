@@ -3,14 +3,12 @@
 //! (`GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `BAD_USER_INPUT`, ...), over HTTP and
 //! over the WebSocket.
 
-use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::fixtures::{data, demo};
 use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::subscriptions::support::{TRANSPORT_WS, WsClient};
 
 /// The keys of a JSON object, in the order of the body's text (serde_json keeps it).
 fn keys(v: &Value) -> Vec<&str> {
@@ -264,35 +262,16 @@ async fn every_error_has_a_code() {
 async fn the_websocket_answers_alike() {
     let app = spawn_app().await;
     let d = demo(&app).await;
-    let mut request = format!("ws://{}/graphql/ws", app.address)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut client = WsClient::open(app.address, TRANSPORT_WS, None).await;
+    client
+        .init(json!({ "Authorization": format!("Bearer {}", d.admin) }))
+        .await;
     let mut exchange = async |frame: Option<Value>| {
         if let Some(frame) = frame {
-            let text = frame.to_string();
-            socket.send(Message::Text(text.into())).await.unwrap();
+            client.send(frame).await;
         }
-        loop {
-            let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
-                .await
-                .expect("an answer in time")
-                .expect("the connection is open")
-                .unwrap();
-            if let Message::Text(text) = message {
-                let frame: Value = serde_json::from_str(text.as_str()).unwrap();
-                if frame["type"] != "ka" {
-                    return frame;
-                }
-            }
-        }
+        client.next_frame().await.expect("an answer")
     };
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", d.admin) } });
-    assert_eq!(exchange(Some(init)).await["type"], "connection_ack");
     let subscribe = |id: &str, query: &str| {
         Some(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
     };

@@ -24,6 +24,10 @@ use tokio::task::JoinHandle;
 /// The signing key of every test app (tests mint their own tokens with it).
 pub const JWT_SECRET: &str = "test-secret-for-the-oms-gateway-integration-tests";
 
+/// SimpleJWT's endpoints: a pair for credentials, and a refresh token's rotation.
+pub const TOKEN: &str = "/api/accounts/token/";
+pub const REFRESH: &str = "/api/accounts/token/refresh/";
+
 /// PBKDF2 rounds for users created by tests: cheap, but a real Django-format hash.
 pub const TEST_PASSWORD_ITERATIONS: u32 = 1000;
 
@@ -34,11 +38,9 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
-    #[allow(dead_code)]
     pub database_url: String,
-    server: JoinHandle<()>,
+    _server: Served,
     // last: the server and the pool go first, then the database
-    #[allow(dead_code)]
     database: Arc<TestDatabase>,
 }
 
@@ -65,7 +67,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 /// The real application on a database the test made (shared with other apps or processes).
-#[allow(dead_code)]
 pub async fn spawn_app_on(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     start(database, settings).await
 }
@@ -77,37 +78,55 @@ async fn start(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     oms_gateway::server::migrate(&state)
         .await
         .expect("the migrations apply");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let address = listener.local_addr().expect("the bound address");
-    let app = oms_gateway::app::build_app(state.clone());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
+    let server = Served::start(&state).await;
     TestApp {
-        address,
-        client,
+        address: server.address,
+        _server: server,
+        client: http_client(),
         database_url: database.url.clone(),
         state,
-        server,
         database,
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.server.abort();
+/// A gateway's router served on a free port of 127.0.0.1, with each connection's peer address
+/// (as `server` serves it); stopped when dropped. Every harness starts its gateways with it.
+pub struct Served {
+    pub address: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Served {
+    pub async fn start(state: &AppState) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let address = listener.local_addr().expect("the bound address");
+        let app = oms_gateway::app::build_app(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Served { address, task }
     }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The tests' HTTP client: no proxy, and redirects answered as they are, not followed.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
 }
 
 /// A response read whole: status, headers and the body as JSON (`Value::Null` if it is not).
@@ -152,7 +171,6 @@ impl Reply {
 
 impl TestApp {
     /// Another instance of the gateway on the same database (a second replica).
-    #[allow(dead_code)]
     pub async fn replica(&self) -> TestApp {
         let settings = (*self.state.settings).clone();
         start(self.database.clone(), settings).await
@@ -189,24 +207,6 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
         let request = Self::with_token(self.client.post(self.url(path)).json(body), token);
         Reply::read(request.send().await.expect("POST sent")).await
-    }
-
-    #[allow(dead_code)]
-    pub async fn put_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
-        let request = Self::with_token(self.client.put(self.url(path)).json(body), token);
-        Reply::read(request.send().await.expect("PUT sent")).await
-    }
-
-    #[allow(dead_code)]
-    pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
-        let request = Self::with_token(self.client.patch(self.url(path)).json(body), token);
-        Reply::read(request.send().await.expect("PATCH sent")).await
-    }
-
-    #[allow(dead_code)]
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
-        let request = Self::with_token(self.client.delete(self.url(path)), token);
-        Reply::read(request.send().await.expect("DELETE sent")).await
     }
 
     /// A raw POST: any body, any content type.
@@ -273,13 +273,8 @@ impl TestApp {
 
     /// `POST /api/accounts/token/`; panics unless it answers 200. Returns (access, refresh).
     pub async fn login(&self, username: &str, password: &str) -> (String, String) {
-        let reply = self
-            .post_json(
-                "/api/accounts/token/",
-                &json!({ "username": username, "password": password }),
-                None,
-            )
-            .await;
+        let credentials = json!({ "username": username, "password": password });
+        let reply = self.post_json(TOKEN, &credentials, None).await;
         assert_eq!(reply.status, StatusCode::OK, "login: {}", reply.text);
         let text = |key: &str| {
             reply.body[key]
@@ -289,6 +284,30 @@ impl TestApp {
         };
         (text("access"), text("refresh"))
     }
+
+    /// `POST /api/accounts/token/refresh/` with this refresh token.
+    pub async fn refresh(&self, token: &str) -> Reply {
+        self.post_json(REFRESH, &json!({ "refresh": token }), None)
+            .await
+    }
+}
+
+/// SimpleJWT 5.5's body for a refused token (`token_not_valid` with that detail).
+pub fn token_not_valid(detail: &str) -> Value {
+    json!({ "detail": detail, "code": "token_not_valid" })
+}
+
+/// SimpleJWT 5.5's REST body for an access token refused with `message`.
+pub fn access_refused(message: &str) -> Value {
+    json!({
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{
+            "token_class": "AccessToken",
+            "token_type": "access",
+            "message": message,
+        }],
+    })
 }
 
 /// The payload of a JWT, decoded without any verification.

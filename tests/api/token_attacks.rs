@@ -10,11 +10,13 @@ use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{JWT_SECRET, TestApp, jwt_payload, now_secs, sign, spawn_app};
+use crate::helpers::{
+    JWT_SECRET, REFRESH, TestApp, access_refused, jwt_payload, now_secs, sign, spawn_app,
+    token_not_valid,
+};
 
 const ME: &str = "{ me { username } }";
 const ORDERS: &str = "/api/erp/oms/orders/";
-const REFRESH: &str = "/api/accounts/token/refresh/";
 
 /// Where a token is presented.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,24 +30,6 @@ enum Face {
 }
 
 use Face::{Graphql, Refresh, Rest};
-
-/// SimpleJWT 5.5's REST body for an access token refused with `message`.
-fn access_refused(message: &str) -> Value {
-    json!({
-        "detail": "Given token not valid for any token type",
-        "code": "token_not_valid",
-        "messages": [{
-            "token_class": "AccessToken",
-            "token_type": "access",
-            "message": message,
-        }],
-    })
-}
-
-/// SimpleJWT 5.5's body for a refused token (`token_not_valid` with that detail).
-fn token_not_valid(detail: &str) -> Value {
-    json!({ "detail": detail, "code": "token_not_valid" })
-}
 
 /// What the refresh endpoint answers for a user gone or inactive (DRF's own
 /// `AuthenticationFailed`: no `code`).

@@ -2,6 +2,7 @@
 //! as the InventoryHub API does (OMS.md), wired by `rest::resource`. This module parses the
 //! bodies and filters and calls `service`; every rule and permission is the domain's.
 
+mod body;
 mod repr;
 
 use entity::order;
@@ -16,16 +17,16 @@ use crate::filters::IntFilter;
 use crate::idempotency::{IdempotencyKey, Outcome};
 use crate::listing::Window;
 use crate::orders::filter::{OrderFilter, OrderStatusFilter};
-use crate::orders::service::{self, EchoedItem, NewItem, NewOrder, OrderChange};
+use crate::orders::service::{self, NewOrder};
 use crate::orders::status::OrderStatus;
-use crate::rest::fields::Form;
 use crate::rest::methods::{COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
 use crate::rest::resource::{Resource, body_of};
 use crate::rest::resource_doc::Docs;
 use crate::state::AppState;
 
-pub use repr::{Order, OrderItem, OrderItemWrite, OrderPatch, OrderWrite, represent};
+pub use body::{OrderItemWrite, OrderWrite};
+pub use repr::{Order, OrderItem, OrderPayment, represent};
 
 /// The orders view set.
 pub struct Orders;
@@ -92,7 +93,6 @@ impl Resource for Orders {
     type Row = order::Model;
     type Shown = Order;
     type Write = OrderWrite;
-    type Patch = OrderPatch;
     type New = NewOrder;
     type Filter = ListFilter;
 
@@ -145,7 +145,7 @@ impl Resource for Orders {
     }
 
     fn parse_new(body: &Value) -> AppResult<NewOrder> {
-        new_order(body)
+        OrderWrite::new_order(body)
     }
 
     async fn create(
@@ -167,122 +167,10 @@ impl Resource for Orders {
         body: &Value,
         partial: bool,
     ) -> AppResult<order::Model> {
-        service::update_order(state, access, id, order_change(body, partial)?).await
+        service::update_order(state, access, id, OrderWrite::change(body, partial)?).await
     }
 
     async fn delete(state: &AppState, access: &Access, id: i64) -> AppResult<()> {
         service::delete_order(state, access, id).await
-    }
-}
-
-/// A `POST` body as DRF's order serializer reads it (`customer_id` and `items` required).
-fn new_order(body: &Value) -> AppResult<NewOrder> {
-    let mut errors = FieldErrors::new();
-    let mut new = NewOrder::default();
-    let form = Form::root(body, false)?;
-    new.customer_id = form.pk("customer_id", true, &mut errors);
-    new.status = form.choice("status", false, &mut errors);
-    if let Some(list) = form.list("items", true, &mut errors) {
-        errors.set_list_len("items", list.len());
-        for (i, value) in list.iter().enumerate() {
-            let item = match form.element("items", i, value, &mut errors) {
-                Some(f) => NewItem {
-                    product_id: f.pk("product_id", true, &mut errors),
-                    quantity: f.integer("quantity", true, &mut errors),
-                    price: f.decimal("price", true, &mut errors),
-                    stock_id: f.nullable_pk("stock_id", &mut errors).flatten(),
-                },
-                None => NewItem::default(),
-            };
-            new.items.push(item);
-        }
-    }
-    new.errors = errors;
-    Ok(new)
-}
-
-/// A `PUT` (`partial: false`) or `PATCH` body.
-fn order_change(body: &Value, partial: bool) -> AppResult<OrderChange> {
-    let mut errors = FieldErrors::new();
-    let mut change = OrderChange::default();
-    let form = Form::root(body, partial)?;
-    change.customer_id = form.pk("customer_id", true, &mut errors);
-    change.status = form.choice("status", false, &mut errors);
-    if let Some(list) = form.list("items", true, &mut errors) {
-        errors.set_list_len("items", list.len());
-        let mut echoed = Vec::with_capacity(list.len());
-        for (i, value) in list.iter().enumerate() {
-            echoed.push(match form.element("items", i, value, &mut errors) {
-                Some(f) => EchoedItem {
-                    product_id: f.pk("product_id", true, &mut errors),
-                    quantity: f.integer("quantity", true, &mut errors),
-                    price: f.decimal("price", true, &mut errors),
-                    stock_id: f.nullable_pk("stock_id", &mut errors),
-                },
-                None => EchoedItem::default(),
-            });
-        }
-        change.items = Some(echoed);
-    }
-    change.errors = errors;
-    Ok(change)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rest::errors::field_map;
-    use serde_json::json;
-
-    #[test]
-    fn every_type_error_at_once() {
-        let new = new_order(&json!({
-            "customer_id": "abc",
-            "status": "bogus",
-            "items": [
-                {"product_id": 1, "quantity": 2, "price": "999.99", "stock_id": 1},
-                {"product_id": 1, "quantity": "two", "price": "x"},
-            ],
-        }))
-        .unwrap();
-        assert_eq!(new.items.len(), 2);
-        assert_eq!(
-            new.items[0].price,
-            Some(rust_decimal::Decimal::new(99_999, 2))
-        );
-        assert_eq!(
-            field_map(&new.errors),
-            json!({
-                "customer_id": ["Incorrect type. Expected pk value, received str."],
-                "items": [{}, {
-                    "price": ["A valid number is required."],
-                    "quantity": ["A valid integer is required."],
-                }],
-                "status": ["\"bogus\" is not a valid choice."],
-            })
-        );
-        let missing = new_order(&json!({})).unwrap();
-        assert_eq!(
-            field_map(&missing.errors),
-            json!({"customer_id": ["This field is required."], "items": ["This field is required."]})
-        );
-    }
-
-    #[test]
-    fn changes_full_and_partial() {
-        let full = order_change(&json!({"status": "cancelled"}), false).unwrap();
-        assert_eq!(
-            field_map(&full.errors),
-            json!({"customer_id": ["This field is required."], "items": ["This field is required."]})
-        );
-        let patch = order_change(&json!({"status": "confirmed"}), true).unwrap();
-        assert!(patch.errors.is_empty());
-        assert_eq!(patch.status, Some(OrderStatus::Confirmed));
-        let echo = order_change(
-            &json!({"items": [{"product_id": 1, "quantity": 1, "price": "999.99", "stock_id": null}]}),
-            true,
-        )
-        .unwrap();
-        assert_eq!(echo.items.unwrap()[0].stock_id, Some(None));
     }
 }

@@ -1,6 +1,6 @@
-//! How the REST face shows orders (OMS.md) and what its write bodies hold (OpenAPI only).
+//! How the REST face shows orders (OMS.md), their items and payments nested.
 
-use entity::order;
+use entity::{order, payment};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,11 +9,15 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::error::AppResult;
 use crate::orders::graph::{OrderGraph, Wants};
 use crate::orders::status::OrderStatus;
-use crate::payments::rest::OrderPayment;
+use crate::payments::status::PaymentStatus;
 use crate::rest::repr::{missing, money, timestamp};
 
-fn status_schema() -> RefOr<Schema> {
+pub(super) fn status_schema() -> RefOr<Schema> {
     crate::rest::repr::choice_schema(OrderStatus::ALL.map(OrderStatus::as_str))
+}
+
+fn payment_status_schema() -> RefOr<Schema> {
+    crate::rest::repr::choice_schema(PaymentStatus::ALL.map(PaymentStatus::as_str))
 }
 
 /// An order as the legacy API shows it.
@@ -54,45 +58,34 @@ pub struct OrderItem {
     pub stock: Option<String>,
 }
 
-/// A new order (`POST`), or the whole of one (`PUT`: only `status` and `customer_id` change;
-/// `items`, required by `PUT` as DRF requires it, must equal the order's own).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct OrderWrite {
-    #[schema(schema_with = crate::rest::repr::id_input_schema)]
-    pub customer_id: i64,
-    /// Defaults to `pending`.
-    #[schema(schema_with = status_schema)]
-    pub status: Option<String>,
-    #[schema(min_items = 1)]
-    pub items: Vec<OrderItemWrite>,
+/// A payment nested in its order (no `order` field).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrderPayment {
+    #[schema(example = 1)]
+    pub id: i64,
+    #[schema(format = "decimal", example = "999.99")]
+    pub amount: String,
+    #[schema(example = "Credit Card")]
+    pub payment_method: String,
+    #[schema(schema_with = payment_status_schema)]
+    pub status: String,
+    #[schema(format = DateTime, example = json!(null))]
+    pub paid_at: Option<String>,
+    #[schema(format = DateTime, example = "2025-11-21T12:01:00Z")]
+    pub created_at: String,
 }
 
-/// One line of a new order.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct OrderItemWrite {
-    #[schema(schema_with = crate::rest::repr::id_input_schema)]
-    pub product_id: i64,
-    #[schema(minimum = 1, example = 2)]
-    pub quantity: i64,
-    #[schema(schema_with = crate::rest::repr::decimal_input_schema)]
-    pub price: String,
-    /// The stock row to take the units from (its quantity goes down).
-    #[schema(schema_with = crate::rest::repr::id_input_schema)]
-    pub stock_id: Option<i64>,
-}
-
-/// A partial change (`PATCH`): any of the fields of `OrderWrite`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct OrderPatch {
-    #[schema(schema_with = crate::rest::repr::id_input_schema)]
-    pub customer_id: Option<i64>,
-    #[schema(schema_with = status_schema)]
-    pub status: Option<String>,
-    /// Accepted only when equal to the order's own items.
-    pub items: Option<Vec<OrderItemWrite>>,
+impl OrderPayment {
+    pub fn of(p: &payment::Model) -> OrderPayment {
+        OrderPayment {
+            id: p.id,
+            amount: money(p.amount),
+            payment_method: p.payment_method.clone(),
+            status: p.status.clone(),
+            paid_at: p.paid_at.as_ref().map(timestamp),
+            created_at: timestamp(&p.created_at),
+        }
+    }
 }
 
 /// Renders orders from one `OrderGraph` (one statement per table for the whole list, never

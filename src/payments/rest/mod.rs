@@ -3,6 +3,7 @@
 //! parses the bodies and filters and calls `service`; every rule and permission is the
 //! domain's.
 
+mod body;
 mod repr;
 
 use entity::payment;
@@ -18,16 +19,16 @@ use crate::idempotency::{IdempotencyKey, Outcome};
 use crate::listing::Window;
 use crate::orders::service::get_order;
 use crate::payments::filter::{PaymentFilter, PaymentStatusFilter};
-use crate::payments::service::{self, NewPayment, PaymentChange};
+use crate::payments::service::{self, NewPayment};
 use crate::payments::status::PaymentStatus;
-use crate::rest::fields::Form;
 use crate::rest::methods::{COLLECTION_METHODS, ITEM_METHODS, View};
 use crate::rest::query::{QueryParams, unavailable_choice};
 use crate::rest::resource::{Resource, body_of};
 use crate::rest::resource_doc::Docs;
 use crate::state::AppState;
 
-pub use repr::{OrderPayment, Payment, PaymentPatch, PaymentWrite, represent};
+pub use body::PaymentWrite;
+pub use repr::{Payment, represent};
 
 /// The payments view set.
 pub struct Payments;
@@ -65,7 +66,6 @@ impl Resource for Payments {
     type Row = payment::Model;
     type Shown = Payment;
     type Write = PaymentWrite;
-    type Patch = PaymentPatch;
     type New = NewPayment;
     type Filter = PaymentFilter;
 
@@ -125,7 +125,7 @@ impl Resource for Payments {
     }
 
     fn parse_new(body: &Value) -> AppResult<NewPayment> {
-        new_payment(body)
+        PaymentWrite::new_payment(body)
     }
 
     async fn create(
@@ -156,79 +156,10 @@ impl Resource for Payments {
         body: &Value,
         partial: bool,
     ) -> AppResult<payment::Model> {
-        service::update_payment(state, access, id, payment_change(body, partial)?).await
+        service::update_payment(state, access, id, PaymentWrite::change(body, partial)?).await
     }
 
     async fn delete(state: &AppState, access: &Access, id: i64) -> AppResult<()> {
         service::delete_payment(state, access, id).await
-    }
-}
-
-/// A `POST` body as DRF's payment serializer reads it. `paid_at` is the domain's to set on
-/// creation (when the payment is completed).
-fn new_payment(body: &Value) -> AppResult<NewPayment> {
-    let mut errors = FieldErrors::new();
-    let mut new = NewPayment::default();
-    let form = Form::root(body, false)?;
-    new.order_id = form.pk("order_id", true, &mut errors);
-    new.amount = form.decimal("amount", true, &mut errors);
-    new.payment_method = form.text("payment_method", true, &mut errors);
-    new.status = form.choice("status", false, &mut errors);
-    new.errors = errors;
-    Ok(new)
-}
-
-/// A `PUT` (`partial: false`) or `PATCH` body. A null `paid_at` leaves it as it is (the
-/// domain keeps `paid_at` of a completed payment).
-fn payment_change(body: &Value, partial: bool) -> AppResult<PaymentChange> {
-    let mut errors = FieldErrors::new();
-    let mut change = PaymentChange::default();
-    let form = Form::root(body, partial)?;
-    change.order_id = form.pk("order_id", true, &mut errors);
-    change.amount = form.decimal("amount", true, &mut errors);
-    change.payment_method = form.text("payment_method", true, &mut errors);
-    change.status = form.choice("status", false, &mut errors);
-    change.paid_at = form.nullable_datetime("paid_at", &mut errors).flatten();
-    change.errors = errors;
-    Ok(change)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rest::errors::field_map;
-    use serde_json::json;
-
-    #[test]
-    fn documented_body_reads_exactly() {
-        let new = new_payment(&json!({
-            "order_id": 1, "amount": 999.99, "payment_method": "PayPal", "status": "pending"
-        }))
-        .unwrap();
-        assert!(new.errors.is_empty());
-        assert_eq!(new.amount, Some(rust_decimal::Decimal::new(99_999, 2)));
-        assert_eq!(new.payment_method.as_deref(), Some("PayPal"));
-        assert_eq!(new.status, Some(PaymentStatus::Pending));
-    }
-
-    #[test]
-    fn type_errors_at_once() {
-        let new = new_payment(&json!({"amount": "lots", "payment_method": [], "status": "bogus"}))
-            .unwrap();
-        assert_eq!(
-            field_map(&new.errors),
-            json!({
-                "amount": ["A valid number is required."],
-                "order_id": ["This field is required."],
-                "payment_method": ["Not a valid string."],
-                "status": ["\"bogus\" is not a valid choice."],
-            })
-        );
-        let patch =
-            payment_change(&json!({"status": "completed", "paid_at": "noon"}), true).unwrap();
-        assert_eq!(
-            field_map(&patch.errors),
-            json!({"paid_at": ["Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."]})
-        );
     }
 }

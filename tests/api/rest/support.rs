@@ -8,17 +8,15 @@ use std::net::SocketAddr;
 use entity::{order, payment, product, stock, user};
 use oms_gateway::auth::service::{NewUser, create_user};
 use oms_gateway::auth::{Access, Principal};
-use oms_gateway::config::{JwtSecret, Settings};
+use oms_gateway::config::Settings;
 use oms_gateway::state::AppState;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
-use tokio::task::JoinHandle;
-
-const JWT_SECRET: &str = "rest-layer-tests-secret";
 
 pub use crate::common::TestDatabase;
+use crate::helpers::{Served, http_client, test_settings};
 
 /// The ids of the demo data (CONTRACT §2).
 #[derive(Debug, Clone, Copy)]
@@ -37,14 +35,8 @@ pub struct TestApp {
     pub state: AppState,
     pub demo: Demo,
     client: reqwest::Client,
-    server: JoinHandle<()>,
+    _server: Served,
     _database: TestDatabase,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 /// An answer: status, headers, and the body as JSON (`Null` when empty, a string when not JSON).
@@ -69,36 +61,19 @@ pub async fn spawn() -> TestApp {
 /// As `spawn`, after `configure` has adjusted the settings.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create().await;
-    let mut settings = Settings::for_database(&database.url);
-    settings.password_iterations = 1000;
-    settings.jwt_secret = JwtSecret::Configured(JWT_SECRET.to_owned());
+    let mut settings = test_settings(&database.url);
     configure(&mut settings);
     let state = AppState::connect(settings).await.expect("connect");
     oms_gateway::server::migrate(&state).await.expect("migrate");
     oms_gateway::seed::load(&state).await.expect("demo data");
     let demo = demo_ids(&state).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let app = oms_gateway::app::build_app(state.clone());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
+    let server = Served::start(&state).await;
     TestApp {
-        address,
+        address: server.address,
         state,
         demo,
-        client,
-        server,
+        client: http_client(),
+        _server: server,
         _database: database,
     }
 }

@@ -3,15 +3,13 @@
 //! a GraphQL-over-HTTP helper, and a small WebSocket client speaking both subprotocols with
 //! hand-written frames.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use oms_gateway::auth::ReadScope;
-use oms_gateway::config::{JwtSecret, Settings};
+use oms_gateway::config::Settings;
 use oms_gateway::events::{ChangeKind, Event, EventFilter, Topic};
 use oms_gateway::state::AppState;
 use serde_json::{Value, json};
@@ -28,6 +26,7 @@ pub const LEGACY_WS: &str = "graphql-ws";
 
 /// A database for one test, removed when the last handle goes.
 pub use crate::common::TestDatabase as TestDb;
+use crate::helpers::{Served, http_client, test_settings};
 
 /// A gateway serving on 127.0.0.1 on a port of its own.
 pub struct TestApp {
@@ -35,13 +34,7 @@ pub struct TestApp {
     pub state: AppState,
     pub db: Arc<TestDb>,
     http: reqwest::Client,
-}
-
-pub fn settings(url: &str) -> Settings {
-    let mut settings = Settings::for_database(url);
-    settings.password_iterations = 1000;
-    settings.jwt_secret = JwtSecret::Configured("subscription-tests-secret".to_owned());
-    settings
+    _server: Served,
 }
 
 /// A fresh database with the demo data, and a gateway on it.
@@ -92,22 +85,16 @@ async fn spawn_on(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) -> TestApp
         // the servers' logs, for a failing test: OMS_TEST_LOG=1 RUST_LOG=info cargo test ...
         oms_gateway::telemetry::init_tracing(oms_gateway::config::LogFormat::Pretty);
     }
-    let mut settings = settings(&db.url);
+    let mut settings = test_settings(&db.url);
     tweak(&mut settings);
     let state = AppState::connect(settings).await.expect("connect");
-    let app = oms_gateway::app::build_app(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
+    let server = Served::start(&state).await;
     TestApp {
-        addr,
+        addr: server.address,
         state,
         db,
-        http: reqwest::Client::new(),
+        http: http_client(),
+        _server: server,
     }
 }
 
@@ -209,8 +196,17 @@ impl WsClient {
         protocol: &'static str,
         authorization: Option<&str>,
     ) -> Self {
-        let tcp = TcpStream::connect(app.addr).await.expect("tcp connect");
-        Self::handshake(app, tcp, protocol, authorization).await
+        Self::open(app.addr, protocol, authorization).await
+    }
+
+    /// The same, to the gateway at `address` (of any harness).
+    pub async fn open(
+        address: SocketAddr,
+        protocol: &'static str,
+        authorization: Option<&str>,
+    ) -> Self {
+        let tcp = TcpStream::connect(address).await.expect("tcp connect");
+        Self::handshake(address, tcp, protocol, authorization).await
     }
 
     /// Opens a connection whose receive buffer is as small as the system allows (a client that
@@ -219,16 +215,17 @@ impl WsClient {
         let socket = TcpSocket::new_v4().expect("socket");
         socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
         let tcp = socket.connect(app.addr).await.expect("tcp connect");
-        Self::handshake(app, tcp, protocol, None).await
+        Self::handshake(app.addr, tcp, protocol, None).await
     }
 
     async fn handshake(
-        app: &TestApp,
+        address: SocketAddr,
         tcp: TcpStream,
         protocol: &'static str,
         authorization: Option<&str>,
     ) -> Self {
-        let mut request = app.ws_url().into_client_request().expect("request");
+        let url = format!("ws://{address}/graphql/ws");
+        let mut request = url.into_client_request().expect("request");
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));

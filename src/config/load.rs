@@ -1,114 +1,14 @@
-//! Checked settings: what `cli::SettingsArgs` holds as text, parsed once at start-up.
-//!
-//! Every refusal names the setting (its environment variable and its flag), so a bad value
-//! ends the process with one clear line.
+//! `Settings::from_args`: every setting read and checked from `cli::SettingsArgs`' text.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cli::SettingsArgs;
+use crate::config::values::{
+    bad, boolean, check_database_url, lifetime, positive, random_secret, redact_url,
+};
+use crate::config::{AuthzMode, ConfigError, JwtSecret, LogFormat, RateLimitSettings, Settings};
 use crate::graphql::trusted::TrustedDocuments;
-
-/// How permissions are decided (CONTRACT §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthzMode {
-    /// Staff may do everything; customers see and touch only their own orders.
-    Roles,
-    /// As the original application: any authenticated user may do anything.
-    Legacy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
-
-/// Where the JWT signing key came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwtSecret {
-    Configured(String),
-    /// Random per process: tokens die with the process.
-    Ephemeral(String),
-}
-
-impl JwtSecret {
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            JwtSecret::Configured(s) | JwtSecret::Ephemeral(s) => s.as_bytes(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub database_url: String,
-    pub bind: SocketAddr,
-    pub jwt_secret: JwtSecret,
-    pub access_token_lifetime: Duration,
-    pub refresh_token_lifetime: Duration,
-    pub authz: AuthzMode,
-    pub anonymous_read: bool,
-    pub rest_page_size: Option<u64>,
-    pub max_depth: usize,
-    pub max_complexity: usize,
-    pub max_aliases: usize,
-    pub max_fields: usize,
-    pub max_body_bytes: usize,
-    pub request_timeout: Duration,
-    /// How long an idempotency key is remembered; older keys count as new.
-    pub idempotency_ttl: Duration,
-    pub cors_origins: Vec<String>,
-    pub db_pool_size: Option<u32>,
-    pub password_iterations: u32,
-    pub log_format: LogFormat,
-    pub rate_limit: RateLimitSettings,
-    /// Longest a client may take to send a request's headers.
-    pub header_timeout: Duration,
-    /// `OMS_TRUSTED_DOCUMENTS`: when set, only these documents run.
-    pub trusted_documents: Option<Arc<TrustedDocuments>>,
-    /// Staff may run any document even so (GraphiQL).
-    pub trusted_documents_staff_any: bool,
-}
-
-/// Per-client rate limits (`OMS_RATE_LIMIT` and its companions).
-#[derive(Debug, Clone)]
-pub struct RateLimitSettings {
-    pub enabled: bool,
-    /// Points of a client's GraphQL cost bucket.
-    pub graphql_bucket: u64,
-    /// Points restored per second.
-    pub graphql_restore: u64,
-    /// REST requests per minute.
-    pub rest_per_minute: u64,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
-}
-
-/// A setting that could not be used; `Display` is the one line printed before exiting.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid {env} (--{flag}) {value:?}: {reason}")]
-pub struct ConfigError {
-    pub env: &'static str,
-    pub flag: &'static str,
-    pub value: String,
-    pub reason: String,
-}
-
-fn bad(
-    env: &'static str,
-    flag: &'static str,
-    value: &str,
-    reason: impl Into<String>,
-) -> ConfigError {
-    ConfigError {
-        env,
-        flag,
-        value: value.to_owned(),
-        reason: reason.into(),
-    }
-}
 
 impl Settings {
     pub fn from_args(a: &SettingsArgs) -> Result<Settings, ConfigError> {
@@ -288,88 +188,11 @@ impl Settings {
     }
 }
 
-fn check_database_url(raw: &str) -> Result<String, ConfigError> {
-    let refuse = |reason: &str| bad("DATABASE_URL", "database-url", &redact_url(raw), reason);
-    let parsed = url::Url::parse(raw).map_err(|e| refuse(&format!("not a URL ({e})")))?;
-    match parsed.scheme() {
-        "sqlite" => Ok(raw.to_owned()),
-        "postgres" | "postgresql" => {
-            if parsed.host_str().is_none_or(str::is_empty) && !raw.contains("host=") {
-                return Err(refuse("a postgres URL needs a host"));
-            }
-            Ok(raw.to_owned())
-        }
-        other => Err(refuse(&format!(
-            "unsupported scheme `{other}`: use sqlite://FILE or postgres://USER@HOST/DB"
-        ))),
-    }
-}
-
-/// The URL with its password replaced, for messages and logs. Works on the text, so that URLs
-/// the parser refuses or cannot rewrite (no host, a bad port) are redacted too.
-pub fn redact_url(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://") else {
-        return raw.to_owned();
-    };
-    let start = scheme_end + 3;
-    let rest = &raw[start..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let Some(at) = authority.rfind('@') else {
-        return raw.to_owned();
-    };
-    let Some(colon) = authority[..at].find(':') else {
-        return raw.to_owned();
-    };
-    format!("{}:***{}", &raw[..start + colon], &raw[start + at..])
-}
-
-fn lifetime(env: &'static str, flag: &'static str, raw: &str) -> Result<Duration, ConfigError> {
-    let v = raw.trim();
-    let parsed = if v.chars().all(|c| c.is_ascii_digit()) && !v.is_empty() {
-        v.parse::<u64>().ok().map(Duration::from_secs)
-    } else {
-        humantime::parse_duration(v).ok()
-    };
-    match parsed {
-        Some(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(10 * 365 * 86400) => {
-            Ok(d)
-        }
-        Some(_) => Err(bad(env, flag, raw, "must be between 1s and 10 years")),
-        None => Err(bad(
-            env,
-            flag,
-            raw,
-            "expected a duration such as 30s, 15m, 1h or 7d",
-        )),
-    }
-}
-
-fn boolean(env: &'static str, flag: &'static str, raw: &str) -> Result<bool, ConfigError> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err(bad(env, flag, raw, "expected true or false")),
-    }
-}
-
-fn positive(env: &'static str, flag: &'static str, raw: &str) -> Result<usize, ConfigError> {
-    raw.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n > 0 && *n <= u32::MAX as usize)
-        .ok_or_else(|| bad(env, flag, raw, "expected a positive whole number"))
-}
-
-fn random_secret() -> String {
-    use rand::Rng;
-    let bytes: [u8; 32] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::time::Duration;
 
     fn parse(args: &[&str]) -> Result<Settings, ConfigError> {
         let mut argv = vec!["oms-gateway"];

@@ -23,6 +23,7 @@ pub mod orders;
 pub mod payments;
 pub mod ratelimit;
 pub mod rest;
+pub mod scalars;
 pub mod seed;
 pub mod server;
 pub mod state;

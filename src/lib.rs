@@ -4,6 +4,7 @@
 //! `main.rs` only dispatches the command line; everything else lives here so that the
 //! integration tests can start the real application (`app::build_app`) on a real database.
 
+pub mod aggregate;
 pub mod app;
 pub mod auth;
 pub mod catalog;

@@ -6,6 +6,7 @@
 //! [`model_filter!`](crate::filters::model_filter): its fields, their operators and columns.
 
 mod model;
+pub mod relation;
 
 use async_graphql::{Enum, InputObject, InputType};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, Value};

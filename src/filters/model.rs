@@ -46,6 +46,12 @@ macro_rules! model_filter {
                 )
             }
         }
+
+        impl $crate::filters::relation::RowFilter for $name {
+            fn condition(&self) -> sea_orm::sea_query::Condition {
+                $name::condition(self)
+            }
+        }
     };
 }
 

@@ -33,8 +33,16 @@ impl<T: InputType + RowFilter> ListFilter<T> {
     /// (correlated with it) that meet `condition`.
     pub fn condition(&self, rows: impl Fn(Condition) -> SelectStatement) -> Condition {
         Condition::all()
-            .add_option(self.some.as_ref().map(|f| Expr::exists(rows(f.condition()))))
-            .add_option(self.none.as_ref().map(|f| Expr::not_exists(rows(f.condition()))))
+            .add_option(
+                self.some
+                    .as_ref()
+                    .map(|f| Expr::exists(rows(f.condition()))),
+            )
+            .add_option(
+                self.none
+                    .as_ref()
+                    .map(|f| Expr::not_exists(rows(f.condition()))),
+            )
             .add_option(self.every.as_ref().and_then(|f| {
                 let c = f.condition();
                 // an empty filter holds for every row; otherwise no row may fail it, a row
@@ -46,7 +54,8 @@ impl<T: InputType + RowFilter> ListFilter<T> {
 
 /// True where `c` is false or unknown (NULL): `CASE WHEN c THEN 0 ELSE 1 END = 1`.
 fn fails(c: Condition) -> Expr {
-    Expr::case(c, Expr::val(0)).finally(Expr::val(1)).eq(1)
+    let case: Expr = Expr::case(c, Expr::val(0)).finally(Expr::val(1)).into();
+    case.eq(1)
 }
 
 /// `SELECT 1 FROM table WHERE link AND condition`: the rows of `table` related to the outer

@@ -9,6 +9,10 @@ use crate::filters::{
     DateTimeFilter, DecimalFilter, EnumFilter, IntFilter, SortDirection, model_filter,
 };
 use crate::listing::{KeyKind, KeyValue, Sort, SortKey};
+use crate::orders::relation_filter::{
+    OrderItemsFilter, OrderPaymentsFilter, UserFilter, customer_matches, items_match,
+    payments_match,
+};
 use crate::orders::status::OrderStatus;
 
 pub type OrderStatusFilter = EnumFilter<OrderStatus>;
@@ -27,6 +31,16 @@ model_filter! {
         total_amount: DecimalFilter => col(order::Column::TotalAmount),
         created_at: DateTimeFilter => col(order::Column::CreatedAt),
         updated_at: DateTimeFilter => col(order::Column::UpdatedAt),
+    }
+    relations {
+        /// The customer matches (their id, username or email).
+        customer_where: UserFilter => customer_matches,
+        /// Which of the order's items match: `some`, `every` (true for an order without
+        /// items) or `none`.
+        items: OrderItemsFilter => items_match,
+        /// Which of the order's payments match: `some`, `every` (true for an order without
+        /// payments) or `none`.
+        payments: OrderPaymentsFilter => payments_match,
     }
 }
 

@@ -1,13 +1,15 @@
 //! How payments are filtered and sorted.
 
 use async_graphql::{Enum, InputObject};
-use entity::payment;
-use sea_orm::sea_query::Expr;
+use entity::{order, payment};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 
+use crate::filters::relation::related;
 use crate::filters::{
     DateTimeFilter, DecimalFilter, EnumFilter, IntFilter, SortDirection, StringFilter, model_filter,
 };
 use crate::listing::{KeyKind, KeyValue, Sort, SortKey};
+use crate::orders::filter::OrderFilter;
 use crate::payments::status::PaymentStatus;
 
 pub type PaymentStatusFilter = EnumFilter<PaymentStatus>;
@@ -28,6 +30,16 @@ model_filter! {
         paid_at: DateTimeFilter => col(payment::Column::PaidAt),
         created_at: DateTimeFilter => col(payment::Column::CreatedAt),
     }
+    relations {
+        /// The payment's order matches (any `OrderFilter`: its status, customer, items, ...).
+        order_where: Box<OrderFilter> => |f| order_matches(f),
+    }
+}
+
+/// Payments whose order matches `f`: a correlated `EXISTS` on the order's primary key.
+fn order_matches(f: &OrderFilter) -> Condition {
+    let link = Expr::col((order::Entity, order::Column::Id)).eq(col(payment::Column::OrderId));
+    Condition::all().add(Expr::exists(related(order::Entity, link, f.condition())))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

@@ -16,7 +16,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::{Expr, Order, SelectStatement};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, QueryTrait, Select};
 
 use crate::error::AppResult;
 
@@ -116,8 +116,30 @@ pub fn as_text(backend: DbBackend, col: Expr) -> Expr {
     }
 }
 
+/// Counts and totals `amount` over the rows `rows` selects, grouped by each of `group_by` once
+/// (in first-seen order; `key` gives a group key's text expression): those keys, and the
+/// aggregation whose group keys hold one text per key, in that order.
+pub async fn aggregate_by<C, E, G>(
+    db: &C,
+    rows: Select<E>,
+    amount: Expr,
+    group_by: &[G],
+    key: impl Fn(G, DbBackend) -> Expr,
+) -> AppResult<(Vec<G>, Aggregation)>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    G: PartialEq + Copy,
+{
+    let backend = db.get_database_backend();
+    let keys = distinct(group_by);
+    let groups: Vec<Expr> = keys.iter().map(|g| key(*g, backend)).collect();
+    let aggregation = aggregate(db, rows.into_query(), amount, &groups).await?;
+    Ok((keys, aggregation))
+}
+
 /// Each key once, in first-seen order (a `groupBy` naming a key twice groups by it once).
-pub fn distinct<T: PartialEq + Copy>(keys: &[T]) -> Vec<T> {
+fn distinct<T: PartialEq + Copy>(keys: &[T]) -> Vec<T> {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         if !out.contains(k) {
@@ -129,7 +151,7 @@ pub fn distinct<T: PartialEq + Copy>(keys: &[T]) -> Vec<T> {
 
 /// Counts and totals `amount` over the rows `rows` selects, grouped by `groups` (text
 /// expressions; none: one overall row), in one statement.
-pub async fn aggregate<C: ConnectionTrait>(
+async fn aggregate<C: ConnectionTrait>(
     db: &C,
     mut rows: SelectStatement,
     amount: Expr,

@@ -4,10 +4,10 @@
 
 use async_graphql::Enum;
 use entity::order;
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ConnectionTrait, QueryTrait};
 
-use crate::aggregate::{self, Aggregation, as_text, distinct, utc_day, utc_month};
+use crate::aggregate::{Aggregation, aggregate_by, as_text, utc_day, utc_month};
 use crate::auth::Access;
 use crate::error::AppResult;
 use crate::orders::filter::OrderFilter;
@@ -30,27 +30,20 @@ fn col(c: order::Column) -> Expr {
 }
 
 /// Counts and totals (`total_amount`) of the visible orders matching `filter`, grouped by
-/// `group_by` in that order (a key given twice counts once). A group's key holds one text per
-/// entry of the deduplicated `group_by`.
+/// `group_by` (each key once; returned with the aggregation, in the order of its group keys).
 pub async fn aggregate_orders<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&OrderFilter>,
     group_by: &[OrderGroupBy],
 ) -> AppResult<(Vec<OrderGroupBy>, Aggregation)> {
-    let rows = visible(access, filter)?.into_query();
-    let backend = db.get_database_backend();
-    let keys = distinct(group_by);
-    let groups: Vec<Expr> = keys
-        .iter()
-        .map(|g| match g {
-            OrderGroupBy::Status => col(order::Column::Status),
-            OrderGroupBy::Customer => as_text(backend, col(order::Column::CustomerId)),
-            OrderGroupBy::CreatedDay => utc_day(backend, col(order::Column::CreatedAt)),
-            OrderGroupBy::CreatedMonth => utc_month(backend, col(order::Column::CreatedAt)),
-        })
-        .collect();
-    let aggregation =
-        aggregate::aggregate(db, rows, col(order::Column::TotalAmount), &groups).await?;
-    Ok((keys, aggregation))
+    let rows = visible(access, filter)?;
+    let amount = col(order::Column::TotalAmount);
+    aggregate_by(db, rows, amount, group_by, |g, backend| match g {
+        OrderGroupBy::Status => col(order::Column::Status),
+        OrderGroupBy::Customer => as_text(backend, col(order::Column::CustomerId)),
+        OrderGroupBy::CreatedDay => utc_day(backend, col(order::Column::CreatedAt)),
+        OrderGroupBy::CreatedMonth => utc_month(backend, col(order::Column::CreatedAt)),
+    })
+    .await
 }

@@ -4,10 +4,10 @@
 
 use async_graphql::Enum;
 use entity::payment;
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ConnectionTrait, QueryTrait};
 
-use crate::aggregate::{self, Aggregation, distinct, utc_day, utc_month};
+use crate::aggregate::{Aggregation, aggregate_by, utc_day, utc_month};
 use crate::auth::Access;
 use crate::error::AppResult;
 use crate::payments::filter::PaymentFilter;
@@ -29,25 +29,20 @@ fn col(c: payment::Column) -> Expr {
 }
 
 /// Counts and totals (`amount`) of the visible payments matching `filter`, grouped by
-/// `group_by` (deduplicated, returned with the aggregation).
+/// `group_by` (each key once; returned with the aggregation, in the order of its group keys).
 pub async fn aggregate_payments<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&PaymentFilter>,
     group_by: &[PaymentGroupBy],
 ) -> AppResult<(Vec<PaymentGroupBy>, Aggregation)> {
-    let rows = visible(access, filter)?.into_query();
-    let backend = db.get_database_backend();
-    let keys = distinct(group_by);
-    let groups: Vec<Expr> = keys
-        .iter()
-        .map(|g| match g {
-            PaymentGroupBy::Status => col(payment::Column::Status),
-            PaymentGroupBy::PaymentMethod => col(payment::Column::PaymentMethod),
-            PaymentGroupBy::CreatedDay => utc_day(backend, col(payment::Column::CreatedAt)),
-            PaymentGroupBy::CreatedMonth => utc_month(backend, col(payment::Column::CreatedAt)),
-        })
-        .collect();
-    let aggregation = aggregate::aggregate(db, rows, col(payment::Column::Amount), &groups).await?;
-    Ok((keys, aggregation))
+    let rows = visible(access, filter)?;
+    let amount = col(payment::Column::Amount);
+    aggregate_by(db, rows, amount, group_by, |g, backend| match g {
+        PaymentGroupBy::Status => col(payment::Column::Status),
+        PaymentGroupBy::PaymentMethod => col(payment::Column::PaymentMethod),
+        PaymentGroupBy::CreatedDay => utc_day(backend, col(payment::Column::CreatedAt)),
+        PaymentGroupBy::CreatedMonth => utc_month(backend, col(payment::Column::CreatedAt)),
+    })
+    .await
 }

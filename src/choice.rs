@@ -21,6 +21,12 @@ macro_rules! stored_choice {
             }
         }
 
+        impl $crate::choice::StoredChoice for $name {
+            fn stored(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = ();
 
@@ -38,3 +44,8 @@ macro_rules! stored_choice {
 }
 
 pub(crate) use stored_choice;
+
+/// An enum stored as text: what a filter compares its column with.
+pub trait StoredChoice: Copy {
+    fn stored(self) -> &'static str;
+}

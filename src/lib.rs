@@ -4,6 +4,7 @@
 //! `main.rs` only dispatches the command line; everything else lives here so that the
 //! integration tests can start the real application (`app::build_app`) on a real database.
 
+pub mod aggregate;
 pub mod app;
 pub mod auth;
 pub mod catalog;
@@ -23,6 +24,7 @@ pub mod orders;
 pub mod payments;
 pub mod ratelimit;
 pub mod rest;
+pub mod scalars;
 pub mod seed;
 pub mod server;
 pub mod state;

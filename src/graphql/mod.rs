@@ -1,6 +1,7 @@
 //! The GraphQL API: schema assembly from the feature slices, limits, the HTTP handlers,
 //! the WebSocket endpoint for subscriptions, GraphiQL, scalars and the error mapping.
 
+pub mod aggregates;
 pub mod apq;
 pub mod arguments;
 pub mod codes;
@@ -33,6 +34,7 @@ use axum::routing::get;
 
 use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::graphql::aggregates::AggregatesQuery;
 use crate::graphql::nodes::NodeQuery;
 use crate::orders::graphql::{OrdersMutation, OrdersQuery};
 use crate::payments::graphql::{PaymentsMutation, PaymentsQuery};
@@ -43,6 +45,7 @@ use crate::state::AppState;
 pub struct QueryRoot(
     OrdersQuery,
     PaymentsQuery,
+    AggregatesQuery,
     AuthQuery,
     CatalogQuery,
     NodeQuery,

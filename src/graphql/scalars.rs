@@ -1,13 +1,6 @@
-//! The two custom scalars of the schema.
-//!
-//! `Decimal`: exact money. Output is a string with two places (`"999.99"`). Input is a string
-//! or a JSON number; a number is read from its shortest decimal representation (the text
-//! `serde_json` prints for it), never through float arithmetic. The scalar accepts any exact
-//! decimal; the domain checks places and digits so that the refusal names the input field.
-//!
-//! `DateTime`: RFC 3339 in UTC with `Z`; input accepts any offset and converts it to UTC.
-//!
-//! And the built-in `Int`, made 32-bit where documents are validated (see [`Int32`]).
+//! The GraphQL face of the scalars: `Decimal` and `DateTime` are the domain's
+//! ([`crate::scalars`], re-exported here), and the built-in `Int`, made 32-bit where documents
+//! are validated (see [`Int32`]).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -15,83 +8,10 @@ use std::sync::Arc;
 use async_graphql::parser::types::Directive;
 use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{
-    ContextDirective, CustomDirective, CustomDirectiveFactory, InputValueError, InputValueResult,
-    Scalar, ScalarType, ServerError, ServerResult, Value,
+    ContextDirective, CustomDirective, CustomDirectiveFactory, ServerError, ServerResult, Value,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
-use rust_decimal::Decimal;
 
-/// An exact decimal amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dec(pub Decimal);
-
-#[Scalar(name = "Decimal")]
-impl ScalarType for Dec {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        let text = match &value {
-            Value::String(s) => s.trim().to_owned(),
-            Value::Number(n) => n.to_string(),
-            _ => return Err(InputValueError::expected_type(value)),
-        };
-        parse_decimal(&text)
-            .map(Dec)
-            .ok_or_else(|| InputValueError::custom(format!("\"{text}\" is not a decimal number")))
-    }
-
-    fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::String(_) | Value::Number(_))
-    }
-
-    fn to_value(&self) -> Value {
-        Value::String(format!("{:.2}", self.0))
-    }
-}
-
-/// Parses decimal text exactly: `"0.10"`, `"999.99"`, `"-1"`, `"1e3"`. No float on the way.
-pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    if text.is_empty() || text.len() > 64 {
-        return None;
-    }
-    if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).ok()
-    } else {
-        Decimal::from_str_exact(text).ok()
-    }
-}
-
-impl From<entity::Money> for Dec {
-    fn from(m: entity::Money) -> Self {
-        Dec(m.0)
-    }
-}
-
-/// A UTC timestamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timestamp(pub DateTime<Utc>);
-
-#[Scalar(name = "DateTime")]
-impl ScalarType for Timestamp {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => DateTime::parse_from_rfc3339(s.trim())
-                .map(|d| Timestamp(d.to_utc()))
-                .map_err(|_| {
-                    InputValueError::custom(format!("\"{s}\" is not an RFC 3339 date-time"))
-                }),
-            _ => Err(InputValueError::expected_type(value)),
-        }
-    }
-
-    fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
-    }
-}
-
-impl From<DateTime<Utc>> for Timestamp {
-    fn from(d: DateTime<Utc>) -> Self {
-        Timestamp(d)
-    }
-}
+pub use crate::scalars::{Dec, Timestamp, parse_decimal};
 
 /// Makes `Int` a signed 32-bit integer, as the GraphQL spec defines it, where a document and
 /// its variables are validated: a literal or a variable outside that range for any `Int`
@@ -134,48 +54,6 @@ impl CustomDirectiveFactory for Int32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parse(v: serde_json::Value) -> Option<Decimal> {
-        Dec::parse(Value::from_json(v).unwrap()).ok().map(|d| d.0)
-    }
-
-    #[test]
-    fn numbers_are_read_from_their_shortest_text() {
-        assert_eq!(
-            parse(serde_json::json!(999.99)).unwrap().to_string(),
-            "999.99"
-        );
-        assert_eq!(parse(serde_json::json!(0.1)).unwrap().to_string(), "0.1");
-        assert_eq!(
-            parse(serde_json::json!(9999999999.99)).unwrap().to_string(),
-            "9999999999.99"
-        );
-        assert_eq!(parse(serde_json::json!(5)).unwrap().to_string(), "5");
-        assert_eq!(
-            parse(serde_json::json!("0.10")).unwrap().to_string(),
-            "0.10"
-        );
-        assert!(parse(serde_json::json!("abc")).is_none());
-        assert!(parse(serde_json::json!(true)).is_none());
-    }
-
-    #[test]
-    fn output_has_two_places() {
-        assert_eq!(
-            Dec(Decimal::new(3, 1)).to_value(),
-            Value::String("0.30".into())
-        );
-        assert_eq!(
-            Dec(Decimal::new(199998, 2)).to_value(),
-            Value::String("1999.98".into())
-        );
-    }
-
-    #[test]
-    fn timestamps_are_utc_with_z() {
-        let t = Timestamp::parse(Value::String("2025-11-21T13:00:00+01:00".into())).unwrap();
-        assert_eq!(t.to_value(), Value::String("2025-11-21T12:00:00Z".into()));
-    }
 
     #[test]
     fn int_is_32_bit() {

@@ -3,86 +3,44 @@
 
 use async_graphql::{Enum, InputObject};
 use entity::order;
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Expr;
 
 use crate::filters::{
-    DateTimeFilter, DecimalFilter, IntFilter, SortDirection, combine, enum_condition,
+    DateTimeFilter, DecimalFilter, EnumFilter, IntFilter, SortDirection, model_filter,
 };
 use crate::listing::{KeyKind, KeyValue, Sort, SortKey};
+use crate::orders::relation_filter::{
+    OrderItemsFilter, OrderPaymentsFilter, UserFilter, customer_matches, items_match,
+    payments_match,
+};
 use crate::orders::status::OrderStatus;
 
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct OrderStatusFilter {
-    pub eq: Option<OrderStatus>,
-    pub ne: Option<OrderStatus>,
-    #[graphql(name = "in")]
-    pub in_list: Option<Vec<OrderStatus>>,
-    pub not_in: Option<Vec<OrderStatus>>,
-}
-
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct OrderFilter {
-    pub id: Option<IntFilter>,
-    /// The customer's user id.
-    pub customer: Option<IntFilter>,
-    pub status: Option<OrderStatusFilter>,
-    pub total_amount: Option<DecimalFilter>,
-    pub created_at: Option<DateTimeFilter>,
-    pub updated_at: Option<DateTimeFilter>,
-    pub and: Option<Vec<OrderFilter>>,
-    pub or: Option<Vec<OrderFilter>>,
-    pub not: Option<Box<OrderFilter>>,
-}
+pub type OrderStatusFilter = EnumFilter<OrderStatus>;
 
 fn col(c: order::Column) -> Expr {
     Expr::col((order::Entity, c))
 }
 
-impl OrderFilter {
-    pub fn condition(&self) -> Condition {
-        let fields = Condition::all()
-            .add_option(
-                self.id
-                    .as_ref()
-                    .map(|f| f.condition(&col(order::Column::Id))),
-            )
-            .add_option(
-                self.customer
-                    .as_ref()
-                    .map(|f| f.condition(&col(order::Column::CustomerId))),
-            )
-            .add_option(self.status.as_ref().map(|f| {
-                enum_condition(
-                    &col(order::Column::Status),
-                    OrderStatus::as_str,
-                    f.eq,
-                    f.ne,
-                    f.in_list.as_deref(),
-                    f.not_in.as_deref(),
-                )
-            }))
-            .add_option(
-                self.total_amount
-                    .as_ref()
-                    .map(|f| f.condition(&col(order::Column::TotalAmount))),
-            )
-            .add_option(
-                self.created_at
-                    .as_ref()
-                    .map(|f| f.condition(&col(order::Column::CreatedAt))),
-            )
-            .add_option(
-                self.updated_at
-                    .as_ref()
-                    .map(|f| f.condition(&col(order::Column::UpdatedAt))),
-            );
-        combine(
-            fields,
-            self.and.as_deref(),
-            self.or.as_deref(),
-            self.not.as_deref(),
-            Self::condition,
-        )
+model_filter! {
+    /// Which orders match: every given field must.
+    pub struct OrderFilter {
+        id: IntFilter => col(order::Column::Id),
+        /// The customer's user id.
+        customer: IntFilter => col(order::Column::CustomerId),
+        status: OrderStatusFilter => col(order::Column::Status),
+        total_amount: DecimalFilter => col(order::Column::TotalAmount),
+        created_at: DateTimeFilter => col(order::Column::CreatedAt),
+        updated_at: DateTimeFilter => col(order::Column::UpdatedAt),
+    }
+    relations {
+        /// The customer matches (their id, username or email).
+        customer_where: UserFilter => customer_matches,
+        /// Which of the order's items match: `some`, `every` (true for an order without
+        /// items) or `none`.
+        items: OrderItemsFilter => items_match,
+        /// Which of the order's payments match: `some`, `every` (true for an order without
+        /// payments) or `none`.
+        payments: OrderPaymentsFilter => payments_match,
     }
 }
 

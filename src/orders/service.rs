@@ -31,7 +31,10 @@ pub(crate) fn scope_condition(
     }
 }
 
-fn visible(access: &Access, filter: Option<&OrderFilter>) -> AppResult<Select<order::Entity>> {
+pub(crate) fn visible(
+    access: &Access,
+    filter: Option<&OrderFilter>,
+) -> AppResult<Select<order::Entity>> {
     let select = scope_condition(order::Entity::find(), access.read_scope()?);
     Ok(match filter {
         Some(f) => select.filter(f.condition()),

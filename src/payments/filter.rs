@@ -1,94 +1,45 @@
 //! How payments are filtered and sorted.
 
 use async_graphql::{Enum, InputObject};
-use entity::payment;
-use sea_orm::sea_query::{Condition, Expr};
+use entity::{order, payment};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 
+use crate::filters::relation::related;
 use crate::filters::{
-    DateTimeFilter, DecimalFilter, IntFilter, SortDirection, StringFilter, combine, enum_condition,
+    DateTimeFilter, DecimalFilter, EnumFilter, IntFilter, SortDirection, StringFilter, model_filter,
 };
 use crate::listing::{KeyKind, KeyValue, Sort, SortKey};
+use crate::orders::filter::OrderFilter;
 use crate::payments::status::PaymentStatus;
 
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct PaymentStatusFilter {
-    pub eq: Option<PaymentStatus>,
-    pub ne: Option<PaymentStatus>,
-    #[graphql(name = "in")]
-    pub in_list: Option<Vec<PaymentStatus>>,
-    pub not_in: Option<Vec<PaymentStatus>>,
-}
-
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct PaymentFilter {
-    pub id: Option<IntFilter>,
-    /// The order's id.
-    pub order: Option<IntFilter>,
-    pub status: Option<PaymentStatusFilter>,
-    pub payment_method: Option<StringFilter>,
-    pub amount: Option<DecimalFilter>,
-    pub paid_at: Option<DateTimeFilter>,
-    pub created_at: Option<DateTimeFilter>,
-    pub and: Option<Vec<PaymentFilter>>,
-    pub or: Option<Vec<PaymentFilter>>,
-    pub not: Option<Box<PaymentFilter>>,
-}
+pub type PaymentStatusFilter = EnumFilter<PaymentStatus>;
 
 fn col(c: payment::Column) -> Expr {
     Expr::col((payment::Entity, c))
 }
 
-impl PaymentFilter {
-    pub fn condition(&self) -> Condition {
-        let fields = Condition::all()
-            .add_option(
-                self.id
-                    .as_ref()
-                    .map(|f| f.condition(&col(payment::Column::Id))),
-            )
-            .add_option(
-                self.order
-                    .as_ref()
-                    .map(|f| f.condition(&col(payment::Column::OrderId))),
-            )
-            .add_option(self.status.as_ref().map(|f| {
-                enum_condition(
-                    &col(payment::Column::Status),
-                    PaymentStatus::as_str,
-                    f.eq,
-                    f.ne,
-                    f.in_list.as_deref(),
-                    f.not_in.as_deref(),
-                )
-            }))
-            .add_option(
-                self.payment_method
-                    .as_ref()
-                    .map(|f| f.condition(&col(payment::Column::PaymentMethod))),
-            )
-            .add_option(
-                self.amount
-                    .as_ref()
-                    .map(|f| f.condition(&col(payment::Column::Amount))),
-            )
-            .add_option(
-                self.paid_at
-                    .as_ref()
-                    .map(|f| f.condition(&col(payment::Column::PaidAt))),
-            )
-            .add_option(
-                self.created_at
-                    .as_ref()
-                    .map(|f| f.condition(&col(payment::Column::CreatedAt))),
-            );
-        combine(
-            fields,
-            self.and.as_deref(),
-            self.or.as_deref(),
-            self.not.as_deref(),
-            Self::condition,
-        )
+model_filter! {
+    /// Which payments match: every given field must.
+    pub struct PaymentFilter {
+        id: IntFilter => col(payment::Column::Id),
+        /// The order's id.
+        order: IntFilter => col(payment::Column::OrderId),
+        status: PaymentStatusFilter => col(payment::Column::Status),
+        payment_method: StringFilter => col(payment::Column::PaymentMethod),
+        amount: DecimalFilter => col(payment::Column::Amount),
+        paid_at: DateTimeFilter => col(payment::Column::PaidAt),
+        created_at: DateTimeFilter => col(payment::Column::CreatedAt),
     }
+    relations {
+        /// The payment's order matches (any `OrderFilter`: its status, customer, items, ...).
+        order_where: Box<OrderFilter> => |f| order_matches(f),
+    }
+}
+
+/// Payments whose order matches `f`: a correlated `EXISTS` on the order's primary key.
+fn order_matches(f: &OrderFilter) -> Condition {
+    let link = Expr::col((order::Entity, order::Column::Id)).eq(col(payment::Column::OrderId));
+    Condition::all().add(Expr::exists(related(order::Entity, link, f.condition())))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

@@ -1,6 +1,7 @@
 //! The payments slice: the payment rules (`service`, writes in `recording`), their status
 //! machine, filters and its two faces (GraphQL, REST).
 
+pub mod aggregate;
 pub mod filter;
 pub mod graphql;
 pub mod recording;

@@ -31,7 +31,10 @@ pub(crate) fn scoped(select: Select<payment::Entity>, scope: ReadScope) -> Selec
     }
 }
 
-fn visible(access: &Access, filter: Option<&PaymentFilter>) -> AppResult<Select<payment::Entity>> {
+pub(crate) fn visible(
+    access: &Access,
+    filter: Option<&PaymentFilter>,
+) -> AppResult<Select<payment::Entity>> {
     let select = scoped(payment::Entity::find(), access.read_scope()?);
     Ok(match filter {
         Some(f) => select.filter(f.condition()),

@@ -2,11 +2,27 @@
 //!
 //! These structs are the input shapes of the GraphQL API (hence the `InputObject` derive); the
 //! REST face builds the same structs from its query string, so both filter through one path.
+//! A model's filter (`OrderFilter`, `ProductFilter`, ...) is declared once with
+//! [`model_filter!`](crate::filters::model_filter): its fields, their operators and columns.
 
-use async_graphql::{Enum, InputObject};
+mod model;
+pub mod relation;
+
+use async_graphql::{Enum, InputObject, InputType};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, Value};
 
-use crate::graphql::scalars::{Dec, Timestamp};
+use crate::choice::StoredChoice;
+use crate::orders::status::OrderStatus;
+use crate::payments::status::PaymentStatus;
+use crate::scalars::{Dec, Timestamp};
+
+pub(crate) use model::model_filter;
+
+/// An operator input (`IntFilter`, `StringFilter`, ...) over one column.
+pub trait ColumnFilter {
+    /// The rows whose `col` matches every given operator.
+    fn condition(&self, col: &Expr) -> Condition;
+}
 
 /// `fields` (a filter's own conditions) with the filter's `and`, `or` and `not`, each nested
 /// filter's condition made by `condition`. An empty `or` matches nothing, as an empty
@@ -56,8 +72,10 @@ impl IntFilter {
             ..Default::default()
         }
     }
+}
 
-    pub fn condition(&self, col: &Expr) -> Condition {
+impl ColumnFilter for IntFilter {
+    fn condition(&self, col: &Expr) -> Condition {
         let c = |op: fn(Expr, Value) -> Expr, v: Option<i64>| {
             v.map(|v| op(col.clone(), Value::BigInt(Some(v))))
         };
@@ -91,8 +109,8 @@ pub struct DecimalFilter {
     pub lte: Option<Dec>,
 }
 
-impl DecimalFilter {
-    pub fn condition(&self, col: &Expr) -> Condition {
+impl ColumnFilter for DecimalFilter {
+    fn condition(&self, col: &Expr) -> Condition {
         let c = |op: fn(Expr, Value) -> Expr, v: Option<Dec>| {
             v.map(|v| op(col.clone(), Value::Decimal(Some(v.0))))
         };
@@ -115,8 +133,8 @@ pub struct DateTimeFilter {
     pub is_null: Option<bool>,
 }
 
-impl DateTimeFilter {
-    pub fn condition(&self, col: &Expr) -> Condition {
+impl ColumnFilter for DateTimeFilter {
+    fn condition(&self, col: &Expr) -> Condition {
         let c = |op: fn(Expr, Value) -> Expr, v: Option<Timestamp>| {
             v.map(|v| op(col.clone(), Value::ChronoDateTimeUtc(Some(v.0))))
         };
@@ -147,8 +165,8 @@ pub struct StringFilter {
     pub starts_with: Option<String>,
 }
 
-impl StringFilter {
-    pub fn condition(&self, col: &Expr) -> Condition {
+impl ColumnFilter for StringFilter {
+    fn condition(&self, col: &Expr) -> Condition {
         Condition::all()
             .add_option(self.eq.clone().map(|v| col.clone().eq(v)))
             .add_option(self.ne.clone().map(|v| col.clone().ne(v)))
@@ -176,20 +194,43 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-/// Equality operators over an enum stored as its lowercase text.
-pub fn enum_condition<T: Copy>(
-    col: &Expr,
-    as_str: fn(T) -> &'static str,
-    eq: Option<T>,
-    ne: Option<T>,
-    in_list: Option<&[T]>,
-    not_in: Option<&[T]>,
-) -> Condition {
-    Condition::all()
-        .add_option(eq.map(|v| col.clone().eq(as_str(v))))
-        .add_option(ne.map(|v| col.clone().ne(as_str(v))))
-        .add_option(in_list.map(|l| col.clone().is_in(l.iter().map(|v| as_str(*v)))))
-        .add_option(not_in.map(|l| col.clone().is_not_in(l.iter().map(|v| as_str(*v)))))
+/// Equality operators over an enum stored as its text (the order and payment statuses): one
+/// definition, one GraphQL input per enum.
+#[derive(Debug, Clone, InputObject)]
+#[graphql(concrete(name = "OrderStatusFilter", params(OrderStatus)))]
+#[graphql(concrete(name = "PaymentStatusFilter", params(PaymentStatus)))]
+pub struct EnumFilter<T: InputType + StoredChoice> {
+    pub eq: Option<T>,
+    pub ne: Option<T>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<T>>,
+    pub not_in: Option<Vec<T>>,
+}
+
+impl<T: InputType + StoredChoice> Default for EnumFilter<T> {
+    fn default() -> Self {
+        EnumFilter {
+            eq: None,
+            ne: None,
+            in_list: None,
+            not_in: None,
+        }
+    }
+}
+
+impl<T: InputType + StoredChoice> ColumnFilter for EnumFilter<T> {
+    fn condition(&self, col: &Expr) -> Condition {
+        let stored = |l: &Vec<T>| l.iter().map(|v| v.stored()).collect::<Vec<_>>();
+        Condition::all()
+            .add_option(self.eq.map(|v| col.clone().eq(v.stored())))
+            .add_option(self.ne.map(|v| col.clone().ne(v.stored())))
+            .add_option(self.in_list.as_ref().map(|l| col.clone().is_in(stored(l))))
+            .add_option(
+                self.not_in
+                    .as_ref()
+                    .map(|l| col.clone().is_not_in(stored(l))),
+            )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]

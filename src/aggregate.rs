@@ -108,16 +108,16 @@ pub fn utc_month(backend: DbBackend, col: Expr) -> Expr {
     }
 }
 
-/// A column as text (a group key).
-pub fn as_text(backend: DbBackend, col: Expr) -> Expr {
+/// A group key read as text (grouped and ordered by its own value, so ids sort as numbers).
+fn as_text(backend: DbBackend, key: Expr) -> Expr {
     match backend {
-        DbBackend::Postgres => Expr::cust_with_expr("CAST($1 AS TEXT)", col),
-        _ => Expr::cust_with_expr("CAST(? AS TEXT)", col),
+        DbBackend::Postgres => Expr::cust_with_expr("CAST($1 AS TEXT)", key),
+        _ => Expr::cust_with_expr("CAST(? AS TEXT)", key),
     }
 }
 
 /// Counts and totals `amount` over the rows `rows` selects, grouped by each of `group_by` once
-/// (in first-seen order; `key` gives a group key's text expression): those keys, and the
+/// (in first-seen order; `key` gives a group key's expression): those keys, and the
 /// aggregation whose group keys hold one text per key, in that order.
 pub async fn aggregate_by<C, E, G>(
     db: &C,
@@ -174,7 +174,7 @@ async fn aggregate<C: ConnectionTrait>(
         .expr_as(money("MIN"), "lowest")
         .expr_as(money("MAX"), "highest");
     for (i, g) in groups.iter().enumerate() {
-        rows.expr_as(g.clone(), format!("k{i}"));
+        rows.expr_as(as_text(backend, g.clone()), format!("k{i}"));
         rows.add_group_by([g.clone()]);
         rows.order_by_expr(g.clone(), Order::Asc);
     }

@@ -7,7 +7,7 @@ use entity::order;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::Expr;
 
-use crate::aggregate::{Aggregation, aggregate_by, as_text, utc_day, utc_month};
+use crate::aggregate::{Aggregation, aggregate_by, utc_day, utc_month};
 use crate::auth::Access;
 use crate::error::AppResult;
 use crate::orders::filter::OrderFilter;
@@ -41,7 +41,7 @@ pub async fn aggregate_orders<C: ConnectionTrait>(
     let amount = col(order::Column::TotalAmount);
     aggregate_by(db, rows, amount, group_by, |g, backend| match g {
         OrderGroupBy::Status => col(order::Column::Status),
-        OrderGroupBy::Customer => as_text(backend, col(order::Column::CustomerId)),
+        OrderGroupBy::Customer => col(order::Column::CustomerId),
         OrderGroupBy::CreatedDay => utc_day(backend, col(order::Column::CreatedAt)),
         OrderGroupBy::CreatedMonth => utc_month(backend, col(order::Column::CreatedAt)),
     })

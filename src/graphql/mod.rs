@@ -3,6 +3,7 @@
 
 pub mod apq;
 pub mod arguments;
+pub mod caller;
 pub mod codes;
 pub mod connection;
 pub mod context;

@@ -104,3 +104,45 @@ pub async fn hold(state: &AppState) -> Reads {
         .await
         .unwrap_or_else(|_| Reads::pool(&state.db))
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::is_lone_write;
+
+    fn lone(query: &str, operation: Option<&str>) -> bool {
+        is_lone_write(&parse_query(query).expect("a valid document"), operation)
+    }
+
+    #[test]
+    fn only_a_mutation_of_one_deferring_field_is_a_lone_write() {
+        assert!(lone(
+            "mutation { createOrder(input: {items: []}) { id } }",
+            None
+        ));
+        assert!(lone(
+            "mutation M { p: createPayment(input: {}) { id } }",
+            None
+        ));
+        // two writes, another write, a fragment, a query: looked up first, as before
+        assert!(!lone(
+            "mutation { a: createOrder(input: {}) { id } b: createOrder(input: {}) { id } }",
+            None
+        ));
+        assert!(!lone(
+            "mutation { updateOrder(id: 1, input: {}) { id } }",
+            None
+        ));
+        assert!(!lone(
+            "mutation { ...F } fragment F on Mutation { createOrder(input: {}) { id } }",
+            None
+        ));
+        assert!(!lone("{ createOrder { id } }", None));
+        // the operation the request names decides
+        let two = "query Q { orders { totalCount } } mutation M { createOrder(input: {}) { id } }";
+        assert!(lone(two, Some("M")));
+        assert!(!lone(two, Some("Q")));
+        assert!(!lone(two, None));
+    }
+}

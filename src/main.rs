@@ -6,6 +6,36 @@ use std::io::{BufRead, IsTerminal};
 /// values, rows), where glibc's allocator showed up as a fifth of the CPU time in profiles.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// mimalloc's C API (linked through the `mimalloc` crate): `mi_option_set` and the index of
+// `mi_option_arena_eager_commit` in its `mi_option_e` (mimalloc.h, the same in v2 and v3).
+unsafe extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    fn getenv(name: *const std::ffi::c_char) -> *const std::ffi::c_char;
+}
+const MI_OPTION_ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
+
+/// Arenas committed as they are used, not at once: on Linux mimalloc commits a whole arena
+/// eagerly by default, and the gateway's resident memory follows; off, its peak RSS under the
+/// benchmark's load fell from about 50 to 33 MiB (BENCHMARKS.md). mimalloc reserves its first
+/// arena at the first allocation, before `main`, so this runs as an ELF constructor, and
+/// allocates nothing; `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still decides if set.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+
+#[cfg(target_os = "linux")]
+extern "C" fn tune_allocator() {
+    // SAFETY: getenv reads the environment before any thread exists; mi_option_set stores one
+    // of mimalloc's global options
+    unsafe {
+        if getenv(c"MIMALLOC_ARENA_EAGER_COMMIT".as_ptr()).is_null() {
+            mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+        }
+    }
+}
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -5,6 +5,7 @@ pub mod answers;
 pub mod blacklist;
 pub mod graphql;
 pub mod password;
+pub mod pending;
 pub mod policy;
 pub mod principal;
 pub mod rest;

@@ -11,6 +11,7 @@
 
 use sea_orm::ConnectionTrait;
 
+pub use crate::auth::pending::PendingCaller;
 use crate::auth::principal::{AuthState, Credentials, Principal};
 use crate::config::{AuthzMode, Settings};
 use crate::error::{AppError, AppResult, AuthError};
@@ -120,6 +121,9 @@ pub enum Caller<'a> {
         credentials: Credentials,
         settings: &'a Settings,
     },
+    /// A GraphQL request's token user, looked up by the write that resolves it and kept for
+    /// the fields read after that write.
+    Pending(&'a PendingCaller),
 }
 
 impl<'a> From<&'a Access> for Caller<'a> {
@@ -134,6 +138,7 @@ impl Caller<'_> {
     pub fn authenticated(&self) -> AppResult<()> {
         match self {
             Caller::Resolved(access) => access.user().map(|_| ()),
+            Caller::Pending(_) => Ok(()),
             Caller::Deferred {
                 credentials: Credentials::User(_),
                 ..
@@ -159,6 +164,7 @@ impl Caller<'_> {
                 credentials,
                 settings,
             } => Access::new(credentials.resolve(db).await, settings),
+            Caller::Pending(pending) => pending.resolve(db).await,
         }
     }
 }

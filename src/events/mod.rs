@@ -1,13 +1,19 @@
-//! Change events: every committed change of an order or payment is published here, after its
-//! transaction commits, for the GraphQL subscriptions.
+//! Change events: every committed change of an order or payment is announced here, for the
+//! GraphQL subscriptions. This module holds what an event is and who wants it; `bus` moves
+//! events, `subscriber` hands them to one subscriber, `postgres` is the LISTEN/NOTIFY
+//! transport.
 //!
 //! How an event travels:
-//! - `publish` (called by the domain services right after a commit) never waits. In-process
-//!   (SQLite) it goes straight to the hub; on PostgreSQL it is queued for the notifier, which
-//!   sends it with `pg_notify` on [`postgres::CHANNEL`], and every gateway process (this one
-//!   included) hears it on its listener and puts it on its own hub. A process delivers only
-//!   what its listener hears, so each subscriber gets each event once, whichever replica the
-//!   change went through.
+//! - The domain services commit their write transactions through [`EventBus::commit`] with
+//!   the changes they made. On PostgreSQL the `pg_notify` on [`postgres::CHANNEL`] is the
+//!   transaction's last statement: PostgreSQL delivers it at COMMIT and drops it at a
+//!   rollback, so a committed change is never lost and a failed one never announced. Every
+//!   gateway process (this one included) hears it on its listener and puts it on its own hub;
+//!   a process delivers only what its listener hears, so each subscriber gets each event once,
+//!   whichever replica the change went through. In-process (SQLite) the events go straight to
+//!   the hub after the commit.
+//! - `publish` (outside any transaction) never waits: on PostgreSQL it is queued for the
+//!   notifier, which sends it on its own connection.
 //! - The hub is a bounded broadcast channel ([`EventBus::CAPACITY`]). Each subscription has a
 //!   small forwarding task that keeps only the events its filter wants and hands them on
 //!   through the subscriber's own bounded queue ([`EventBus::SUBSCRIBER_BUFFER`] events).
@@ -15,19 +21,14 @@
 //!   not at all, is dropped at once: its stream yields [`Dropped`] and ends. Nothing is ever
 //!   buffered without bound and no writer ever waits for a reader.
 
+mod bus;
 pub mod postgres;
+mod subscriber;
 
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
-
-use futures_util::Stream;
-use tokio::sync::{broadcast, mpsc};
+pub use bus::EventBus;
+pub use subscriber::Subscriber;
 
 use crate::auth::ReadScope;
-use crate::config::Settings;
-use crate::db::ConnectError;
 
 /// What happened to the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,247 +121,8 @@ impl std::fmt::Display for Dropped {
     }
 }
 
-/// In-process fan-out of events, with the PostgreSQL transport when the database is one.
-/// Cheap to clone: one shared hub.
-#[derive(Clone)]
-pub struct EventBus {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    hub: broadcast::Sender<Event>,
-    transport: Transport,
-    /// The database's change triggers announce every change (PostgreSQL): this process sends
-    /// none of its own, or subscribers would hear its writes twice.
-    triggers: AtomicBool,
-    /// Whether `triggers` has been looked at yet (the first look is always logged).
-    triggers_known: AtomicBool,
-    subscriber_buffer: usize,
-    /// Live `Subscriber`s.
-    open: Arc<AtomicUsize>,
-}
-
-enum Transport {
-    /// Events stay in this process (SQLite, tools).
-    InProcess,
-    /// Events go through PostgreSQL's LISTEN/NOTIFY to every process on the database.
-    Postgres(postgres::Notifier),
-}
-
-impl Default for EventBus {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl EventBus {
-    /// Events the hub holds for the forwarding tasks (shared by all subscribers).
-    pub const CAPACITY: usize = 1024;
-    /// Undelivered events one subscriber may hold before it is dropped.
-    pub const SUBSCRIBER_BUFFER: usize = 256;
-
-    /// An in-process bus.
-    pub fn new() -> Self {
-        Self::build(Self::hub(), Transport::InProcess, Self::SUBSCRIBER_BUFFER)
-    }
-
-    /// An in-process bus whose subscribers may fall at most `subscriber_buffer` events behind.
-    pub fn with_subscriber_buffer(subscriber_buffer: usize) -> Self {
-        Self::build(Self::hub(), Transport::InProcess, subscriber_buffer.max(1))
-    }
-
-    fn hub() -> broadcast::Sender<Event> {
-        broadcast::channel(Self::CAPACITY).0
-    }
-
-    fn build(
-        hub: broadcast::Sender<Event>,
-        transport: Transport,
-        subscriber_buffer: usize,
-    ) -> Self {
-        EventBus {
-            inner: Arc::new(Inner {
-                hub,
-                transport,
-                triggers: AtomicBool::new(false),
-                triggers_known: AtomicBool::new(false),
-                subscriber_buffer,
-                open: Arc::default(),
-            }),
-        }
-    }
-
-    /// The bus for the database of `settings`: through LISTEN/NOTIFY on PostgreSQL (waiting
-    /// briefly for the listener so that a server that is up also hears), in-process otherwise.
-    pub async fn connect(settings: &Settings) -> Result<EventBus, ConnectError> {
-        let url = &settings.database_url;
-        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
-            return Ok(EventBus::new());
-        }
-        let hub = Self::hub();
-        let notifier = postgres::start(url, hub.clone()).await?;
-        Ok(Self::build(
-            hub,
-            Transport::Postgres(notifier),
-            Self::SUBSCRIBER_BUFFER,
-        ))
-    }
-
-    /// Open subscriptions on this bus.
-    pub fn subscribers(&self) -> usize {
-        self.inner.open.load(Ordering::SeqCst)
-    }
-
-    /// Publishes a committed change (call only after the commit). Never waits. Where the
-    /// database's change triggers are installed they announce it instead.
-    pub fn publish(&self, event: Event) {
-        metrics::counter!("oms_events_published_total").increment(1);
-        match &self.inner.transport {
-            Transport::InProcess => deliver(&self.inner.hub, event),
-            Transport::Postgres(_) if self.inner.triggers.load(Ordering::Relaxed) => {}
-            Transport::Postgres(notifier) => notifier.send(event),
-        }
-    }
-
-    /// Whether the database's change triggers announce the changes (so this process does not).
-    pub fn triggers_announce(&self) -> bool {
-        self.inner.triggers.load(Ordering::Relaxed)
-    }
-
-    /// Looks whether the change triggers are installed (`migrate up --with-triggers`), and
-    /// from now on leaves the announcing to them if they are; logged at the first look and when
-    /// it changes (the maintenance task looks again every hour).
-    pub async fn detect_triggers(
-        &self,
-        db: &sea_orm::DatabaseConnection,
-    ) -> Result<bool, sea_orm::DbErr> {
-        let Transport::Postgres(_) = &self.inner.transport else {
-            return Ok(false);
-        };
-        let installed = migration::triggers::installed(db).await?;
-        let before = self.inner.triggers.swap(installed, Ordering::Relaxed);
-        if !self.inner.triggers_known.swap(true, Ordering::Relaxed) || before != installed {
-            postgres::log_triggers(installed);
-        }
-        Ok(installed)
-    }
-
-    /// A stream of the events `filter` wants, from now on. It ends with `Err(Dropped)` if the
-    /// subscriber falls more than the subscriber buffer behind.
-    pub fn subscribe(&self, filter: EventFilter) -> Subscriber {
-        let limit = self.inner.subscriber_buffer;
-        let (tx, rx) = mpsc::channel(limit);
-        let shared = Arc::new(Shared::default());
-        let hub = self.inner.hub.subscribe();
-        tokio::spawn(forward(hub, filter, tx, shared.clone(), limit));
-        metrics::gauge!("oms_subscriptions_open").increment(1.0);
-        self.inner.open.fetch_add(1, Ordering::SeqCst);
-        Subscriber {
-            rx,
-            shared,
-            limit,
-            finished: false,
-            open: self.inner.open.clone(),
-        }
-    }
-}
-
-/// Puts an event on the hub for this process's subscribers.
-fn deliver(hub: &broadcast::Sender<Event>, event: Event) {
-    // no receiver at all is fine: nobody subscribes
-    let _ = hub.send(event);
-}
-
-#[derive(Default)]
-struct Shared {
-    dropped: AtomicBool,
-    lost: AtomicU64,
-}
-
-/// Moves the events a subscriber wants from the hub to its queue until the subscriber goes
-/// away, or falls too far behind (then it is marked dropped and its queue closed).
-async fn forward(
-    mut hub: broadcast::Receiver<Event>,
-    filter: EventFilter,
-    tx: mpsc::Sender<Event>,
-    shared: Arc<Shared>,
-    limit: usize,
-) {
-    let lost = loop {
-        tokio::select! {
-            biased;
-            _ = tx.closed() => return,
-            received = hub.recv() => match received {
-                Ok(event) if filter.matches(&event) => match tx.try_send(event) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => break 1,
-                    Err(mpsc::error::TrySendError::Closed(_)) => return,
-                },
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(n)) => break n,
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    };
-    shared.lost.store(lost, Ordering::Relaxed);
-    shared.dropped.store(true, Ordering::Release);
-    metrics::counter!("oms_events_dropped_total", "reason" => "slow_subscriber").increment(lost);
-    metrics::counter!("oms_subscriptions_dropped_total").increment(1);
-    tracing::warn!(
-        limit,
-        "a subscriber fell too far behind and was dropped (its client reads too slowly)"
-    );
-    // dropping `tx` wakes the subscriber, which then reports `Dropped`
-}
-
-/// One subscriber's events (a `Stream`); counts as an open subscription until dropped.
-pub struct Subscriber {
-    rx: mpsc::Receiver<Event>,
-    shared: Arc<Shared>,
-    limit: usize,
-    finished: bool,
-    open: Arc<AtomicUsize>,
-}
-
-impl Stream for Subscriber {
-    type Item = Result<Event, Dropped>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.finished {
-            return Poll::Ready(None);
-        }
-        // a dropped subscriber's backlog is stale: report the drop before anything else
-        if this.shared.dropped.load(Ordering::Acquire) {
-            this.finished = true;
-            return Poll::Ready(Some(Err(Dropped { limit: this.limit })));
-        }
-        match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(event))),
-            Poll::Ready(None) => {
-                this.finished = true;
-                if this.shared.dropped.load(Ordering::Acquire) {
-                    Poll::Ready(Some(Err(Dropped { limit: this.limit })))
-                } else {
-                    Poll::Ready(None)
-                }
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for Subscriber {
-    fn drop(&mut self) {
-        metrics::gauge!("oms_subscriptions_open").decrement(1.0);
-        self.open.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use futures_util::StreamExt;
-
     use super::*;
 
     fn order(order_id: i64, customer_id: i64) -> Event {
@@ -414,33 +176,5 @@ mod tests {
             r#"{"type":"order","kind":"CREATED","order_id":1,"customer_id":2}"#
         );
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), order(1, 2));
-    }
-
-    #[tokio::test]
-    async fn delivers_what_the_filter_wants() {
-        let bus = EventBus::new();
-        let mut sub = bus.subscribe(EventFilter {
-            scope: ReadScope::Customer(7),
-            ..all_orders()
-        });
-        bus.publish(order(1, 8));
-        bus.publish(order(2, 7));
-        assert_eq!(sub.next().await, Some(Ok(order(2, 7))));
-    }
-
-    #[tokio::test]
-    async fn a_subscriber_that_falls_behind_is_dropped_and_the_publisher_never_waits() {
-        let bus = EventBus::with_subscriber_buffer(4);
-        let mut sub = bus.subscribe(all_orders());
-        let started = std::time::Instant::now();
-        for i in 0..100 {
-            bus.publish(order(i, 1));
-            tokio::task::yield_now().await;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        // the forwarding task runs on this runtime: let it notice
-        let first = tokio::time::timeout(std::time::Duration::from_secs(5), sub.next()).await;
-        assert_eq!(first.unwrap(), Some(Err(Dropped { limit: 4 })));
-        assert_eq!(sub.next().await, None);
     }
 }

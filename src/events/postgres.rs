@@ -1,26 +1,32 @@
 //! The PostgreSQL transport of events: LISTEN/NOTIFY, so that every gateway process on one
 //! database hears every change, whichever process made it.
 //!
-//! - The notifier sends the published events as JSON with `pg_notify` on [`CHANNEL`] (those
-//!   waiting at once in one statement), after the change committed, from its own connection
-//!   (so it neither waits for nor counts against the request pool). Publishing only queues ([`NOTIFY_QUEUE`] events at most): a writer never
-//!   waits for the database a second time; an event that cannot be queued or sent is counted
-//!   in `oms_events_dropped_total` and logged.
+//! - A write announces its changes with `pg_notify` on [`CHANNEL`] as its transaction's last
+//!   statement ([`notify_in`]): PostgreSQL delivers them at COMMIT, and not at all at a
+//!   rollback.
+//! - The notifier sends the events published outside a transaction (`EventBus::publish`) as
+//!   JSON with `pg_notify` (those waiting at once in one statement), from its own connection
+//!   (so it neither waits for nor counts against the request pool). Publishing only queues
+//!   ([`NOTIFY_QUEUE`] events at most); an event that cannot be queued or sent is counted in
+//!   `oms_events_dropped_total` and logged.
 //! - The listener holds one dedicated connection (`application_name` [`LISTENER_APP_NAME`]) with
 //!   `LISTEN oms_events`, and puts what it hears on this process's hub. When its connection is
 //!   lost (database restart, `pg_terminate_backend`), it logs it and reconnects by itself with
 //!   an exponential backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`] (with jitter); changes made
 //!   while it was away are not replayed (NOTIFY keeps nothing for absent listeners).
 
+use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use sea_orm::sqlx;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, sqlx};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::{Event, deliver};
+use super::Event;
+use super::bus::deliver;
 use crate::config::redact_url;
 use crate::db::ConnectError;
 
@@ -121,29 +127,59 @@ pub(super) fn log_triggers(installed: bool) {
 /// Most events sent with one statement.
 const NOTIFY_BATCH: usize = 256;
 
+/// The sequence number of the next payload (see `payload`).
+static SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// An event as a notification's payload: its JSON with a sequence number (`seq`, ignored by
+/// readers), because PostgreSQL folds identical payloads sent in one transaction into one
+/// notification, and two equal changes in a row must stay two events.
+fn payload(event: &Event) -> Option<String> {
+    match serde_json::to_value(event) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+            fields.insert("seq".into(), seq.into());
+            Some(serde_json::Value::Object(fields).to_string())
+        }
+        Ok(_) | Err(_) => {
+            tracing::error!("an event could not be encoded");
+            None
+        }
+    }
+}
+
+/// Announces `events` in the write transaction `txn`, in order, with one
+/// `SELECT pg_notify($1, $2), pg_notify($1, $3), ...` per batch (one statement for a write's
+/// usual one or two events). PostgreSQL sends them when `txn` commits.
+pub(super) async fn notify_in(txn: &DatabaseTransaction, events: &[Event]) -> Result<(), DbErr> {
+    for batch in events.chunks(NOTIFY_BATCH) {
+        let mut sql = String::from("SELECT ");
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(batch.len() + 1);
+        values.push(CHANNEL.into());
+        for payload in batch.iter().filter_map(payload) {
+            if values.len() > 1 {
+                sql.push_str(", ");
+            }
+            values.push(payload.into());
+            let _ = write!(sql, "pg_notify($1, ${})", values.len());
+        }
+        if values.len() > 1 {
+            let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+            txn.execute_raw(stmt).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Sends queued events, in order, with `pg_notify`; retries a failed send a few times.
 ///
 /// The events waiting at that moment go in one statement (`pg_notify` over an array), so a
-/// busy writer costs the database one round trip per batch rather than two (the statement and
-/// the pool's ping) per event. PostgreSQL folds identical payloads sent in one transaction
-/// into one notification: each payload carries a sequence number (`seq`, ignored by readers)
-/// so that two equal changes in a row stay two events.
+/// burst costs the database one round trip per batch rather than two (the statement and the
+/// pool's ping) per event.
 async fn notify(pool: PgPool, mut rx: mpsc::Receiver<Event>) {
     const ATTEMPTS: u32 = 3;
-    let mut seq: u64 = 0;
     let mut events = Vec::with_capacity(NOTIFY_BATCH);
     while rx.recv_many(&mut events, NOTIFY_BATCH).await > 0 {
-        let mut payloads = Vec::with_capacity(events.len());
-        for event in events.drain(..) {
-            seq += 1;
-            match serde_json::to_value(&event) {
-                Ok(serde_json::Value::Object(mut fields)) => {
-                    fields.insert("seq".into(), seq.into());
-                    payloads.push(serde_json::Value::Object(fields).to_string());
-                }
-                Ok(_) | Err(_) => tracing::error!("an event could not be encoded"),
-            }
-        }
+        let payloads: Vec<String> = events.drain(..).filter_map(|e| payload(&e)).collect();
         if payloads.is_empty() {
             continue;
         }

@@ -1,9 +1,12 @@
 //! What a resolver reads from the request: the application state, the caller's `Access`, the
 //! connection the request's statements go to, and the per-request DataLoaders.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
 
 use crate::auth::Access;
+use crate::auth::policy::{Caller, PendingCaller};
 use crate::db::Reads;
 use crate::graphql::loaders::Loaders;
 use crate::state::AppState;
@@ -11,6 +14,9 @@ use crate::state::AppState;
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn access(&self) -> &Access;
+    /// The caller as a write takes it: still to be looked up when the request is that one
+    /// write (see `graphql::http`), so that the write looks it up in its transaction.
+    fn caller(&self) -> Caller<'_>;
     fn loaders(&self) -> &Loaders;
     /// Where every read of the request goes: the connection a query holds (see `Reads`), or
     /// the pool. Never `state().db` in a resolver that reads.
@@ -23,7 +29,17 @@ impl ContextExt for Context<'_> {
     }
 
     fn access(&self) -> &Access {
-        self.data_unchecked::<Access>()
+        match self.data_opt::<Arc<PendingCaller>>() {
+            Some(pending) => pending.access(),
+            None => self.data_unchecked::<Access>(),
+        }
+    }
+
+    fn caller(&self) -> Caller<'_> {
+        match self.data_opt::<Arc<PendingCaller>>() {
+            Some(pending) => Caller::Pending(pending),
+            None => Caller::Resolved(self.data_unchecked::<Access>()),
+        }
     }
 
     fn loaders(&self) -> &Loaders {

@@ -8,7 +8,9 @@
 //! operation with the caller's access and the request's connection and loaders; error codes and
 //! key order are settled) and **respond**. A read-only request (queries only) runs every
 //! statement, the caller's lookup included, on one connection it holds from the pool (see
-//! `db::Reads`); mutations use the pool and their transactions.
+//! `db::Reads`); mutations use the pool and their transactions, and a request that is one
+//! `createOrder` or `createPayment` leaves the caller's lookup to that write's transaction
+//! (`graphql::caller`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,9 +24,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::auth::{Access, principal};
+use crate::auth::{Access, Credentials};
 use crate::db::Reads;
 use crate::graphql::apq::PersistedQueries;
+use crate::graphql::caller::{self, Caller, Plan};
 use crate::graphql::cost::{self, Charged, Costs};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::respond::{self, request_error};
@@ -229,20 +232,20 @@ async fn execute(
         return response;
     }
     let reads_only = !writes && prepared.iter().any(Result::is_ok);
-    let caller = identify(state, &http, reads_only).await;
+    let mut caller = identify(state, &http, reads_only, single, &prepared).await;
     let charged = match charge(state, &http, &caller.access, &mut prepared).await {
         Ok(charged) => charged,
         Err(refusal) => return respond::cost_refused(headers, single, refusal),
     };
-    let db = match caller.held {
+    let db = match caller.held.take() {
         Some(db) => db,
-        None if reads_only => hold(state).await,
+        None if reads_only => caller::hold(state).await,
         None => Reads::pool(&state.db),
     };
     let db = Arc::new(db);
     let mut out = Vec::with_capacity(prepared.len());
     for (i, p) in prepared.into_iter().enumerate() {
-        let response = run(executor, &caller.access, &db, p).await;
+        let response = run(executor, &caller, &db, p).await;
         out.push(with_cost(response, charged.as_ref(), i));
     }
     // the connection goes back before the answer is written
@@ -255,42 +258,37 @@ async fn execute(
         }
         None => return request_error(headers, StatusCode::BAD_REQUEST, "Empty request."),
     };
-    respond::executed(headers, response, caller.unidentified || !writes)
+    respond::executed(headers, response, caller.unidentified() || !writes)
 }
 
-/// Who is asking, resolved once per HTTP request.
-struct Caller {
-    access: Access,
-    /// The database could not be asked: nothing can have run, a retry is safe.
-    unidentified: bool,
-    /// The connection a read-only request holds, when the caller was looked up on it.
-    held: Option<Reads>,
-}
-
-/// Identifies the caller: on the connection a read-only request then keeps for its
-/// statements, unless a charge (perhaps to Redis) is still to come, which must not keep a
-/// connection waiting (the request takes it once the charge is through).
-async fn identify(state: &AppState, http: &Http<'_>, reads_only: bool) -> Caller {
+/// Identifies the caller once per HTTP request (see `graphql::caller`): on the connection a
+/// read-only request then keeps for its statements, unless a charge (perhaps to Redis) is
+/// still to come, which must not keep a connection waiting (the request takes it once the
+/// charge is through); not at all for a lone write, which looks its caller up in its
+/// transaction, unless a charge needs the caller's id from the database first.
+async fn identify(
+    state: &AppState,
+    http: &Http<'_>,
+    reads_only: bool,
+    single: bool,
+    prepared: &[Result<Prepared, ServerError>],
+) -> Caller {
     let charging = http.costs.is_some() && state.limiter.graphql_bucket().is_some();
-    let held = if reads_only && !charging {
-        Some(hold(state).await)
+    let lone_write = || match prepared {
+        [Ok(p)] => caller::is_lone_write(&p.document, p.request.operation_name.as_deref()),
+        _ => false,
+    };
+    let plan = if charging {
+        Plan::Pool
+    } else if reads_only {
+        Plan::Hold
+    } else if single && lone_write() {
+        Plan::LoneWrite
     } else {
-        None
+        Plan::Pool
     };
-    let credentials = principal::Credentials::of(state, http.headers);
-    let auth = match &held {
-        Some(db) => credentials.resolve(db).await,
-        None => credentials.resolve(&state.db).await,
-    };
-    let unidentified = matches!(
-        auth,
-        principal::AuthState::Invalid(crate::error::AuthError::Unavailable)
-    );
-    Caller {
-        access: Access::new(auth, &state.settings),
-        unidentified,
-        held,
-    }
+    let credentials = Credentials::of(state, http.headers);
+    caller::identify(state, credentials, plan).await
 }
 
 /// Charges the caller's bucket what the requests cost (see `cost::charge`); `Ok(None)` when
@@ -315,14 +313,6 @@ async fn charge(
     cost::charge(state, costs, &client, requests, modern).await
 }
 
-/// A connection held for a read-only request's statements; the pool itself when none can be
-/// had (each statement then fails, or not, on its own, as without one).
-async fn hold(state: &AppState) -> Reads {
-    Reads::take(&state.db, &state.sql)
-        .await
-        .unwrap_or_else(|_| Reads::pool(&state.db))
-}
-
 /// Resolves a persisted query, parses the document once and checks the selection limits.
 fn prepare(
     state: &AppState,
@@ -341,7 +331,7 @@ fn prepare(
 /// loaders; every error gets its code and the keys the query's order.
 async fn run(
     executor: &Validated,
-    access: &Access,
+    caller: &Caller,
     db: &Arc<Reads>,
     prepared: Result<Prepared, ServerError>,
 ) -> async_graphql::Response {
@@ -351,9 +341,12 @@ async fn run(
     };
     let operation = request.operation_name.clone();
     let variables = request.variables.clone();
-    let request = request
-        .data(access.clone())
+    let mut request = request
+        .data(caller.access.clone())
         .data(Loaders::new(Arc::clone(db)));
+    if let Some(pending) = &caller.pending {
+        request = request.data(Arc::clone(pending));
+    }
     let mut response = absorb_self_wakes(executor.execute(request)).await;
     codes::classify(&mut response);
     key_order::restore(

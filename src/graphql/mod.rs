@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod apq;
 pub mod arguments;
+pub mod caller;
 pub mod codes;
 pub mod connection;
 pub mod context;

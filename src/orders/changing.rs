@@ -1,5 +1,5 @@
 //! Changing and deleting orders (CONTRACT §6 and §7): each in one transaction on the order's
-//! locked row, its event published after the commit. Cancelling or deleting an order that
+//! locked row, its event announced with the commit. Cancelling or deleting an order that
 //! holds stock puts its units back.
 
 use entity::{order, order_item, payment, stock, user};
@@ -154,20 +154,21 @@ pub async fn update_order(
         updated_at,
         ..current.clone()
     };
-    txn.commit().await?;
+    let mut events = Vec::with_capacity(2);
     if customer_id != current.customer_id {
         // subscribers of the former customer learn that the order left them
-        state.events.publish(Event::Order {
+        events.push(Event::Order {
             kind: ChangeKind::Updated,
             order_id: id,
             customer_id: current.customer_id,
         });
     }
-    state.events.publish(Event::Order {
+    events.push(Event::Order {
         kind: ChangeKind::Updated,
         order_id: id,
         customer_id,
     });
+    state.events.commit(txn, &events).await?;
     Ok(updated)
 }
 
@@ -214,19 +215,20 @@ pub async fn delete_order(state: &AppState, access: &Access, id: i64) -> AppResu
         .exec(&txn)
         .await?;
     order::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
-    for payment_id in payment_ids {
-        state.events.publish(Event::Payment {
+    let mut events: Vec<Event> = payment_ids
+        .into_iter()
+        .map(|payment_id| Event::Payment {
             kind: ChangeKind::Deleted,
             payment_id,
             order_id: id,
             customer_id: current.customer_id,
-        });
-    }
-    state.events.publish(Event::Order {
+        })
+        .collect();
+    events.push(Event::Order {
         kind: ChangeKind::Deleted,
         order_id: id,
         customer_id: current.customer_id,
     });
+    state.events.commit(txn, &events).await?;
     Ok(())
 }

@@ -141,7 +141,7 @@ impl OrdersMutation {
             errors: Default::default(),
         };
         let outcome =
-            service::create_order_keyed(ctx.state(), ctx.access(), new, key.as_ref(), no_answer)
+            service::create_order_keyed(ctx.state(), ctx.caller(), new, key.as_ref(), no_answer)
                 .await?;
         let created = match outcome {
             Outcome::Done { value, .. } => value,

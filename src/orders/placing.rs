@@ -1,6 +1,6 @@
 //! Placing an order: the caller looked up, the input parsed, its references read and checked
 //! (`orders::check`), then the stock taken and the order written, all in one short transaction
-//! on one connection; `CREATED` is published after the commit.
+//! on one connection; `CREATED` is announced with the commit (`EventBus::commit`).
 //!
 //! Stock is taken with one guarded `UPDATE ... WHERE quantity >= n` per stock row (in id order,
 //! so concurrent orders never deadlock), which refuses to go below zero however many orders
@@ -108,12 +108,12 @@ pub async fn create_order_keyed<'a>(
     if let Some(keyed) = &keyed {
         keyed.complete(&txn, created.id, answered.as_ref()).await?;
     }
-    txn.commit().await?;
-    state.events.publish(Event::Order {
+    let event = Event::Order {
         kind: ChangeKind::Created,
         order_id: created.id,
         customer_id: created.customer_id,
-    });
+    };
+    state.events.commit(txn, &[event]).await?;
     if keyed.is_some() {
         idempotency::purge(state).await;
     }

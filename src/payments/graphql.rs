@@ -126,7 +126,7 @@ impl PaymentsMutation {
             errors: Default::default(),
         };
         let outcome =
-            service::create_payment_keyed(ctx.state(), ctx.access(), new, key.as_ref(), no_answer)
+            service::create_payment_keyed(ctx.state(), ctx.caller(), new, key.as_ref(), no_answer)
                 .await?;
         let created = match outcome {
             Outcome::Done { value, .. } => value,

@@ -1,5 +1,5 @@
 //! Recording, changing and deleting payments: each in one transaction, on the locked rows it
-//! depends on, its event published after the commit.
+//! depends on, its event announced with the commit.
 
 use chrono::{DateTime, Utc};
 use entity::{Money, order, payment};
@@ -198,13 +198,13 @@ pub async fn create_payment_keyed<'a>(
     if let Some(keyed) = &keyed {
         keyed.complete(&txn, created.id, answered.as_ref()).await?;
     }
-    txn.commit().await?;
-    state.events.publish(Event::Payment {
+    let event = Event::Payment {
         kind: ChangeKind::Created,
         payment_id: created.id,
         order_id: order.id,
         customer_id: order.customer_id,
-    });
+    };
+    state.events.commit(txn, &[event]).await?;
     if keyed.is_some() {
         idempotency::purge(state).await;
     }
@@ -316,13 +316,13 @@ pub async fn update_payment(
         .filter(payment::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
-    state.events.publish(Event::Payment {
+    let event = Event::Payment {
         kind: ChangeKind::Updated,
         payment_id: id,
         order_id: target_order.id,
         customer_id: target_order.customer_id,
-    });
+    };
+    state.events.commit(txn, &[event]).await?;
     Ok(updated)
 }
 
@@ -334,12 +334,12 @@ pub async fn delete_payment(state: &AppState, access: &Access, id: i64) -> AppRe
     let (current, order) = lock_visible(&txn, scope, id).await?;
     policy::may_change_payment(access, true)?;
     payment::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
-    state.events.publish(Event::Payment {
+    let event = Event::Payment {
         kind: ChangeKind::Deleted,
         payment_id: id,
         order_id: current.order_id,
         customer_id: order.customer_id,
-    });
+    };
+    state.events.commit(txn, &[event]).await?;
     Ok(())
 }

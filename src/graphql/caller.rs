@@ -1,0 +1,148 @@
+//! Who asks a GraphQL request, identified once per HTTP request (see `graphql::http`).
+//!
+//! A read-only request looks its caller up on the connection it then holds for its
+//! statements. A request that is one write taking a `policy::Caller` (`createOrder`,
+//! `createPayment`) does not look it up at all: the write does, inside its own transaction,
+//! so that it costs one pool connection instead of two (W1 in BENCHMARKS.md).
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::{ExecutableDocument, Selection};
+
+use crate::auth::Access;
+use crate::auth::policy::PendingCaller;
+use crate::auth::principal::{AuthState, Credentials};
+use crate::db::Reads;
+use crate::error::AuthError;
+use crate::graphql::operation;
+use crate::state::AppState;
+
+/// The mutations that look their caller up in their own transaction.
+const LOOKING_UP_IN_THEIR_WRITE: &[&str] = &["createOrder", "createPayment"];
+
+/// Who is asking.
+pub struct Caller {
+    pub access: Access,
+    /// The user of a lone write, looked up by that write (see the module's doc).
+    pub pending: Option<Arc<PendingCaller>>,
+    /// The connection a read-only request holds, when the caller was looked up on it.
+    pub held: Option<Reads>,
+    unidentified: bool,
+}
+
+impl Caller {
+    /// The database could not be asked who the caller is: nothing can have run or been
+    /// written, so a retry is safe.
+    pub fn unidentified(&self) -> bool {
+        match &self.pending {
+            Some(pending) => pending.unidentified(),
+            None => self.unidentified,
+        }
+    }
+}
+
+/// How the request reaches the database.
+pub enum Plan {
+    /// Queries only: the caller is looked up on a connection the request keeps.
+    Hold,
+    /// One write that looks its caller up itself.
+    LoneWrite,
+    /// Anything else: the caller is looked up on the pool first.
+    Pool,
+}
+
+/// Whether the operation is a mutation of exactly one field that looks its caller up itself.
+pub fn is_lone_write(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let Some(op) = operation::operation(document, operation_name) else {
+        return false;
+    };
+    match op.selection_set.node.items.as_slice() {
+        [one] => match &one.node {
+            Selection::Field(field) => {
+                operation::is_mutation(document, operation_name)
+                    && LOOKING_UP_IN_THEIR_WRITE.contains(&field.node.name.node.as_str())
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Identifies the caller as `plan` says. A token that names no user is settled here, without
+/// the database, whatever the plan.
+pub async fn identify(state: &AppState, credentials: Credentials, plan: Plan) -> Caller {
+    if let (Plan::LoneWrite, Credentials::User(user_id)) = (&plan, &credentials) {
+        let pending = PendingCaller::new(*user_id, &state.settings);
+        return Caller {
+            access: pending.access().clone(),
+            pending: Some(Arc::new(pending)),
+            held: None,
+            unidentified: false,
+        };
+    }
+    let held = match plan {
+        Plan::Hold => Some(hold(state).await),
+        Plan::LoneWrite | Plan::Pool => None,
+    };
+    let auth = match &held {
+        Some(db) => credentials.resolve(db).await,
+        None => credentials.resolve(&state.db).await,
+    };
+    let unidentified = matches!(auth, AuthState::Invalid(AuthError::Unavailable));
+    Caller {
+        access: Access::new(auth, &state.settings),
+        pending: None,
+        held,
+        unidentified,
+    }
+}
+
+/// A connection held for a read-only request's statements; the pool itself when none can be
+/// had (each statement then fails, or not, on its own, as without one).
+pub async fn hold(state: &AppState) -> Reads {
+    Reads::take(&state.db, &state.sql)
+        .await
+        .unwrap_or_else(|_| Reads::pool(&state.db))
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::is_lone_write;
+
+    fn lone(query: &str, operation: Option<&str>) -> bool {
+        is_lone_write(&parse_query(query).expect("a valid document"), operation)
+    }
+
+    #[test]
+    fn only_a_mutation_of_one_deferring_field_is_a_lone_write() {
+        assert!(lone(
+            "mutation { createOrder(input: {items: []}) { id } }",
+            None
+        ));
+        assert!(lone(
+            "mutation M { p: createPayment(input: {}) { id } }",
+            None
+        ));
+        // two writes, another write, a fragment, a query: looked up first, as before
+        assert!(!lone(
+            "mutation { a: createOrder(input: {}) { id } b: createOrder(input: {}) { id } }",
+            None
+        ));
+        assert!(!lone(
+            "mutation { updateOrder(id: 1, input: {}) { id } }",
+            None
+        ));
+        assert!(!lone(
+            "mutation { ...F } fragment F on Mutation { createOrder(input: {}) { id } }",
+            None
+        ));
+        assert!(!lone("{ createOrder { id } }", None));
+        // the operation the request names decides
+        let two = "query Q { orders { totalCount } } mutation M { createOrder(input: {}) { id } }";
+        assert!(lone(two, Some("M")));
+        assert!(!lone(two, Some("Q")));
+        assert!(!lone(two, None));
+    }
+}

@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::cli::SettingsArgs;
+use crate::config::TrustedDocuments;
 use crate::config::values::{
     bad, boolean, check_database_url, lifetime, positive, random_secret, redact_url,
 };
 use crate::config::{AuthzMode, ConfigError, JwtSecret, LogFormat, RateLimitSettings, Settings};
-use crate::graphql::trusted::TrustedDocuments;
 
 impl Settings {
     pub fn from_args(a: &SettingsArgs) -> Result<Settings, ConfigError> {

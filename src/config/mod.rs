@@ -7,15 +7,15 @@
 //! (`Settings::from_args`), `values` parses one value of each kind.
 
 mod load;
+pub(crate) mod trusted_documents;
 mod values;
 
+pub use trusted_documents::TrustedDocuments;
 pub use values::redact_url;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-use crate::graphql::trusted::TrustedDocuments;
 
 /// How permissions are decided (CONTRACT §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -122,10 +122,11 @@ impl std::fmt::Display for Dropped {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn order(order_id: i64, customer_id: i64) -> Event {
+    /// A created order's event.
+    pub(in crate::events) fn order(order_id: i64, customer_id: i64) -> Event {
         Event::Order {
             kind: ChangeKind::Created,
             order_id,
@@ -133,7 +134,8 @@ mod tests {
         }
     }
 
-    fn all_orders() -> EventFilter {
+    /// A staff subscriber's filter on every order.
+    pub(in crate::events) fn all_orders() -> EventFilter {
         EventFilter {
             topic: Topic::Orders,
             scope: ReadScope::All,

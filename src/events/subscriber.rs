@@ -102,26 +102,10 @@ impl Drop for Subscriber {
 mod tests {
     use futures_util::StreamExt;
 
-    use super::super::{ChangeKind, EventBus, Topic};
+    use super::super::EventBus;
+    use super::super::tests::{all_orders, order};
     use super::*;
     use crate::auth::ReadScope;
-
-    fn order(order_id: i64, customer_id: i64) -> Event {
-        Event::Order {
-            kind: ChangeKind::Created,
-            order_id,
-            customer_id,
-        }
-    }
-
-    fn all_orders() -> EventFilter {
-        EventFilter {
-            topic: Topic::Orders,
-            scope: ReadScope::All,
-            order_id: None,
-            customer_id: None,
-        }
-    }
 
     #[tokio::test]
     async fn delivers_what_the_filter_wants() {

@@ -17,7 +17,7 @@ use entity::{order, order_item};
 use migration::sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use oms_gateway::graphql::trusted::TrustedDocuments;
+use oms_gateway::config::TrustedDocuments;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

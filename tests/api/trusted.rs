@@ -8,7 +8,7 @@ use std::sync::Arc;
 use entity::order;
 use migration::sea_orm::{EntityTrait, PaginatorTrait};
 use oms_gateway::config::Settings;
-use oms_gateway::graphql::trusted::TrustedDocuments;
+use oms_gateway::config::TrustedDocuments;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

@@ -1,6 +1,8 @@
 //! Unit tests of the manifest reader, the id lifting and `admit`.
 
 use super::*;
+use crate::config::TrustedDocuments;
+use crate::config::trusted_documents::sha256_hex;
 
 const ME: &str = "query Me { me { id } }";
 const ORDERS: &str = "query Orders { orders { totalCount } }";

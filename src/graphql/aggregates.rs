@@ -44,6 +44,8 @@ pub struct OrderGroupKey {
 pub struct PaymentGroupKey {
     pub status: Option<PaymentStatus>,
     pub payment_method: Option<String>,
+    /// The user id of the customer whose order the payment pays.
+    pub customer: Option<i64>,
     /// The UTC day of `createdAt`, `YYYY-MM-DD`.
     pub day: Option<String>,
     /// The UTC month of `createdAt`, `YYYY-MM`.
@@ -179,6 +181,7 @@ impl AggregatesQuery {
                 match g {
                     PaymentGroupBy::Status => k.status = v.and_then(|s| s.parse().ok()),
                     PaymentGroupBy::PaymentMethod => k.payment_method = v,
+                    PaymentGroupBy::Customer => k.customer = v.and_then(|s| s.parse().ok()),
                     PaymentGroupBy::CreatedDay => k.day = v,
                     PaymentGroupBy::CreatedMonth => k.month = v,
                 }

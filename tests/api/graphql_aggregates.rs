@@ -268,6 +268,51 @@ async fn payment_totals_are_exact_and_grouped() {
 }
 
 #[tokio::test]
+async fn payments_group_by_their_orders_customer() {
+    let app = spawn_app().await;
+    let (d, bob, bob_id, [dime, _]) = world(&app).await;
+    let r = app
+        .gql(
+            "query($c: Int!) { orders(first: 1, filter: { customer: { eq: $c } }) { nodes { id } } }",
+            json!({ "c": bob_id }),
+            Some(&d.admin),
+        )
+        .await;
+    let bobs_order = data(&r)["orders"]["nodes"][0]["id"].as_i64().unwrap();
+    for (order, amount) in [(dime, "0.1"), (bobs_order, "0.01"), (bobs_order, "0.02")] {
+        let r = app
+            .gql(
+                "mutation($o: Int!, $a: Decimal!) { createPayment(input: { orderId: $o, amount: $a, paymentMethod: \"Cash\" }) { id } }",
+                json!({ "o": order, "a": amount }),
+                Some(&d.admin),
+            )
+            .await;
+        data(&r);
+    }
+    let query = "{ paymentsAggregate(groupBy: [CUSTOMER]) { count groups { key { customer } count sum { amount } } } }";
+    let before = app.sql_count();
+    let r = app.gql(query, json!({}), Some(&d.admin)).await;
+    // one to check the token, one for the aggregate (the customer read by a subquery)
+    assert_eq!(app.sql_count() - before, 2);
+    // the demo's payment and the dime's are the user's; ordered by customer id
+    assert_eq!(
+        data(&r)["paymentsAggregate"],
+        json!({ "count": 4, "groups": [
+            { "key": { "customer": d.user_id }, "count": 2, "sum": { "amount": "1000.09" } },
+            { "key": { "customer": bob_id }, "count": 2, "sum": { "amount": "0.03" } },
+        ] })
+    );
+    // bob, whose scope joins the orders already, sees his own group only
+    let r = app.gql(query, json!({}), Some(&bob)).await;
+    assert_eq!(
+        data(&r)["paymentsAggregate"],
+        json!({ "count": 2, "groups": [
+            { "key": { "customer": bob_id }, "count": 2, "sum": { "amount": "0.03" } },
+        ] })
+    );
+}
+
+#[tokio::test]
 async fn an_aggregate_is_one_statement() {
     let app = spawn_app().await;
     let (d, _, _, _) = world(&app).await;

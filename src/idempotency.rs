@@ -19,6 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
+use crate::events::Event;
 use crate::state::AppState;
 
 const TABLE: &str = "gateway_idempotency";
@@ -245,6 +246,32 @@ impl Keyed {
             answer,
         })
     }
+}
+
+/// The end of a create, keyed or not: its answer (REST's body; GraphQL stores none) rendered
+/// inside the transaction, so that if rendering fails nothing was written and a client told to
+/// retry (503) never creates twice; the answer recorded with the key; the change event sent with
+/// the commit; then expired keys purged.
+pub async fn finish_create<T>(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    keyed: Option<&Keyed>,
+    (id, created): (i64, T),
+    answer: impl AsyncFnOnce(&DatabaseTransaction, &T) -> AppResult<Option<Value>>,
+    event: Event,
+) -> AppResult<Outcome<T>> {
+    let answered = answer(&txn, &created).await?;
+    if let Some(keyed) = keyed {
+        keyed.complete(&txn, id, answered.as_ref()).await?;
+    }
+    state.events.commit(txn, &[event]).await?;
+    if keyed.is_some() {
+        purge(state).await;
+    }
+    Ok(Outcome::Done {
+        value: created,
+        answer: answered,
+    })
 }
 
 /// Keys created before this instant no longer count.

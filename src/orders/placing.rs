@@ -102,25 +102,13 @@ pub async fn create_order_keyed<'a>(
         return Ok(Outcome::Replayed(replay));
     }
     let created = write(&txn, &placement, &refs, &stock_items).await?;
-    // the answer (REST's body) is rendered inside the transaction: if that fails, nothing was
-    // written, so a client told to retry (503) never creates twice
-    let answered = answer(&txn, &created).await?;
-    if let Some(keyed) = &keyed {
-        keyed.complete(&txn, created.id, answered.as_ref()).await?;
-    }
     let event = Event::Order {
         kind: ChangeKind::Created,
         order_id: created.id,
         customer_id: created.customer_id,
     };
-    state.events.commit(txn, &[event]).await?;
-    if keyed.is_some() {
-        idempotency::purge(state).await;
-    }
-    Ok(Outcome::Done {
-        value: created,
-        answer: answered,
-    })
+    let created = (created.id, created);
+    idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event).await
 }
 
 /// The products, their named stock rows and the customer in one statement; a second one only

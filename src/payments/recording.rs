@@ -192,26 +192,14 @@ pub async fn create_payment_keyed<'a>(
         created_at: now,
         order_id: order.id,
     };
-    // the answer (REST's body) is rendered inside the transaction: if that fails, nothing was
-    // written, so a client told to retry (503) never creates twice
-    let answered = answer(&txn, &created).await?;
-    if let Some(keyed) = &keyed {
-        keyed.complete(&txn, created.id, answered.as_ref()).await?;
-    }
     let event = Event::Payment {
         kind: ChangeKind::Created,
         payment_id: created.id,
         order_id: order.id,
         customer_id: order.customer_id,
     };
-    state.events.commit(txn, &[event]).await?;
-    if keyed.is_some() {
-        idempotency::purge(state).await;
-    }
-    Ok(Outcome::Done {
-        value: created,
-        answer: answered,
-    })
+    let created = (created.id, created);
+    idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event).await
 }
 
 /// The payment, locked for the rest of the transaction (PostgreSQL), with its order, if the

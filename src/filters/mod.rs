@@ -76,16 +76,8 @@ impl IntFilter {
 
 impl ColumnFilter for IntFilter {
     fn condition(&self, col: &Expr) -> Condition {
-        let c = |op: fn(Expr, Value) -> Expr, v: Option<i64>| {
-            v.map(|v| op(col.clone(), Value::BigInt(Some(v))))
-        };
-        Condition::all()
-            .add_option(c(|a, b| a.eq(b), self.eq))
-            .add_option(c(|a, b| a.ne(b), self.ne))
-            .add_option(c(|a, b| a.gt(b), self.gt))
-            .add_option(c(|a, b| a.gte(b), self.gte))
-            .add_option(c(|a, b| a.lt(b), self.lt))
-            .add_option(c(|a, b| a.lte(b), self.lte))
+        let bound = [self.eq, self.ne, self.gt, self.gte, self.lt, self.lte];
+        comparisons(col, bound, |v| Value::BigInt(Some(v)))
             .add_option(
                 self.in_list
                     .as_ref()
@@ -97,6 +89,24 @@ impl ColumnFilter for IntFilter {
                     .map(|l| col.clone().is_not_in(l.iter().copied())),
             )
     }
+}
+
+/// `col = eq`, `col <> ne`, `col > gt`, `col >= gte`, `col < lt`, `col <= lte` for each bound
+/// given (in that order), all of them to hold: the comparisons of the number and time filters.
+fn comparisons<V>(col: &Expr, bound: [Option<V>; 6], value: impl Fn(V) -> Value) -> Condition {
+    const OPERATORS: [fn(Expr, Value) -> Expr; 6] = [
+        |a, b| a.eq(b),
+        |a, b| a.ne(b),
+        |a, b| a.gt(b),
+        |a, b| a.gte(b),
+        |a, b| a.lt(b),
+        |a, b| a.lte(b),
+    ];
+    OPERATORS
+        .iter()
+        .zip(bound)
+        .filter_map(|(op, v)| v.map(|v| op(col.clone(), value(v))))
+        .fold(Condition::all(), Condition::add)
 }
 
 #[derive(Debug, Clone, Default, InputObject)]
@@ -111,16 +121,8 @@ pub struct DecimalFilter {
 
 impl ColumnFilter for DecimalFilter {
     fn condition(&self, col: &Expr) -> Condition {
-        let c = |op: fn(Expr, Value) -> Expr, v: Option<Dec>| {
-            v.map(|v| op(col.clone(), Value::Decimal(Some(v.0))))
-        };
-        Condition::all()
-            .add_option(c(|a, b| a.eq(b), self.eq))
-            .add_option(c(|a, b| a.ne(b), self.ne))
-            .add_option(c(|a, b| a.gt(b), self.gt))
-            .add_option(c(|a, b| a.gte(b), self.gte))
-            .add_option(c(|a, b| a.lt(b), self.lt))
-            .add_option(c(|a, b| a.lte(b), self.lte))
+        let bound = [self.eq, self.ne, self.gt, self.gte, self.lt, self.lte];
+        comparisons(col, bound, |v: Dec| Value::Decimal(Some(v.0)))
     }
 }
 
@@ -135,21 +137,17 @@ pub struct DateTimeFilter {
 
 impl ColumnFilter for DateTimeFilter {
     fn condition(&self, col: &Expr) -> Condition {
-        let c = |op: fn(Expr, Value) -> Expr, v: Option<Timestamp>| {
-            v.map(|v| op(col.clone(), Value::ChronoDateTimeUtc(Some(v.0))))
-        };
-        Condition::all()
-            .add_option(c(|a, b| a.gt(b), self.gt))
-            .add_option(c(|a, b| a.gte(b), self.gte))
-            .add_option(c(|a, b| a.lt(b), self.lt))
-            .add_option(c(|a, b| a.lte(b), self.lte))
-            .add_option(self.is_null.map(|null| {
-                if null {
-                    col.clone().is_null()
-                } else {
-                    col.clone().is_not_null()
-                }
-            }))
+        let bound = [None, None, self.gt, self.gte, self.lt, self.lte];
+        comparisons(col, bound, |v: Timestamp| {
+            Value::ChronoDateTimeUtc(Some(v.0))
+        })
+        .add_option(self.is_null.map(|null| {
+            if null {
+                col.clone().is_null()
+            } else {
+                col.clone().is_not_null()
+            }
+        }))
     }
 }
 

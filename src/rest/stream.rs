@@ -73,7 +73,10 @@ where
     let mut head = b"[".to_vec();
     elements(&mut head, &first.shown, true)?;
     if first.next_below.is_none() {
+        // the whole list in one chunk (most lists): a plain body with its Content-Length, sent
+        // with the status line, instead of chunked framing and a closing empty chunk
         head.push(b']');
+        return Ok(json_response(Body::from(head)));
     }
     let rest = stream::try_unfold(first.next_below, move |below| {
         let read = below.map(&mut next);
@@ -91,14 +94,18 @@ where
         }
     });
     let body = stream::once(async move { Ok(Bytes::from(head)) });
-    let mut response = Response::new(Body::from_stream(futures_util::StreamExt::chain(
-        body, rest,
-    )));
+    Ok(json_response(Body::from_stream(
+        futures_util::StreamExt::chain(body, rest),
+    )))
+}
+
+fn json_response(body: Body) -> Response {
+    let mut response = Response::new(body);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Ok(response)
+    response
 }
 
 /// A chunk that failed after the status line: logged, and the body aborted (the connection
@@ -150,6 +157,27 @@ mod tests {
             Err(AppError::Unavailable)
         });
         assert_eq!(body_of(empty.unwrap()).await.unwrap(), b"[]");
+    }
+
+    #[tokio::test]
+    async fn a_list_of_one_chunk_has_its_length_and_a_longer_one_is_chunked() {
+        use axum::body::HttpBody;
+        let short = json_array(chunk(0..3), |_| async { Err(AppError::Unavailable) }).unwrap();
+        let expected = br#"[{"id":2},{"id":1},{"id":0}]"#;
+        assert_eq!(
+            short.body().size_hint().exact(),
+            Some(expected.len() as u64)
+        );
+        assert_eq!(body_of(short).await.unwrap(), expected);
+        let full = CHUNK as i64;
+        let long = json_array(chunk(full..2 * full), move |_| async move {
+            Ok(chunk(0..full - 1))
+        })
+        .unwrap();
+        assert_eq!(long.body().size_hint().exact(), None);
+        let body = body_of(long).await.unwrap();
+        let ids: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+        assert_eq!(ids.len() as i64, 2 * full - 1);
     }
 
     #[tokio::test]

@@ -154,7 +154,23 @@ fn describe_connect_error(e: &DbErr) -> String {
 
 /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start,
 /// so concurrent writers queue (busy timeout) instead of failing when they upgrade a read lock.
+///
+/// The BEGIN runs in a task of its own, which finishes even when the request that asked for it
+/// is dropped (its client went away). sqlx counts a transaction as begun only once the
+/// database's answer to BEGIN is read, so a future dropped between sending BEGIN and reading the
+/// answer gave its connection back to the pool inside a transaction that nothing would end:
+/// every later read on that connection kept its tables' locks and held back the vacuum until
+/// some write happened to COMMIT there, and DDL (the Django application's migrations) waited
+/// behind them (`tests/api/cancellation.rs`). Finished in its task, a transaction nobody awaits
+/// any more is dropped there and so rolled back.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let db = db.clone();
+    tokio::spawn(async move { begin_now(&db).await })
+        .await
+        .map_err(|e| DbErr::Custom(format!("the task beginning a transaction failed: {e}")))?
+}
+
+async fn begin_now(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
         db.begin_with_options(TransactionOptions {
             isolation_level: None,

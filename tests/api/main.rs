@@ -16,6 +16,7 @@ mod auth_access;
 mod auth_refresh;
 mod auth_simplejwt;
 mod auth_token;
+mod cancellation;
 mod cli;
 mod django;
 mod faults;

@@ -11,6 +11,7 @@ pub mod principal;
 pub mod rest;
 pub mod service;
 pub mod token;
+pub mod verified;
 
 pub use policy::{Access, ReadScope};
 pub use principal::{AuthState, Credentials, Principal};

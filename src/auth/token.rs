@@ -4,11 +4,13 @@
 //! A token minted by the legacy Django deployment with the same secret verifies here, and the
 //! other way round.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::auth::verified::VerifiedTokens;
 use crate::config::Settings;
 
 /// Longest token accepted; anything longer is refused before any parsing.
@@ -116,6 +118,8 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Access tokens that verified, by their text (shared by the clones).
+    verified: Arc<VerifiedTokens>,
     pub access_lifetime: Duration,
     pub refresh_lifetime: Duration,
 }
@@ -143,6 +147,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            verified: Arc::default(),
             access_lifetime,
             refresh_lifetime,
         }
@@ -179,10 +184,32 @@ impl TokenKeys {
     /// Verifies signature, algorithm, `exp`/`nbf`, and that the token is of the expected type,
     /// refusing with SimpleJWT's reason. The user id is not checked here (see
     /// [`Claims::has_user_id`]).
+    /// An access token that verified before is answered from memory (`auth::verified`), its
+    /// expiry checked again.
     pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid);
         }
+        if expected == TokenType::Access
+            && let Some(known) = self.verified.get(token, &self.validation)
+        {
+            return known;
+        }
+        let claims = self.decode(token, expected)?;
+        if expected == TokenType::Access {
+            self.verified.remember(token, &claims);
+        }
+        Ok(claims)
+    }
+
+    /// What this key remembers of the tokens that verified.
+    #[cfg(test)]
+    pub(crate) fn verified(&self) -> &VerifiedTokens {
+        &self.verified
+    }
+
+    /// Verifies the token's signature and claims.
+    fn decode(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
         let data = jsonwebtoken::decode::<Presented>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,

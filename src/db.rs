@@ -14,6 +14,7 @@ use crate::config::{Settings, redact_url};
 
 mod positional;
 mod reads;
+pub mod shapes;
 pub use positional::{all_positional, one_positional};
 pub use reads::Reads;
 

@@ -7,6 +7,7 @@
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 use sea_orm::ConnectionTrait;
@@ -54,11 +55,18 @@ pub struct OrderGraph {
     /// Items of each order (every order asked for has an entry when items were wanted).
     pub items: HashMap<i64, Vec<order_item::Model>>,
     pub payments: HashMap<i64, Vec<payment::Model>>,
-    pub products: HashMap<i64, product::Model>,
+    /// Products, locations and warehouses repeat from line to line: each row is read once and
+    /// shared (`Arc`) with every GraphQL node that shows it, not copied into each.
+    pub products: HashMap<i64, Arc<product::Model>>,
     pub categories: HashMap<i64, category::Model>,
     pub stocks: HashMap<i64, stock::Model>,
-    pub locations: HashMap<i64, location::Model>,
-    pub warehouses: HashMap<i64, warehouse::Model>,
+    pub locations: HashMap<i64, Arc<location::Model>>,
+    pub warehouses: HashMap<i64, Arc<warehouse::Model>>,
+}
+
+/// Rows by id, each behind an `Arc` of its own.
+fn shared<M>(rows: HashMap<i64, M>) -> HashMap<i64, Arc<M>> {
+    rows.into_iter().map(|(id, m)| (id, Arc::new(m))).collect()
 }
 
 impl OrderGraph {
@@ -105,7 +113,7 @@ impl OrderGraph {
                     .filter(|id| !g.products.contains_key(id)),
             );
             g.products
-                .extend(catalog::products_by_id(db, &missing).await?);
+                .extend(shared(catalog::products_by_id(db, &missing).await?));
         }
         if wants.categories {
             let ids = distinct_ids(g.products.values().map(|p| p.category_id));
@@ -125,20 +133,23 @@ impl OrderGraph {
         let mut g = OrderGraph::default();
         if wants.stock_product {
             let ids = distinct_ids(stocks.iter().map(|s| s.product_id));
-            g.products = catalog::products_by_id(db, &ids).await?;
+            g.products = shared(catalog::products_by_id(db, &ids).await?);
         }
         if wants.categories {
-            let of = products.iter().copied().chain(g.products.values());
+            let of = products
+                .iter()
+                .copied()
+                .chain(g.products.values().map(|p| &**p));
             let ids = distinct_ids(of.map(|p| p.category_id));
             g.categories = catalog::categories_by_id(db, &ids).await?;
         }
         if wants.locations || wants.warehouses {
             let ids = distinct_ids(stocks.iter().map(|s| s.location_id));
-            g.locations = catalog::locations_by_id(db, &ids).await?;
+            g.locations = shared(catalog::locations_by_id(db, &ids).await?);
         }
         if wants.warehouses {
             let ids = distinct_ids(g.locations.values().map(|l| l.warehouse_id));
-            g.warehouses = catalog::warehouses_by_id(db, &ids).await?;
+            g.warehouses = shared(catalog::warehouses_by_id(db, &ids).await?);
         }
         Ok(g)
     }

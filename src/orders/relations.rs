@@ -9,14 +9,18 @@
 //! first column says which branch a row came from.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use entity::{Positional, location, order_item, payment, product, stock, user, warehouse};
 use sea_orm::sea_query::{
     ColumnType, Expr, ExprTrait, IntoIden, Query, SelectStatement, SimpleExpr, UnionType,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable, QueryResult, Statement,
+};
 
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
+use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::orders::graph::OrderGraph;
 
@@ -100,12 +104,67 @@ fn chunks<'a>(orders: &'a [i64], customers: &'a [i64], size: usize) -> Vec<(&'a 
         .collect()
 }
 
+/// What decides the statement's SQL besides the ids: the backend (PostgreSQL or not), the
+/// branches, how many customers and orders.
+type Shape = (bool, usize, bool, usize, Option<(bool, bool)>);
+
+/// Each shape's SQL, built once (`db::shapes`).
+static SHAPES: LazyLock<Shapes<Shape>> = LazyLock::new(Shapes::default);
+
 async fn load_into<C: ConnectionTrait>(
     db: &C,
     order_ids: &[i64],
     wanted: Wanted<'_>,
     out: &mut OrderGraph,
 ) -> AppResult<()> {
+    let Some(statement) = built(db.get_database_backend(), order_ids, wanted) else {
+        return Ok(());
+    };
+    for row in db.query_all_raw(statement).await? {
+        match row.try_get_by_index::<i32>(0)? {
+            CUSTOMER => {
+                let u = UserSummary::from_columns(&row, USER_AT)?;
+                out.customers.insert(u.id, u);
+            }
+            PAYMENT => {
+                let p = payment::Model::from_columns(&row, PAYMENT_AT)?;
+                out.payments.entry(p.order_id).or_default().push(p);
+            }
+            _ => {
+                let item = order_item::Model::from_columns(&row, ITEM_AT)?;
+                // the rows an item references repeat from item to item: each decoded once
+                once::<product::Model, _>(&row, PRODUCT_AT, &mut out.products)?;
+                once::<stock::Model, _>(&row, STOCK_AT, &mut out.stocks)?;
+                once::<location::Model, _>(&row, LOCATION_AT, &mut out.locations)?;
+                once::<warehouse::Model, _>(&row, WAREHOUSE_AT, &mut out.warehouses)?;
+                out.items.entry(item.order_id).or_default().push(item);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The statement for `backend`, its SQL from the memo of shapes.
+fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
+    let shape = (
+        backend == DbBackend::Postgres,
+        wanted.customers.len(),
+        wanted.payments,
+        order_ids.len(),
+        wanted.items.map(|j| (j.product, j.stock)),
+    );
+    let lists = [wanted.customers, order_ids];
+    SHAPES.statement(backend, shape, &lists, |lists| {
+        let wanted = Wanted {
+            customers: lists[0],
+            ..wanted
+        };
+        statement(lists[1], wanted).map(|s| backend.build(&s))
+    })
+}
+
+/// The `UNION ALL` of the branches `wanted` asks for; `None` when there is nothing to read.
+fn statement(order_ids: &[i64], wanted: Wanted<'_>) -> Option<SelectStatement> {
     let mut branches = Vec::new();
     if !wanted.customers.is_empty() {
         let mut q = branch(CUSTOMER, Block::User);
@@ -125,44 +184,24 @@ async fn load_into<C: ConnectionTrait>(
         branches.push(items_branch(order_ids, joins));
     }
     let mut branches = branches.into_iter();
-    let Some(mut statement) = branches.next() else {
-        return Ok(());
-    };
+    let mut statement = branches.next()?;
     for b in branches {
         statement.union(UnionType::All, b);
     }
-    let statement = db.get_database_backend().build(&statement);
-    for row in db.query_all_raw(statement).await? {
-        match row.try_get_by_index::<i32>(0)? {
-            CUSTOMER => {
-                let u = UserSummary::from_columns(&row, USER_AT)?;
-                out.customers.insert(u.id, u);
-            }
-            PAYMENT => {
-                let p = payment::Model::from_columns(&row, PAYMENT_AT)?;
-                out.payments.entry(p.order_id).or_default().push(p);
-            }
-            _ => {
-                let item = order_item::Model::from_columns(&row, ITEM_AT)?;
-                // the rows an item references repeat from item to item: each decoded once
-                once(&row, PRODUCT_AT, &mut out.products)?;
-                once(&row, STOCK_AT, &mut out.stocks)?;
-                once(&row, LOCATION_AT, &mut out.locations)?;
-                once(&row, WAREHOUSE_AT, &mut out.warehouses)?;
-                out.items.entry(item.order_id).or_default().push(item);
-            }
-        }
-    }
-    Ok(())
+    Some(statement)
 }
 
 /// Decodes the model whose block starts at `at` unless its id (the block's first column) is
-/// NULL (not joined, or not found) or already in `map`.
-fn once<M: Positional>(row: &QueryResult, at: usize, map: &mut HashMap<i64, M>) -> AppResult<()> {
+/// NULL (not joined, or not found) or already in `map` (which holds models or `Arc`s of them).
+fn once<M: Positional, V: From<M>>(
+    row: &QueryResult,
+    at: usize,
+    map: &mut HashMap<i64, V>,
+) -> AppResult<()> {
     if let Some(id) = row.try_get_by_index::<Option<i64>>(at)?
         && !map.contains_key(&id)
     {
-        map.insert(id, M::from_columns(row, at)?);
+        map.insert(id, M::from_columns(row, at)?.into());
     }
     Ok(())
 }
@@ -295,6 +334,40 @@ fn typed_null(column_type: &ColumnType) -> SimpleExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memoized_statement_is_the_one_the_builder_makes() {
+        let joins = [
+            None,
+            Some(ItemJoins::default()),
+            Some(ItemJoins {
+                product: true,
+                stock: true,
+            }),
+        ];
+        let orders: [&[i64]; 3] = [&[5, 9, 2], &[40, 41, 42], &[]];
+        let customers: [&[i64]; 3] = [&[], &[3, 1], &[8, 6]];
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for items in joins {
+                for payments in [false, true] {
+                    // the first of each shape fills the memo, the other ids are bound into it
+                    for shift in [0, 100, 7] {
+                        for (order_ids, customers) in orders.iter().zip(customers) {
+                            let order_ids: Vec<i64> = order_ids.iter().map(|i| i + shift).collect();
+                            let customers: Vec<i64> = customers.iter().map(|i| i * shift).collect();
+                            let wanted = Wanted {
+                                customers: &customers,
+                                payments,
+                                items,
+                            };
+                            let direct = statement(&order_ids, wanted).map(|s| backend.build(&s));
+                            assert_eq!(built(backend, &order_ids, wanted), direct);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn chunks_pair_the_kth_slices_of_both_lists() {

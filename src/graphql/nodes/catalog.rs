@@ -14,15 +14,19 @@ use crate::graphql::loaders::missing;
 use crate::graphql::scalars::Dec;
 use crate::orders::graph::OrderGraph;
 
-/// A product, with the graph it was reached from, if any.
+/// A product, with the graph it was reached from, if any. The row is shared with the graph
+/// (every line of a page that names the product points at one row, none copies it).
 pub struct ProductNode {
-    product: product::Model,
+    product: Arc<product::Model>,
     graph: Option<Arc<OrderGraph>>,
 }
 
 impl ProductNode {
-    pub fn new(product: product::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        ProductNode { product, graph }
+    pub fn new(product: impl Into<Arc<product::Model>>, graph: Option<Arc<OrderGraph>>) -> Self {
+        ProductNode {
+            product: product.into(),
+            graph,
+        }
     }
 }
 
@@ -85,33 +89,42 @@ impl From<category::Model> for CategoryNode {
     }
 }
 
-#[derive(SimpleObject)]
-#[graphql(name = "Warehouse", serial)]
-pub struct WarehouseNode {
-    pub id: i64,
-    pub name: String,
-    pub address: Option<String>,
-}
+/// A warehouse: its row, shared with the graph it was reached from, if any.
+pub struct WarehouseNode(Arc<warehouse::Model>);
 
-impl From<warehouse::Model> for WarehouseNode {
-    fn from(w: warehouse::Model) -> Self {
-        WarehouseNode {
-            id: w.id,
-            name: w.name,
-            address: w.address,
-        }
+impl<W: Into<Arc<warehouse::Model>>> From<W> for WarehouseNode {
+    fn from(w: W) -> Self {
+        WarehouseNode(w.into())
     }
 }
 
-/// A stock location, with the graph it was reached from, if any.
+#[Object(name = "Warehouse", serial)]
+impl WarehouseNode {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+}
+
+/// A stock location, with the graph it was reached from, if any (the row shared with it).
 pub struct LocationNode {
-    location: location::Model,
+    location: Arc<location::Model>,
     graph: Option<Arc<OrderGraph>>,
 }
 
 impl LocationNode {
-    pub fn new(location: location::Model, graph: Option<Arc<OrderGraph>>) -> Self {
-        LocationNode { location, graph }
+    pub fn new(location: impl Into<Arc<location::Model>>, graph: Option<Arc<OrderGraph>>) -> Self {
+        LocationNode {
+            location: location.into(),
+            graph,
+        }
     }
 }
 
@@ -147,7 +160,7 @@ impl StockNode {
         StockNode { stock, graph }
     }
 
-    async fn location_row(&self, ctx: &Context<'_>) -> AppResult<location::Model> {
+    async fn location_row(&self, ctx: &Context<'_>) -> AppResult<Arc<location::Model>> {
         let id = self.stock.location_id;
         if let Some(l) = self.graph.as_ref().and_then(|g| g.locations.get(&id)) {
             return Ok(l.clone());
@@ -156,6 +169,7 @@ impl StockNode {
             .locations()
             .load_one(id)
             .await?
+            .map(Arc::new)
             .ok_or_else(|| missing("location", id))
     }
 }
@@ -175,12 +189,13 @@ impl StockNode {
         let id = self.stock.product_id;
         let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
             Some(found) => found.clone(),
-            None => ctx
-                .loaders()
-                .products()
-                .load_one(id)
-                .await?
-                .ok_or_else(|| missing("product", id))?,
+            None => Arc::new(
+                ctx.loaders()
+                    .products()
+                    .load_one(id)
+                    .await?
+                    .ok_or_else(|| missing("product", id))?,
+            ),
         };
         Ok(ProductNode::new(product, self.graph.clone()))
     }
@@ -209,7 +224,7 @@ async fn warehouse_of(
     ctx: &Context<'_>,
     graph: Option<&OrderGraph>,
     location: &location::Model,
-) -> AppResult<warehouse::Model> {
+) -> AppResult<Arc<warehouse::Model>> {
     let id = location.warehouse_id;
     if let Some(w) = graph.and_then(|g| g.warehouses.get(&id)) {
         return Ok(w.clone());
@@ -218,5 +233,6 @@ async fn warehouse_of(
         .warehouses()
         .load_one(id)
         .await?
+        .map(Arc::new)
         .ok_or_else(|| missing("warehouse", id))
 }

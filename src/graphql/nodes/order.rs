@@ -144,12 +144,13 @@ impl OrderItemNode {
         let id = self.item.product_id;
         let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
             Some(found) => found.clone(),
-            None => ctx
-                .loaders()
-                .products()
-                .load_one(id)
-                .await?
-                .ok_or_else(|| missing("product", id))?,
+            None => Arc::new(
+                ctx.loaders()
+                    .products()
+                    .load_one(id)
+                    .await?
+                    .ok_or_else(|| missing("product", id))?,
+            ),
         };
         Ok(ProductNode::new(product, self.graph.clone()))
     }

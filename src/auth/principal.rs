@@ -7,9 +7,15 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use entity::user;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::sync::LazyLock;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, TryGetableMany,
+};
 
 use crate::auth::token::TokenType;
+use crate::db::shapes::Shapes;
 use crate::error::{AppError, AuthError};
 use crate::state::AppState;
 
@@ -150,20 +156,31 @@ pub enum UserLookup {
 
 /// The user of that id, without its password hash, and whether it may act.
 pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup, AppError> {
-    let row: Option<(i64, String, String, bool, bool, bool)> = user::Entity::find()
-        .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Username,
-            user::Column::Email,
-            user::Column::IsStaff,
-            user::Column::IsSuperuser,
-            user::Column::IsActive,
-        ])
-        .filter(user::Column::Id.eq(id))
-        .into_tuple()
-        .one(db)
-        .await?;
+    // every authenticated request runs this: its SQL is built once (`db::shapes`)
+    static LOOKUP: LazyLock<Shapes<bool>> = LazyLock::new(Shapes::default);
+    let backend = db.get_database_backend();
+    let lookup = |ids: &[&[i64]]| {
+        let select = user::Entity::find()
+            .select_only()
+            .columns([
+                user::Column::Id,
+                user::Column::Username,
+                user::Column::Email,
+                user::Column::IsStaff,
+                user::Column::IsSuperuser,
+                user::Column::IsActive,
+            ])
+            .filter(user::Column::Id.eq(ids[0][0]));
+        Some(select.build(backend))
+    };
+    let statement = LOOKUP
+        .statement(backend, backend == DbBackend::Postgres, &[&[id]], lookup)
+        .expect("the lookup always makes a statement");
+    let row: Option<(i64, String, String, bool, bool, bool)> =
+        match db.query_one_raw(statement).await? {
+            Some(row) => Some(TryGetableMany::try_get_many_by_index(&row).map_err(DbErr::from)?),
+            None => None,
+        };
     Ok(match row {
         None => UserLookup::Missing,
         Some((.., false)) => UserLookup::Inactive,

@@ -74,10 +74,14 @@ impl<K: Hash + Eq + Clone> Shapes<K> {
             return build(lists);
         };
         let (sql, plan) = &*shape;
-        let values: Vec<Value> = plan
+        let values: Option<Vec<Value>> = plan
             .iter()
-            .map(|&(list, at)| Value::BigInt(Some(lists[list][at])))
+            .map(|&(list, at)| Some(Value::BigInt(Some(*lists.get(list)?.get(at)?))))
             .collect();
+        // lists shorter than the key promised (a caller's mistake): built, never mis-bound
+        let Some(values) = values else {
+            return build(lists);
+        };
         Some(Statement::from_sql_and_values(backend, sql.clone(), values))
     }
 }
@@ -160,6 +164,11 @@ mod tests {
                 assert_eq!(memoized, build(backend, &lists), "{backend:?} {lists:?}");
             }
             assert_eq!(shapes.memo.lock().unwrap().len(), 2);
+            // a key that lied about the lengths: built, not bound out of range
+            let short: [&[i64]; 2] = [&[4, 2], &[8, 9]];
+            let key = (backend == DbBackend::Postgres, 2, 3);
+            let made = shapes.statement(backend, key, &short, |l| build(backend, l));
+            assert_eq!(made, build(backend, &short));
             let key = (backend == DbBackend::Postgres, 1, 0);
             let none = shapes.statement(backend, key, &[&[1], &[]], |l| build(backend, l));
             assert_eq!(none, None);

@@ -3,15 +3,18 @@
 //! re-exported so that callers find them all in one place.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
-use entity::{order, order_item, user};
+use entity::{Positional, order, order_item, user};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QueryTrait, Select,
 };
 
 use crate::auth::{Access, ReadScope};
-use crate::db::{all_positional, one_positional};
+use crate::db::all_positional;
+use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::listing::{self, Page, PageRequest, Window};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
@@ -54,7 +57,29 @@ pub async fn get_order<C: ConnectionTrait>(
     id: i64,
 ) -> AppResult<Option<order::Model>> {
     let scope = access.read_scope()?;
-    Ok(one_positional(db, scope_condition(order::Entity::find_by_id(id), scope)).await?)
+    // a REST order and a GraphQL `order` start here: the SQL is built once per scope kind
+    static BY_ID: LazyLock<Shapes<(bool, bool)>> = LazyLock::new(Shapes::default);
+    let backend = db.get_database_backend();
+    let (key, customer) = match scope {
+        ReadScope::All => ((backend == DbBackend::Postgres, false), None),
+        ReadScope::Customer(c) => ((backend == DbBackend::Postgres, true), Some(c)),
+    };
+    let customer = customer.as_slice();
+    let statement = BY_ID
+        .statement(backend, key, &[&[id], customer], |ids| {
+            let scope = match ids[1] {
+                [c] => ReadScope::Customer(*c),
+                _ => ReadScope::All,
+            };
+            // no LIMIT (bound as a value): the primary key finds one row at most
+            Some(scope_condition(order::Entity::find_by_id(ids[0][0]), scope).build(backend))
+        })
+        .expect("a lookup by id always makes a statement");
+    Ok(db
+        .query_one_raw(statement)
+        .await?
+        .map(|row| order::Model::from_columns(&row, 0))
+        .transpose()?)
 }
 
 /// The orders of `ids` that the caller may see, in one statement: one they may not see is

@@ -244,10 +244,10 @@ impl TokenKeys {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn keys() -> TokenKeys {
+    pub(crate) fn keys() -> TokenKeys {
         TokenKeys::new(
             b"secret",
             Duration::from_secs(900),
@@ -255,7 +255,7 @@ mod tests {
         )
     }
 
-    fn subject() -> Subject<'static> {
+    pub(crate) fn subject() -> Subject<'static> {
         Subject {
             id: 2,
             username: "user",

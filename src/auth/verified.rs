@@ -57,23 +57,8 @@ impl VerifiedTokens {
 mod tests {
     use std::time::Duration;
 
-    use crate::auth::token::{Subject, TokenError, TokenKeys, TokenType};
-
-    fn keys() -> TokenKeys {
-        TokenKeys::new(
-            b"secret",
-            Duration::from_secs(900),
-            Duration::from_secs(86400),
-        )
-    }
-
-    fn subject() -> Subject<'static> {
-        Subject {
-            id: 2,
-            username: "user",
-            email: "user@example.com",
-        }
-    }
+    use crate::auth::token::tests::{keys, subject};
+    use crate::auth::token::{TokenError, TokenKeys, TokenType};
 
     #[test]
     fn an_access_token_that_verified_is_remembered_and_its_expiry_checked_again() {

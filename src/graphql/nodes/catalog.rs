@@ -28,6 +28,26 @@ impl ProductNode {
             graph,
         }
     }
+
+    /// The product `id` that a node of `graph` refers to: from the graph, else through the
+    /// request's loader.
+    pub async fn of(
+        ctx: &Context<'_>,
+        graph: Option<&Arc<OrderGraph>>,
+        id: i64,
+    ) -> AppResult<ProductNode> {
+        let product = match graph.and_then(|g| g.products.get(&id)) {
+            Some(found) => found.clone(),
+            None => Arc::new(
+                ctx.loaders()
+                    .products()
+                    .load_one(id)
+                    .await?
+                    .ok_or_else(|| missing("product", id))?,
+            ),
+        };
+        Ok(ProductNode::new(product, graph.cloned()))
+    }
 }
 
 #[Object(name = "Product", serial)]
@@ -186,18 +206,7 @@ impl StockNode {
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {
-        let id = self.stock.product_id;
-        let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
-            Some(found) => found.clone(),
-            None => Arc::new(
-                ctx.loaders()
-                    .products()
-                    .load_one(id)
-                    .await?
-                    .ok_or_else(|| missing("product", id))?,
-            ),
-        };
-        Ok(ProductNode::new(product, self.graph.clone()))
+        ProductNode::of(ctx, self.graph.as_ref(), self.stock.product_id).await
     }
 
     async fn location(&self, ctx: &Context<'_>) -> AppResult<LocationNode> {

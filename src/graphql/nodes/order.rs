@@ -141,18 +141,7 @@ impl OrderItemNode {
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<ProductNode> {
-        let id = self.item.product_id;
-        let product = match self.graph.as_ref().and_then(|g| g.products.get(&id)) {
-            Some(found) => found.clone(),
-            None => Arc::new(
-                ctx.loaders()
-                    .products()
-                    .load_one(id)
-                    .await?
-                    .ok_or_else(|| missing("product", id))?,
-            ),
-        };
-        Ok(ProductNode::new(product, self.graph.clone()))
+        ProductNode::of(ctx, self.graph.as_ref(), self.item.product_id).await
     }
 
     async fn quantity(&self) -> i32 {

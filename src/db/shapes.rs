@@ -20,6 +20,10 @@ use sea_orm::{DbBackend, Statement};
 /// a list's chunks); a bound keeps unusual ones from growing it.
 const CAPACITY: usize = 256;
 
+/// Longest SQL memoized: a REST page of up to 1,000 orders binds that many ids, and 256 such
+/// texts would hold megabytes; a page of GraphQL's 100 fits well below.
+const LONGEST: usize = 16 * 1024;
+
 /// A stand-in id: this bit, the list's number from bit 40, the position below.
 const STAND_IN: i64 = 1 << 62;
 const LIST_SHIFT: u32 = 40;
@@ -87,7 +91,8 @@ impl<K: Hash + Eq + Clone> Shapes<K> {
 }
 
 /// Builds the shape with stand-in ids and reads which id each placeholder takes; `None` when
-/// the builder made no statement, or bound a value that is not one of the ids.
+/// the builder made no statement, a longer one than `LONGEST`, or bound a value that is not
+/// one of the ids.
 fn plan(lists: &[&[i64]], build: &impl Fn(&[&[i64]]) -> Option<Statement>) -> Memoized {
     if lists.len() > MAX_LISTS {
         return None;
@@ -103,6 +108,9 @@ fn plan(lists: &[&[i64]], build: &impl Fn(&[&[i64]]) -> Option<Statement>) -> Me
         .collect();
     let refs: Vec<&[i64]> = stand_ins.iter().map(Vec::as_slice).collect();
     let built = build(&refs)?;
+    if built.sql.len() > LONGEST {
+        return None;
+    }
     let values = built.values.map(|v| v.0).unwrap_or_default();
     let mut plan = Vec::with_capacity(values.len());
     for value in values {
@@ -173,6 +181,19 @@ mod tests {
             let none = shapes.statement(backend, key, &[&[1], &[]], |l| build(backend, l));
             assert_eq!(none, None);
         }
+    }
+
+    #[test]
+    fn a_long_statement_is_built_every_time() {
+        let shapes = Shapes::default();
+        let many: Vec<i64> = (1..=4000).collect();
+        let lists: [&[i64]; 2] = [&[1], &many];
+        let made = shapes.statement(DbBackend::Postgres, 7, &lists, |l| {
+            build(DbBackend::Postgres, l)
+        });
+        assert_eq!(made, build(DbBackend::Postgres, &lists));
+        assert!(made.unwrap().sql.len() > LONGEST);
+        assert_eq!(shapes.memo.lock().unwrap().get(&7), Some(&None));
     }
 
     #[test]

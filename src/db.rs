@@ -15,7 +15,7 @@ use crate::config::{Settings, redact_url};
 mod positional;
 mod reads;
 pub mod shapes;
-pub use positional::{all_positional, one_positional};
+pub use positional::{all_positional, first_positional, one_positional};
 pub use reads::Reads;
 
 /// The ids of an iterator, each once, in first-seen order (the list of an `IN (...)`).

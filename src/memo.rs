@@ -1,6 +1,7 @@
 //! A bounded, least-recently-used memo shared by the request handlers: persisted queries,
 //! parsed query documents, validated queries and request costs.
 
+use std::borrow::Borrow;
 use std::hash::Hash;
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, MutexGuard};
@@ -21,9 +22,22 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         }
     }
 
-    /// A copy of the value remembered for `key` (which becomes the most recently used).
-    pub fn get(&self, key: &K) -> Option<V> {
+    /// A copy of the value remembered for `key` (which becomes the most recently used); `key`
+    /// may be a borrowed form of `K` (a `&str` for a `Box<str>`).
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.lock().get(key).cloned()
+    }
+
+    /// How many entries are remembered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
     }
 
     pub fn put(&self, key: K, value: V) {

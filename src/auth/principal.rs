@@ -10,8 +10,8 @@ use entity::user;
 use std::sync::LazyLock;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, TryGetableMany,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    TryGetableMany,
 };
 
 use crate::auth::token::TokenType;
@@ -157,7 +157,7 @@ pub enum UserLookup {
 /// The user of that id, without its password hash, and whether it may act.
 pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup, AppError> {
     // every authenticated request runs this: its SQL is built once (`db::shapes`)
-    static LOOKUP: LazyLock<Shapes<bool>> = LazyLock::new(Shapes::default);
+    static LOOKUP: LazyLock<Shapes<()>> = LazyLock::new(Shapes::default);
     let backend = db.get_database_backend();
     let lookup = |ids: &[&[i64]]| {
         let select = user::Entity::find()
@@ -174,7 +174,7 @@ pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup
         Some(select.build(backend))
     };
     let statement = LOOKUP
-        .statement(backend, backend == DbBackend::Postgres, &[&[id]], lookup)
+        .statement(backend, (), &[&[id]], lookup)
         .expect("the lookup always makes a statement");
     let row: Option<(i64, String, String, bool, bool, bool)> =
         match db.query_one_raw(statement).await? {

@@ -6,19 +6,24 @@
 //! (`TokenKeys::verify`). Refusals are not remembered: a wrong token costs a verification each
 //! time, and fills nothing.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use jsonwebtoken::Validation;
 
 use crate::auth::token::{Claims, TokenError};
+use crate::memo::Memo;
 
-/// Tokens remembered before the memo starts over (a few hundred bytes each).
+/// Tokens remembered, the least recently used forgotten first (a few hundred bytes each).
 const CAPACITY: usize = 512;
 
-#[derive(Default)]
 pub struct VerifiedTokens {
-    memo: Mutex<HashMap<Box<str>, Claims>>,
+    memo: Memo<Box<str>, Claims>,
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        VerifiedTokens {
+            memo: Memo::new(CAPACITY),
+        }
+    }
 }
 
 impl VerifiedTokens {
@@ -26,7 +31,7 @@ impl VerifiedTokens {
     /// check `jsonwebtoken::decode` makes with `validation` (`nbf` needs none: a token valid
     /// once stays so until it expires).
     pub fn get(&self, token: &str, validation: &Validation) -> Option<Result<Claims, TokenError>> {
-        let claims = self.memo.lock().ok()?.get(token).cloned()?;
+        let claims = self.memo.get(token)?;
         let now = jsonwebtoken::get_current_timestamp() as i64;
         let reject = validation.reject_tokens_expiring_in_less_than as i64;
         let leeway = validation.leeway as i64;
@@ -39,17 +44,12 @@ impl VerifiedTokens {
 
     /// Remembers that `token` verified to `claims`.
     pub fn remember(&self, token: &str, claims: &Claims) {
-        if let Ok(mut memo) = self.memo.lock() {
-            if memo.len() >= CAPACITY {
-                memo.clear();
-            }
-            memo.insert(token.into(), claims.clone());
-        }
+        self.memo.put(token.into(), claims.clone());
     }
 
     #[cfg(test)]
     pub fn remembered(&self) -> usize {
-        self.memo.lock().map(|m| m.len()).unwrap_or(0)
+        self.memo.len()
     }
 }
 

@@ -3,7 +3,7 @@
 //! column up by name.
 
 use entity::Positional;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, QueryTrait, Select};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, QueryTrait, Select, Statement};
 
 /// Every row of `select`.
 pub async fn all_positional<E, C>(db: &C, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
@@ -28,9 +28,17 @@ where
     C: ConnectionTrait,
 {
     let statement = select.limit(1).build(db.get_database_backend());
+    first_positional(db, statement).await
+}
+
+/// The first row of a built `statement` that selects a model's columns in order, if any.
+pub async fn first_positional<M: Positional, C: ConnectionTrait>(
+    db: &C,
+    statement: Statement,
+) -> Result<Option<M>, DbErr> {
     db.query_one_raw(statement)
         .await?
-        .map(|row| E::Model::from_columns(&row, 0))
+        .map(|row| M::from_columns(&row, 0))
         .transpose()
 }
 

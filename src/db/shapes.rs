@@ -9,15 +9,16 @@
 //! the values of the built statement then say, in order, which id each placeholder takes. A
 //! built statement with any other value is not memoized (it is built every time).
 
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sea_orm::sea_query::Value;
 use sea_orm::{DbBackend, Statement};
 
-/// Shapes kept before the memo starts over: a gateway uses a few dozen (page sizes, one order,
-/// a list's chunks); a bound keeps unusual ones from growing it.
+use crate::memo::Memo;
+
+/// Shapes kept, the least recently used forgotten first: a gateway uses a few dozen (page
+/// sizes, one order, a list's chunks); a bound keeps unusual ones from growing it.
 const CAPACITY: usize = 256;
 
 /// Longest SQL memoized: a REST page of up to 1,000 orders binds that many ids, and 256 such
@@ -35,24 +36,24 @@ type Plan = Vec<(usize, usize)>;
 /// A shape's SQL and its plan; `None` for a shape that is built every time.
 type Memoized = Option<Arc<(String, Plan)>>;
 
-/// A memo of statement shapes keyed by `K` (which should hold everything but the ids that
-/// decides the SQL: the backend, the parts, the lists' lengths).
-pub struct Shapes<K> {
-    memo: Mutex<HashMap<K, Memoized>>,
+/// A memo of statement shapes keyed by `K` (which should hold everything but the ids and the
+/// backend that decides the SQL: the parts, the lists' lengths).
+pub struct Shapes<K: Hash + Eq> {
+    memo: Memo<(bool, K), Memoized>,
 }
 
 impl<K: Hash + Eq> Default for Shapes<K> {
     fn default() -> Self {
         Shapes {
-            memo: Mutex::new(HashMap::new()),
+            memo: Memo::new(CAPACITY),
         }
     }
 }
 
-impl<K: Hash + Eq + Clone> Shapes<K> {
+impl<K: Hash + Eq> Shapes<K> {
     /// The statement `build` makes from the id lists `lists` on `backend`, from the memo when
-    /// the shape `key` was seen before. `build` must make the same SQL for any lists of the
-    /// same lengths (the key's), binding each id it uses as a `BigInt` value.
+    /// the shape `key` was seen before on that backend. `build` must make the same SQL for any
+    /// lists of the same lengths (the key's), binding each id it uses as a `BigInt` value.
     pub fn statement(
         &self,
         backend: DbBackend,
@@ -60,17 +61,12 @@ impl<K: Hash + Eq + Clone> Shapes<K> {
         lists: &[&[i64]],
         build: impl Fn(&[&[i64]]) -> Option<Statement>,
     ) -> Option<Statement> {
-        let known = self.memo.lock().ok().and_then(|m| m.get(&key).cloned());
-        let shape = match known {
+        let key = (backend == DbBackend::Postgres, key);
+        let shape = match self.memo.get(&key) {
             Some(shape) => shape,
             None => {
                 let shape = plan(lists, &build);
-                if let Ok(mut memo) = self.memo.lock() {
-                    if memo.len() >= CAPACITY {
-                        memo.clear();
-                    }
-                    memo.insert(key, shape.clone());
-                }
+                self.memo.put(key, shape.clone());
                 shape
             }
         };
@@ -163,21 +159,17 @@ mod tests {
             ];
             for (customers, orders) in requests {
                 let lists = [customers, orders];
-                let key = (
-                    backend == DbBackend::Postgres,
-                    customers.len(),
-                    orders.len(),
-                );
+                let key = (customers.len(), orders.len());
                 let memoized = shapes.statement(backend, key, &lists, |l| build(backend, l));
                 assert_eq!(memoized, build(backend, &lists), "{backend:?} {lists:?}");
             }
-            assert_eq!(shapes.memo.lock().unwrap().len(), 2);
+            assert_eq!(shapes.memo.len(), 2);
             // a key that lied about the lengths: built, not bound out of range
             let short: [&[i64]; 2] = [&[4, 2], &[8, 9]];
-            let key = (backend == DbBackend::Postgres, 2, 3);
+            let key = (2, 3);
             let made = shapes.statement(backend, key, &short, |l| build(backend, l));
             assert_eq!(made, build(backend, &short));
-            let key = (backend == DbBackend::Postgres, 1, 0);
+            let key = (1, 0);
             let none = shapes.statement(backend, key, &[&[1], &[]], |l| build(backend, l));
             assert_eq!(none, None);
         }
@@ -193,7 +185,7 @@ mod tests {
         });
         assert_eq!(made, build(DbBackend::Postgres, &lists));
         assert!(made.unwrap().sql.len() > LONGEST);
-        assert_eq!(shapes.memo.lock().unwrap().get(&7), Some(&None));
+        assert_eq!(shapes.memo.get(&(true, 7)), Some(None));
     }
 
     #[test]
@@ -210,6 +202,6 @@ mod tests {
             let made = shapes.statement(DbBackend::Postgres, 2, &[&ids], with_literal);
             assert_eq!(made, with_literal(&[&ids]));
         }
-        assert_eq!(shapes.memo.lock().unwrap().get(&2), Some(&None));
+        assert_eq!(shapes.memo.get(&(true, 2)), Some(None));
     }
 }

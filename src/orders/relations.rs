@@ -104,9 +104,9 @@ fn chunks<'a>(orders: &'a [i64], customers: &'a [i64], size: usize) -> Vec<(&'a 
         .collect()
 }
 
-/// What decides the statement's SQL besides the ids: the backend (PostgreSQL or not), the
-/// branches, how many customers and orders.
-type Shape = (bool, usize, bool, usize, Option<(bool, bool)>);
+/// What decides the statement's SQL besides the ids and the backend: the branches, how many
+/// customers and orders.
+type Shape = (usize, bool, usize, Option<(bool, bool)>);
 
 /// Each shape's SQL, built once (`db::shapes`).
 static SHAPES: LazyLock<Shapes<Shape>> = LazyLock::new(Shapes::default);
@@ -147,7 +147,6 @@ async fn load_into<C: ConnectionTrait>(
 /// The statement for `backend`, its SQL from the memo of shapes.
 fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
     let shape = (
-        backend == DbBackend::Postgres,
         wanted.customers.len(),
         wanted.payments,
         order_ids.len(),

@@ -5,16 +5,16 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use entity::{Positional, order, order_item, user};
+use entity::{order, order_item, user};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
+    Select,
 };
 
 use crate::auth::{Access, ReadScope};
-use crate::db::all_positional;
 use crate::db::shapes::Shapes;
+use crate::db::{all_positional, first_positional};
 use crate::error::AppResult;
 use crate::listing::{self, Page, PageRequest, Window};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
@@ -58,28 +58,29 @@ pub async fn get_order<C: ConnectionTrait>(
 ) -> AppResult<Option<order::Model>> {
     let scope = access.read_scope()?;
     // a REST order and a GraphQL `order` start here: the SQL is built once per scope kind
-    static BY_ID: LazyLock<Shapes<(bool, bool)>> = LazyLock::new(Shapes::default);
+    // (keyed by whether the scope is one customer's)
+    static BY_ID: LazyLock<Shapes<bool>> = LazyLock::new(Shapes::default);
     let backend = db.get_database_backend();
-    let (key, customer) = match scope {
-        ReadScope::All => ((backend == DbBackend::Postgres, false), None),
-        ReadScope::Customer(c) => ((backend == DbBackend::Postgres, true), Some(c)),
+    let customer = match scope {
+        ReadScope::All => None,
+        ReadScope::Customer(c) => Some(c),
     };
-    let customer = customer.as_slice();
     let statement = BY_ID
-        .statement(backend, key, &[&[id], customer], |ids| {
-            let scope = match ids[1] {
-                [c] => ReadScope::Customer(*c),
-                _ => ReadScope::All,
-            };
-            // no LIMIT (bound as a value): the primary key finds one row at most
-            Some(scope_condition(order::Entity::find_by_id(ids[0][0]), scope).build(backend))
-        })
+        .statement(
+            backend,
+            customer.is_some(),
+            &[&[id], customer.as_slice()],
+            |ids| {
+                let scope = match ids[1] {
+                    [c] => ReadScope::Customer(*c),
+                    _ => ReadScope::All,
+                };
+                // no LIMIT (bound as a value): the primary key finds one row at most
+                Some(scope_condition(order::Entity::find_by_id(ids[0][0]), scope).build(backend))
+            },
+        )
         .expect("a lookup by id always makes a statement");
-    Ok(db
-        .query_one_raw(statement)
-        .await?
-        .map(|row| order::Model::from_columns(&row, 0))
-        .transpose()?)
+    Ok(first_positional(db, statement).await?)
 }
 
 /// The orders of `ids` that the caller may see, in one statement: one they may not see is

@@ -14,11 +14,12 @@
 //! than half a cent), and SQLite sums those integers exactly. The average is the exact sum
 //! divided by the count, in Rust, rounded to 2 places half away from zero: the same on both.
 
+use entity::Money;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::{Expr, Order, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, QueryTrait, Select};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Sum, average, minimum and maximum of a money column; `None` over no rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -207,9 +208,13 @@ fn totals(backend: DbBackend, r: &QueryResult) -> AppResult<Totals> {
     let count: i64 = r.try_get("", "n")?;
     let amount = |name: &str| -> AppResult<Option<Decimal>> {
         Ok(match backend {
-            DbBackend::Postgres => r
-                .try_get::<Option<String>>("", name)?
-                .and_then(|t| Decimal::from_str_exact(&t).ok()),
+            DbBackend::Postgres => match r.try_get::<Option<String>>("", name)? {
+                None => None,
+                // a total that is not an amount is an error, never a silent null
+                Some(t) => Some(Money::parse_db_text(&t).map(Money::amount).ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!("the database's {name} is not an amount"))
+                })?),
+            },
             _ => r
                 .try_get::<Option<i64>>("", name)?
                 .map(|cents| Decimal::new(cents, 2)),

@@ -6,13 +6,11 @@
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use entity::positional::Cell;
 use entity::user;
 use std::sync::LazyLock;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    TryGetableMany,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use crate::auth::token::TokenType;
 use crate::db::shapes::Shapes;
@@ -176,11 +174,17 @@ pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup
     let statement = LOOKUP
         .statement(backend, (), &[&[id]], lookup)
         .expect("the lookup always makes a statement");
-    let row: Option<(i64, String, String, bool, bool, bool)> =
-        match db.query_one_raw(statement).await? {
-            Some(row) => Some(TryGetableMany::try_get_many_by_index(&row).map_err(DbErr::from)?),
-            None => None,
-        };
+    let row = match db.query_one_raw(statement).await? {
+        Some(row) => Some((
+            i64::cell(&row, 0)?,
+            String::cell(&row, 1)?,
+            String::cell(&row, 2)?,
+            bool::cell(&row, 3)?,
+            bool::cell(&row, 4)?,
+            bool::cell(&row, 5)?,
+        )),
+        None => None,
+    };
     Ok(match row {
         None => UserLookup::Missing,
         Some((.., false)) => UserLookup::Inactive,

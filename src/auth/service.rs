@@ -1,8 +1,7 @@
 //! The authentication use cases, shared by REST (`/api/accounts/token/...`), GraphQL (`login`,
 //! `refreshToken`) and the command line: log in, rotate a refresh token, create a user.
 
-use std::collections::HashMap;
-
+use entity::positional::Cell;
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -13,6 +12,7 @@ use crate::auth::Access;
 use crate::auth::blacklist::{self, Issued, Minted};
 use crate::auth::password;
 use crate::auth::token::{Claims, Subject, TokenType};
+use crate::db::IdMap;
 use crate::error::{AppError, AppResult, AuthError, FieldErrors, Problem, unique_violation_field};
 use crate::state::AppState;
 
@@ -111,12 +111,9 @@ fn mint_pair(state: &AppState, id: i64, username: &str, email: &str) -> (TokenPa
 
 /// Usernames by user id, in one statement (none for an empty list): how the REST face names
 /// customers (`"customer": "user"`, `"order": "Order #1 - user"`).
-pub async fn usernames_by_id<C: ConnectionTrait>(
-    db: &C,
-    ids: &[i64],
-) -> AppResult<HashMap<i64, String>> {
+pub async fn usernames_by_id<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<IdMap<String>> {
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(IdMap::default());
     }
     let rows: Vec<(i64, String)> = user::Entity::find()
         .select_only()
@@ -155,12 +152,11 @@ pub const SUMMARY_COLUMNS: [user::Column; 5] = [
 impl UserSummary {
     /// From the `SUMMARY_COLUMNS` of a row, starting at column `at`.
     pub fn from_columns(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
-        let (is_staff, is_superuser): (bool, bool) =
-            (row.try_get_by_index(at + 3)?, row.try_get_by_index(at + 4)?);
+        let (is_staff, is_superuser) = (bool::cell(row, at + 3)?, bool::cell(row, at + 4)?);
         Ok(UserSummary {
-            id: row.try_get_by_index(at)?,
-            username: row.try_get_by_index(at + 1)?,
-            email: row.try_get_by_index(at + 2)?,
+            id: Cell::cell(row, at)?,
+            username: Cell::cell(row, at + 1)?,
+            email: Cell::cell(row, at + 2)?,
             is_staff: is_staff || is_superuser,
         })
     }
@@ -173,7 +169,7 @@ pub async fn visible_users<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     ids: &[i64],
-) -> AppResult<HashMap<i64, UserSummary>> {
+) -> AppResult<IdMap<UserSummary>> {
     let scope = access.read_scope()?;
     let allowed: Vec<i64> = ids
         .iter()
@@ -184,12 +180,9 @@ pub async fn visible_users<C: ConnectionTrait>(
 }
 
 /// Users by id, in one statement (none for an empty list).
-pub async fn users_by_id<C: ConnectionTrait>(
-    db: &C,
-    ids: &[i64],
-) -> AppResult<HashMap<i64, UserSummary>> {
+pub async fn users_by_id<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<IdMap<UserSummary>> {
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(IdMap::default());
     }
     let select = user::Entity::find()
         .select_only()

@@ -4,14 +4,13 @@
 //! only. Also the batch readers the loaders and the REST layer use to resolve references in
 //! one statement per table.
 
-use std::collections::HashMap;
-
 use entity::{category, location, product, stock, warehouse};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
 
 use crate::auth::Access;
 use crate::catalog::filter::{ProductFilter, StockFilter, WarehouseFilter};
+use crate::db::IdMap;
 use crate::error::AppResult;
 use crate::listing::{self, KeyKind, KeyValue, Page, PageRequest, Sort, SortKey};
 
@@ -26,9 +25,9 @@ macro_rules! by_ids {
         pub async fn $name<C: ConnectionTrait>(
             db: &C,
             ids: &[i64],
-        ) -> AppResult<HashMap<i64, $module::Model>> {
+        ) -> AppResult<IdMap<$module::Model>> {
             if ids.is_empty() {
-                return Ok(HashMap::new());
+                return Ok(IdMap::default());
             }
             let rows = $module::Entity::find()
                 .filter($module::Column::Id.is_in(ids.iter().copied()))

@@ -33,7 +33,8 @@ macro_rules! loader {
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
                 let $db = &*self.0;
                 let $keys = keys;
-                $body
+                // async-graphql's maps use std's hasher
+                $body.map(|rows| rows.into_iter().collect())
             }
         }
     };
@@ -41,7 +42,7 @@ macro_rules! loader {
 
 loader!(
     /// Users by id (without their password hashes).
-    UserLoader, UserObject, |db, keys| Ok(users_by_id(db, keys).await?.into_iter().map(|(id, u)| (id, UserObject::from(u))).collect())
+    UserLoader, UserObject, |db, keys| Ok(users_by_id(db, keys).await?.into_iter().map(|(id, u)| (id, UserObject::from(u))).collect::<Vec<_>>())
 );
 loader!(
     /// Orders by id.

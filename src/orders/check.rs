@@ -2,11 +2,12 @@
 //! checked against the references loaded for it (`check`), which answers the lines to write or
 //! every field error at once. `orders::placing` runs the two around one read and one write.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use entity::{Money, product, stock};
 use rust_decimal::Decimal;
 
+use crate::db::IdMap;
 use crate::error::{FieldErrors, FieldPath, Problem};
 use crate::money;
 use crate::orders::status::OrderStatus;
@@ -129,11 +130,11 @@ pub fn parse(input: NewOrder, caller_id: i64) -> ParsedOrder {
 /// What a new order refers to, as loaded for it.
 #[derive(Debug, Default)]
 pub struct References {
-    pub products: HashMap<i64, product::Model>,
+    pub products: IdMap<product::Model>,
     /// Named stock rows that hold the product of their line.
-    pub stocks: HashMap<i64, stock::Model>,
+    pub stocks: IdMap<stock::Model>,
     /// Other named stock rows (of another product), when there are any.
-    pub strays: HashMap<i64, stock::Model>,
+    pub strays: IdMap<stock::Model>,
     /// Whether the customer exists; `None` when the caller is the customer.
     pub customer_exists: Option<bool>,
 }

@@ -49,9 +49,11 @@ fn item(product: i64, quantity: i64, price: Option<&str>, stock: Option<i64>) ->
 
 fn refs() -> References {
     References {
-        products: [(1, product(1, "999.99")), (2, product(2, "0.10"))].into(),
-        stocks: [(10, stock(10, 1))].into(),
-        strays: [(20, stock(20, 2))].into(),
+        products: [(1, product(1, "999.99")), (2, product(2, "0.10"))]
+            .into_iter()
+            .collect(),
+        stocks: [(10, stock(10, 1))].into_iter().collect(),
+        strays: [(20, stock(20, 2))].into_iter().collect(),
         customer_exists: None,
     }
 }

@@ -6,7 +6,6 @@
 //! refers to fill one the same way (`load_catalog`).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
@@ -14,7 +13,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::auth::service::UserSummary;
 use crate::catalog::service as catalog;
-use crate::db::distinct_ids;
+use crate::db::{IdMap, distinct_ids};
 use crate::error::AppResult;
 use crate::orders::relations::{self, ItemJoins};
 
@@ -50,22 +49,22 @@ pub struct CatalogWants {
 pub struct OrderGraph {
     /// The orders themselves, when whoever loaded the graph had to look them up (the orders of
     /// a page of payments); empty otherwise.
-    pub orders: HashMap<i64, order::Model>,
-    pub customers: HashMap<i64, UserSummary>,
+    pub orders: IdMap<order::Model>,
+    pub customers: IdMap<UserSummary>,
     /// Items of each order (every order asked for has an entry when items were wanted).
-    pub items: HashMap<i64, Vec<order_item::Model>>,
-    pub payments: HashMap<i64, Vec<payment::Model>>,
+    pub items: IdMap<Vec<order_item::Model>>,
+    pub payments: IdMap<Vec<payment::Model>>,
     /// Products, locations and warehouses repeat from line to line: each row is read once and
     /// shared (`Arc`) with every GraphQL node that shows it, not copied into each.
-    pub products: HashMap<i64, Arc<product::Model>>,
-    pub categories: HashMap<i64, category::Model>,
-    pub stocks: HashMap<i64, stock::Model>,
-    pub locations: HashMap<i64, Arc<location::Model>>,
-    pub warehouses: HashMap<i64, Arc<warehouse::Model>>,
+    pub products: IdMap<Arc<product::Model>>,
+    pub categories: IdMap<category::Model>,
+    pub stocks: IdMap<stock::Model>,
+    pub locations: IdMap<Arc<location::Model>>,
+    pub warehouses: IdMap<Arc<warehouse::Model>>,
 }
 
 /// Rows by id, each behind an `Arc` of its own.
-fn shared<M>(rows: HashMap<i64, M>) -> HashMap<i64, Arc<M>> {
+fn shared<M>(rows: IdMap<M>) -> IdMap<Arc<M>> {
     rows.into_iter().map(|(id, m)| (id, Arc::new(m))).collect()
 }
 

@@ -1,8 +1,6 @@
 //! What a new order refers to, read in one statement (see `relations` for the reads of
 //! existing orders).
 
-use std::collections::HashMap;
-
 use entity::{Positional, product, stock, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{
@@ -10,6 +8,7 @@ use sea_orm::{
     QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
+use crate::db::IdMap;
 use crate::error::AppResult;
 
 /// Adds every column of `E` to the select as `<prefix><column>` (money columns cast as text,
@@ -26,9 +25,9 @@ fn with_columns<E: EntityTrait, S: EntityTrait>(mut select: Select<S>, prefix: &
 /// hold those products (joined on both id and product), and whether the customer exists.
 #[derive(Debug, Default)]
 pub struct OrderRefs {
-    pub products: HashMap<i64, product::Model>,
+    pub products: IdMap<product::Model>,
     /// Only stock rows that hold the product of their line.
-    pub stocks: HashMap<i64, stock::Model>,
+    pub stocks: IdMap<stock::Model>,
     /// `None` when no customer was asked about.
     pub customer_exists: Option<bool>,
 }

@@ -8,9 +8,9 @@
 //! blocks, so all rows share one shape and decode by position (`entity::Positional`); the
 //! first column says which branch a row came from.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use entity::positional::Cell;
 use entity::{Positional, location, order_item, payment, product, stock, user, warehouse};
 use sea_orm::sea_query::{
     ColumnType, Expr, ExprTrait, IntoIden, Query, SelectStatement, SimpleExpr, UnionType,
@@ -20,6 +20,7 @@ use sea_orm::{
 };
 
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
+use crate::db::IdMap;
 use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::orders::graph::OrderGraph;
@@ -121,7 +122,7 @@ async fn load_into<C: ConnectionTrait>(
         return Ok(());
     };
     for row in db.query_all_raw(statement).await? {
-        match row.try_get_by_index::<i32>(0)? {
+        match i32::cell(&row, 0)? {
             CUSTOMER => {
                 let u = UserSummary::from_columns(&row, USER_AT)?;
                 out.customers.insert(u.id, u);
@@ -195,9 +196,9 @@ fn statement(order_ids: &[i64], wanted: Wanted<'_>) -> Option<SelectStatement> {
 fn once<M: Positional, V: From<M>>(
     row: &QueryResult,
     at: usize,
-    map: &mut HashMap<i64, V>,
+    map: &mut IdMap<V>,
 ) -> AppResult<()> {
-    if let Some(id) = row.try_get_by_index::<Option<i64>>(at)?
+    if let Some(id) = Option::<i64>::cell(row, at)?
         && !map.contains_key(&id)
     {
         map.insert(id, M::from_columns(row, at)?.into());

@@ -2,7 +2,6 @@
 //! writes in `placing` (a new order, checked by `check`) and `changing` (updates, deletes),
 //! re-exported so that callers find them all in one place.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use entity::{order, order_item, user};
@@ -14,7 +13,7 @@ use sea_orm::{
 
 use crate::auth::{Access, ReadScope};
 use crate::db::shapes::Shapes;
-use crate::db::{all_positional, first_positional};
+use crate::db::{IdMap, all_positional, first_positional};
 use crate::error::AppResult;
 use crate::listing::{self, Page, PageRequest, Window};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
@@ -89,10 +88,10 @@ pub async fn visible_orders<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     ids: &[i64],
-) -> AppResult<HashMap<i64, order::Model>> {
+) -> AppResult<IdMap<order::Model>> {
     let scope = access.read_scope()?;
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(IdMap::default());
     }
     let select = order::Entity::find().filter(order::Column::Id.is_in(ids.iter().copied()));
     let rows = all_positional(db, scope_condition(select, scope)).await?;
@@ -103,9 +102,9 @@ pub async fn visible_orders<C: ConnectionTrait>(
 pub async fn orders_by_id<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<HashMap<i64, order::Model>> {
+) -> AppResult<IdMap<order::Model>> {
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(IdMap::default());
     }
     let select = order::Entity::find().filter(order::Column::Id.is_in(ids.iter().copied()));
     let rows = all_positional(db, select).await?;
@@ -116,8 +115,8 @@ pub async fn orders_by_id<C: ConnectionTrait>(
 pub async fn items_by_order<C: ConnectionTrait>(
     db: &C,
     order_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<order_item::Model>>> {
-    let mut map: HashMap<i64, Vec<order_item::Model>> =
+) -> AppResult<IdMap<Vec<order_item::Model>>> {
+    let mut map: IdMap<Vec<order_item::Model>> =
         order_ids.iter().map(|id| (*id, Vec::new())).collect();
     if order_ids.is_empty() {
         return Ok(map);

@@ -1,8 +1,6 @@
 //! Every rule of payments (CONTRACT §6 and §7), for GraphQL and REST alike: the reads here, the
 //! writes in `recording`, re-exported so that callers find them all in one place.
 
-use std::collections::HashMap;
-
 use entity::{order, payment};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -11,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Access, ReadScope};
-use crate::db::all_positional;
+use crate::db::{IdMap, all_positional};
 use crate::error::AppResult;
 use crate::listing::{self, Page, PageRequest, Window};
 use crate::payments::filter::{self, PaymentFilter, PaymentSort};
@@ -61,10 +59,10 @@ pub async fn visible_payments<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     ids: &[i64],
-) -> AppResult<HashMap<i64, payment::Model>> {
+) -> AppResult<IdMap<payment::Model>> {
     let scope = access.read_scope()?;
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(IdMap::default());
     }
     let select = payment::Entity::find().filter(payment::Column::Id.is_in(ids.iter().copied()));
     let rows = all_positional(db, scoped(select, scope)).await?;
@@ -75,8 +73,8 @@ pub async fn visible_payments<C: ConnectionTrait>(
 pub async fn payments_by_order<C: ConnectionTrait>(
     db: &C,
     order_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<payment::Model>>> {
-    let mut map: HashMap<i64, Vec<payment::Model>> =
+) -> AppResult<IdMap<Vec<payment::Model>>> {
+    let mut map: IdMap<Vec<payment::Model>> =
         order_ids.iter().map(|id| (*id, Vec::new())).collect();
     if order_ids.is_empty() {
         return Ok(map);

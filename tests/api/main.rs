@@ -38,6 +38,7 @@ mod graphql_spec;
 mod idempotency;
 mod leaks;
 mod migrations;
+mod positional;
 mod ratelimit;
 mod server;
 mod spa;

@@ -4,6 +4,7 @@
 //! Request logs carry method, route, status and latency: never headers, bodies or query
 //! strings, so tokens and passwords cannot reach them.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -22,8 +23,11 @@ pub fn init_tracing(format: LogFormat) {
         // statements and their parameters stay out of the logs whatever RUST_LOG says
         .add_directive("sqlx=warn".parse().expect("static directive"))
         .add_directive("sea_orm=warn".parse().expect("static directive"));
+    // colours only for a terminal: a file or a journal gets plain text (and each line costs
+    // about half the formatting: the escape codes were written around every field)
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

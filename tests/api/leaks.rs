@@ -348,6 +348,12 @@ async fn run_with(format: &str) -> Vec<String> {
         "the trace-level logs were captured ({format}): {} lines",
         stderr.len()
     );
+    // stderr is a pipe here, as a log file or a journal would be: plain text, no colour codes
+    assert!(
+        !stderr.iter().any(|l| l.contains('\u{1b}')),
+        "terminal escape codes in the logs ({format}): {:?}",
+        stderr.iter().find(|l| l.contains('\u{1b}'))
+    );
     if format == "json" {
         let first = stderr
             .iter()

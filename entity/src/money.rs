@@ -91,9 +91,15 @@ impl ValueType for Money {
 impl TryGetable for Money {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
         let text: String = res.try_get_by(index)?;
-        Money::parse_db_text(&text).ok_or_else(|| {
-            TryGetError::DbErr(DbErr::Type(format!("not a decimal amount: {text:?}")))
-        })
+        Money::from_column_text(&text).map_err(TryGetError::DbErr)
+    }
+}
+
+impl Money {
+    /// A money column read as text (the selects cast it), or the error that it is not one.
+    pub(crate) fn from_column_text(text: &str) -> Result<Self, DbErr> {
+        Money::parse_db_text(text)
+            .ok_or_else(|| DbErr::Type(format!("not a decimal amount: {text:?}")))
     }
 }
 

@@ -56,10 +56,7 @@ fn null_at(at: usize) -> DbErr {
 impl Cell for Option<Money> {
     fn cell(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
         Option::<String>::cell(row, at)?
-            .map(|text| {
-                Money::parse_db_text(&text)
-                    .ok_or_else(|| DbErr::Type(format!("not a decimal amount: {text:?}")))
-            })
+            .map(|text| Money::from_column_text(&text))
             .transpose()
     }
 }

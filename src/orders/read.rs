@@ -1,6 +1,7 @@
 //! What a new order refers to, read in one statement (see `relations` for the reads of
 //! existing orders).
 
+use entity::positional::Cell;
 use entity::{Positional, product, stock, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{
@@ -81,7 +82,7 @@ pub async fn order_refs<C: ConnectionTrait>(
             at += stock::Model::WIDTH;
         }
         if customer.is_some() {
-            let n: i64 = row.try_get_by_index(at)?;
+            let n = i64::cell(&row, at)?;
             refs.customer_exists = Some(n > 0);
         }
         refs.products.insert(p.id, p);

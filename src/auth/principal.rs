@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
+use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::auth::token::TokenType;
 use crate::db::shapes::Shapes;
 use crate::error::{AppError, AuthError};
@@ -160,42 +161,28 @@ pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup
     let lookup = |ids: &[&[i64]]| {
         let select = user::Entity::find()
             .select_only()
-            .columns([
-                user::Column::Id,
-                user::Column::Username,
-                user::Column::Email,
-                user::Column::IsStaff,
-                user::Column::IsSuperuser,
-                user::Column::IsActive,
-            ])
+            .columns(SUMMARY_COLUMNS)
+            .column(user::Column::IsActive)
             .filter(user::Column::Id.eq(ids[0][0]));
         Some(select.build(backend))
     };
     let statement = LOOKUP
         .statement(backend, (), &[&[id]], lookup)
         .expect("the lookup always makes a statement");
-    let row = match db.query_one_raw(statement).await? {
-        Some(row) => Some((
-            i64::cell(&row, 0)?,
-            String::cell(&row, 1)?,
-            String::cell(&row, 2)?,
-            bool::cell(&row, 3)?,
-            bool::cell(&row, 4)?,
-            bool::cell(&row, 5)?,
-        )),
-        None => None,
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(UserLookup::Missing);
     };
-    Ok(match row {
-        None => UserLookup::Missing,
-        Some((.., false)) => UserLookup::Inactive,
-        Some((id, username, email, is_staff, is_superuser, true)) => {
-            UserLookup::Active(Principal {
-                id,
-                username,
-                email,
-                is_staff: is_staff || is_superuser,
-            })
-        }
+    // the summary (staff = is_staff or is_superuser, as everywhere), then is_active
+    let user = UserSummary::from_columns(&row, 0)?;
+    Ok(if bool::cell(&row, SUMMARY_COLUMNS.len())? {
+        UserLookup::Active(Principal {
+            id: user.id,
+            username: user.username,
+            email: user.email,
+            is_staff: user.is_staff,
+        })
+    } else {
+        UserLookup::Inactive
     })
 }
 

@@ -19,7 +19,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::{Expr, Order, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, QueryTrait, Select};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// Sum, average, minimum and maximum of a money column; `None` over no rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -208,12 +208,10 @@ fn totals(backend: DbBackend, r: &QueryResult) -> AppResult<Totals> {
     let count: i64 = r.try_get("", "n")?;
     let amount = |name: &str| -> AppResult<Option<Decimal>> {
         Ok(match backend {
+            // a total that is not an amount is an error, never a silent null
             DbBackend::Postgres => match r.try_get::<Option<String>>("", name)? {
                 None => None,
-                // a total that is not an amount is an error, never a silent null
-                Some(t) => Some(Money::parse_db_text(&t).map(Money::amount).ok_or_else(|| {
-                    AppError::internal(anyhow::anyhow!("the database's {name} is not an amount"))
-                })?),
+                Some(t) => Some(Money::from_column_text(&t)?.amount()),
             },
             _ => r
                 .try_get::<Option<i64>>("", name)?

@@ -97,7 +97,7 @@ impl TryGetable for Money {
 
 impl Money {
     /// A money column read as text (the selects cast it), or the error that it is not one.
-    pub(crate) fn from_column_text(text: &str) -> Result<Self, DbErr> {
+    pub fn from_column_text(text: &str) -> Result<Self, DbErr> {
         Money::parse_db_text(text)
             .ok_or_else(|| DbErr::Type(format!("not a decimal amount: {text:?}")))
     }

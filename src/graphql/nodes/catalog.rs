@@ -36,16 +36,13 @@ impl ProductNode {
         graph: Option<&Arc<OrderGraph>>,
         id: i64,
     ) -> AppResult<ProductNode> {
-        let product = match graph.and_then(|g| g.products.get(&id)) {
-            Some(found) => found.clone(),
-            None => Arc::new(
-                ctx.loaders()
-                    .products()
-                    .load_one(id)
-                    .await?
-                    .ok_or_else(|| missing("product", id))?,
-            ),
-        };
+        let product = graph_or_loaded(
+            graph.and_then(|g| g.products.get(&id)),
+            ctx.loaders().products().load_one(id),
+            "product",
+            id,
+        )
+        .await?;
         Ok(ProductNode::new(product, graph.cloned()))
     }
 }
@@ -182,15 +179,13 @@ impl StockNode {
 
     async fn location_row(&self, ctx: &Context<'_>) -> AppResult<Arc<location::Model>> {
         let id = self.stock.location_id;
-        if let Some(l) = self.graph.as_ref().and_then(|g| g.locations.get(&id)) {
-            return Ok(l.clone());
-        }
-        ctx.loaders()
-            .locations()
-            .load_one(id)
-            .await?
-            .map(Arc::new)
-            .ok_or_else(|| missing("location", id))
+        graph_or_loaded(
+            self.graph.as_ref().and_then(|g| g.locations.get(&id)),
+            ctx.loaders().locations().load_one(id),
+            "location",
+            id,
+        )
+        .await
     }
 }
 
@@ -235,13 +230,25 @@ async fn warehouse_of(
     location: &location::Model,
 ) -> AppResult<Arc<warehouse::Model>> {
     let id = location.warehouse_id;
-    if let Some(w) = graph.and_then(|g| g.warehouses.get(&id)) {
-        return Ok(w.clone());
+    graph_or_loaded(
+        graph.and_then(|g| g.warehouses.get(&id)),
+        ctx.loaders().warehouses().load_one(id),
+        "warehouse",
+        id,
+    )
+    .await
+}
+
+/// A row a node refers to: the graph's shared one when the graph holds it, else the one the
+/// request's loader reads (`load` runs only then); a row missing from both is an error.
+async fn graph_or_loaded<M>(
+    in_graph: Option<&Arc<M>>,
+    load: impl Future<Output = AppResult<Option<M>>>,
+    what: &str,
+    id: i64,
+) -> AppResult<Arc<M>> {
+    match in_graph {
+        Some(row) => Ok(row.clone()),
+        None => load.await?.map(Arc::new).ok_or_else(|| missing(what, id)),
     }
-    ctx.loaders()
-        .warehouses()
-        .load_one(id)
-        .await?
-        .map(Arc::new)
-        .ok_or_else(|| missing("warehouse", id))
 }

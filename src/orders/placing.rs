@@ -6,9 +6,13 @@
 //! so concurrent orders never deadlock), which refuses to go below zero however many orders
 //! race.
 
+use entity::positional::Cell;
 use entity::{Money, order, order_item, stock};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::sea_query::{CommonTableExpression, Expr, ExprTrait, Query, WithClause};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait, Set,
+};
 
 use crate::auth::Access;
 use crate::auth::policy::{self, Caller};
@@ -155,33 +159,94 @@ async fn write(
         updated_at: now,
         customer_id: placement.customer_id,
     };
-    let id = order::Entity::insert(order::ActiveModel {
-        status: Set(created.status.clone()),
-        total_amount: Set(created.total_amount),
-        created_at: Set(now),
-        updated_at: Set(now),
-        customer_id: Set(created.customer_id),
-        ..Default::default()
-    })
-    .exec(txn)
-    .await?
-    .last_insert_id;
-    let rows = placement.lines.iter().map(|l| order_item::ActiveModel {
-        quantity: Set(l.quantity),
-        price: Set(l.price),
-        order_id: Set(id),
-        product_id: Set(l.product_id),
-        stock_id: Set(l.stock_id),
-        ..Default::default()
-    });
-    order_item::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
+    let id = insert_order(txn, &created, placement).await?;
     if placement.status.holds_stock() {
         take_stock(txn, placement, refs, stock_items, now).await?;
     }
     Ok(order::Model { id, ..created })
 }
+
+/// Inserts the order and its items. On PostgreSQL in one statement, the order's insert a
+/// data-modifying CTE whose new id the items' insert reads (a round trip fewer while the
+/// transaction is open); on SQLite, which has no such CTE, in two. The items get their ids in
+/// the order of their lines either way.
+async fn insert_order(
+    txn: &DatabaseTransaction,
+    order: &order::Model,
+    placement: &Placement,
+) -> AppResult<i64> {
+    let mut insert = order::Entity::insert(order::ActiveModel {
+        status: Set(order.status.clone()),
+        total_amount: Set(order.total_amount),
+        created_at: Set(order.created_at),
+        updated_at: Set(order.updated_at),
+        customer_id: Set(order.customer_id),
+        ..Default::default()
+    })
+    .into_query();
+    let items = |order_id: Expr| {
+        let mut items = Query::insert();
+        items.into_table(order_item::Entity).columns([
+            order_item::Column::Quantity,
+            order_item::Column::Price,
+            order_item::Column::OrderId,
+            order_item::Column::ProductId,
+            order_item::Column::StockId,
+        ]);
+        for l in &placement.lines {
+            items.values_panic([
+                l.quantity.into(),
+                l.price.into(),
+                order_id.clone(),
+                l.product_id.into(),
+                l.stock_id.into(),
+            ]);
+        }
+        items
+    };
+    if txn.get_database_backend() != DbBackend::Postgres {
+        let id = txn.execute(&insert).await?.last_insert_id();
+        let id = i64::try_from(id).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+        if !placement.lines.is_empty() {
+            txn.execute(&items(Expr::val(id))).await?;
+        }
+        return Ok(id);
+    }
+    // WITH o AS (INSERT INTO oms_order ... RETURNING id),
+    //      i AS (INSERT INTO oms_orderitem ... VALUES (..., (SELECT id FROM o), ...), ...)
+    // SELECT id FROM o
+    insert.returning_col(order::Column::Id);
+    let new_id = Query::select()
+        .column(order::Column::Id)
+        .from(NEW_ORDER)
+        .to_owned();
+    let mut with = WithClause::new();
+    with.cte(
+        CommonTableExpression::new()
+            .query(insert)
+            .table_name(NEW_ORDER)
+            .to_owned(),
+    );
+    if !placement.lines.is_empty() {
+        let order_id = Expr::SubQuery(None, Box::new(new_id.clone().into()));
+        with.cte(
+            CommonTableExpression::new()
+                .query(items(order_id))
+                .table_name(NEW_ITEMS)
+                .to_owned(),
+        );
+    }
+    let statement = txn.get_database_backend().build(&with.query(new_id));
+    let row = txn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the order's insert returned no id")))?;
+    Ok(i64::cell(&row, 0)?)
+}
+
+/// The CTEs of `insert_order` on PostgreSQL.
+const NEW_ORDER: &str = "new_order";
+const NEW_ITEMS: &str = "new_items";
 
 /// Takes each line's units out of its stock row, refusing (and so rolling back everything)
 /// when a row holds too few; the refusal names the first item of that stock row.

@@ -22,6 +22,14 @@ async fn totals_are_exact_and_stock_is_taken() {
     assert_eq!(order["totalAmount"], "2000.28", "3 x 0.10 + 2 x 999.99");
     assert_eq!(order["status"], "PENDING");
     assert_eq!(order["customer"]["id"], d.user_id);
+    // the items are read back in id order: their ids follow the order of the lines
+    let items: Vec<_> = order["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["quantity"].as_i64(), i["price"].as_str()))
+        .collect();
+    assert_eq!(items, [(Some(3), Some("0.10")), (Some(2), Some("999.99"))]);
     assert_eq!(app.stock_quantity(&d.admin, cheap_stock).await, 7);
     assert_eq!(
         app.stock_quantity(&d.admin, d.stock).await,

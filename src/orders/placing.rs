@@ -2,16 +2,20 @@
 //! (`orders::check`), then the order written and the stock taken, all in one short transaction
 //! on one connection; `CREATED` is announced with the commit (`EventBus::commit`).
 //!
-//! Stock is taken with one guarded `UPDATE ... WHERE quantity >= n` per stock row (in id order,
-//! so concurrent orders never deadlock), which refuses to go below zero however many orders
-//! race.
+//! Stock is taken with one guarded `UPDATE ... WHERE quantity >= n` of the order's stock rows
+//! (locked in id order first when there are several, so concurrent orders never deadlock),
+//! which refuses to go below zero however many orders race; on PostgreSQL it is part of the
+//! order's one write statement.
 
 use entity::positional::Cell;
 use entity::{Money, order, order_item, stock};
-use sea_orm::sea_query::{CommonTableExpression, Expr, ExprTrait, Query, WithClause};
+use sea_orm::sea_query::{
+    CaseStatement, CommonTableExpression, Expr, ExprTrait, JoinType, LockType, Order, Query,
+    UpdateStatement, WithClause,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, QueryTrait, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QuerySelect,
+    QueryTrait, Set,
 };
 
 use crate::auth::Access;
@@ -137,13 +141,14 @@ async fn references(
     })
 }
 
-/// Inserts the order with its items, then takes the stock (unless the order starts
-/// cancelled). Inserted without RETURNING of the money columns (SeaORM casts them without an
-/// alias there): the model is rebuilt from the values written.
+/// Writes the order: inserts it with its items and takes the stock (unless the order starts
+/// cancelled), and refuses (rolling everything back) when a stock row holds too few. The model
+/// is rebuilt from the values written (the money columns are not read back).
 ///
-/// The stock comes last because its `UPDATE` locks the stock rows until the COMMIT: every
-/// other order of those rows waits that long, so the fewer round trips between the two, the
-/// more orders a busy product takes per second (a refusal still rolls the inserts back).
+/// On PostgreSQL the whole write is one statement, three data-modifying CTEs (`insert_order`):
+/// the stock rows it takes stay locked until the COMMIT, so no round trip lies between taking
+/// them and committing but the event's `pg_notify`. On SQLite, which has no such CTE, it is
+/// three statements.
 async fn write(
     txn: &DatabaseTransaction,
     placement: &Placement,
@@ -159,22 +164,110 @@ async fn write(
         updated_at: now,
         customer_id: placement.customer_id,
     };
-    let id = insert_order(txn, &created, placement).await?;
-    if placement.status.holds_stock() {
-        take_stock(txn, placement, refs, stock_items, now).await?;
+    let takes = if placement.status.holds_stock() {
+        Takes::of(placement)
+    } else {
+        Takes::default()
+    };
+    let (id, taken) = insert_order(txn, &created, placement, &takes).await?;
+    if let Some(short) = takes.0.iter().find(|t| !taken.contains(&t.stock_id)) {
+        return Err(shortage(txn, short, refs, stock_items).await?);
     }
     Ok(order::Model { id, ..created })
 }
 
-/// Inserts the order and its items. On PostgreSQL in one statement, the order's insert a
-/// data-modifying CTE whose new id the items' insert reads (a round trip fewer while the
-/// transaction is open); on SQLite, which has no such CTE, in two. The items get their ids in
-/// the order of their lines either way.
+/// One line's units to take out of its stock row.
+struct Take {
+    stock_id: i64,
+    quantity: i32,
+    product_id: i64,
+}
+
+/// What an order takes out of stock, in stock-row id order (a stock row holds one product and
+/// an order names a product once, so no row comes twice).
+#[derive(Default)]
+struct Takes(Vec<Take>);
+
+impl Takes {
+    fn of(placement: &Placement) -> Takes {
+        let mut takes: Vec<Take> = placement
+            .lines
+            .iter()
+            .filter_map(|l| {
+                l.stock_id.map(|stock_id| Take {
+                    stock_id,
+                    quantity: l.quantity,
+                    product_id: l.product_id,
+                })
+            })
+            .collect();
+        takes.sort_unstable_by_key(|t| t.stock_id);
+        Takes(takes)
+    }
+
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().map(|t| t.stock_id)
+    }
+
+    /// `CASE id WHEN <stock> THEN <quantity> ... END`: each row's units.
+    fn units(&self) -> Expr {
+        let mut case = CaseStatement::new();
+        for t in &self.0 {
+            case = case.case(Expr::col(stock::Column::Id).eq(t.stock_id), t.quantity);
+        }
+        case.into()
+    }
+
+    /// The one `UPDATE` that takes every row's units where it holds that many, returning the
+    /// ids of the rows it took from (a row missing there holds too few).
+    fn update(&self, now: chrono::DateTime<chrono::Utc>) -> UpdateStatement {
+        Query::update()
+            .table(stock::Entity)
+            .value(
+                stock::Column::Quantity,
+                Expr::col(stock::Column::Quantity).sub(self.units()),
+            )
+            .value(stock::Column::UpdatedAt, now)
+            .and_where(stock::Column::Id.is_in(self.ids()))
+            .and_where(Expr::col(stock::Column::Quantity).gte(self.units()))
+            .returning_col(stock::Column::Id)
+            .to_owned()
+    }
+
+    /// Locks the rows in id order, so that concurrent orders of the same rows never deadlock
+    /// (one `UPDATE` of several rows locks them in whatever order its plan meets them).
+    async fn lock_in_order(&self, txn: &DatabaseTransaction) -> AppResult<()> {
+        if self.0.len() > 1 {
+            let lock = Query::select()
+                .column(stock::Column::Id)
+                .from(stock::Entity)
+                .and_where(stock::Column::Id.is_in(self.ids()))
+                .order_by(stock::Column::Id, Order::Asc)
+                .lock(LockType::Update)
+                .to_owned();
+            txn.query_all(&lock).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Inserts the order and its items and takes the stock; answers the order's new id and the
+/// stock rows taken from. On PostgreSQL in one statement:
+///
+/// ```sql
+/// WITH new_order AS (INSERT INTO oms_order ... RETURNING id),
+///      new_items AS (INSERT INTO oms_orderitem ... VALUES (..., (SELECT id FROM new_order), ...)),
+///      taken AS (UPDATE wms_stock ... RETURNING id)
+/// SELECT new_order.id, taken.id FROM new_order LEFT JOIN taken ON TRUE
+/// ```
+///
+/// On SQLite in three. The items get their ids in the order of their lines either way.
 async fn insert_order(
     txn: &DatabaseTransaction,
     order: &order::Model,
     placement: &Placement,
-) -> AppResult<i64> {
+    takes: &Takes,
+) -> AppResult<(i64, Vec<i64>)> {
     let mut insert = order::Entity::insert(order::ActiveModel {
         status: Set(order.status.clone()),
         total_amount: Set(order.total_amount),
@@ -210,11 +303,15 @@ async fn insert_order(
         if !placement.lines.is_empty() {
             txn.execute(&items(Expr::val(id))).await?;
         }
-        return Ok(id);
+        let mut taken = Vec::with_capacity(takes.0.len());
+        if !takes.0.is_empty() {
+            for row in txn.query_all(&takes.update(order.updated_at)).await? {
+                taken.push(i64::cell(&row, 0)?);
+            }
+        }
+        return Ok((id, taken));
     }
-    // WITH o AS (INSERT INTO oms_order ... RETURNING id),
-    //      i AS (INSERT INTO oms_orderitem ... VALUES (..., (SELECT id FROM o), ...), ...)
-    // SELECT id FROM o
+    takes.lock_in_order(txn).await?;
     insert.returning_col(order::Column::Id);
     let new_id = Query::select()
         .column(order::Column::Id)
@@ -228,7 +325,7 @@ async fn insert_order(
             .to_owned(),
     );
     if !placement.lines.is_empty() {
-        let order_id = Expr::SubQuery(None, Box::new(new_id.clone().into()));
+        let order_id = Expr::SubQuery(None, Box::new(new_id.into()));
         with.cte(
             CommonTableExpression::new()
                 .query(items(order_id))
@@ -236,68 +333,70 @@ async fn insert_order(
                 .to_owned(),
         );
     }
-    let statement = txn.get_database_backend().build(&with.query(new_id));
-    let row = txn
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the order's insert returned no id")))?;
-    Ok(i64::cell(&row, 0)?)
+    let mut answer = Query::select()
+        .column((NEW_ORDER, order::Column::Id))
+        .from(NEW_ORDER)
+        .to_owned();
+    if takes.0.is_empty() {
+        answer.expr(Expr::val(None::<i64>));
+    } else {
+        with.cte(
+            CommonTableExpression::new()
+                .query(takes.update(order.updated_at))
+                .table_name(TAKEN)
+                .to_owned(),
+        );
+        answer
+            .column((TAKEN, stock::Column::Id))
+            .join(JoinType::LeftJoin, TAKEN, Expr::val(true));
+    }
+    let statement = txn.get_database_backend().build(&with.query(answer));
+    let mut id = None;
+    let mut taken = Vec::with_capacity(takes.0.len());
+    for row in txn.query_all_raw(statement).await? {
+        id = Some(i64::cell(&row, 0)?);
+        taken.extend(Option::<i64>::cell(&row, 1)?);
+    }
+    let id =
+        id.ok_or_else(|| AppError::internal(anyhow::anyhow!("the order's insert returned no id")))?;
+    Ok((id, taken))
 }
 
 /// The CTEs of `insert_order` on PostgreSQL.
 const NEW_ORDER: &str = "new_order";
 const NEW_ITEMS: &str = "new_items";
+const TAKEN: &str = "taken";
 
-/// Takes each line's units out of its stock row, refusing (and so rolling back everything)
-/// when a row holds too few; the refusal names the first item of that stock row.
-async fn take_stock(
+/// The refusal of a line whose stock row holds too few units: it names the first item of that
+/// stock row and what the row holds.
+async fn shortage(
     txn: &DatabaseTransaction,
-    placement: &Placement,
+    short: &Take,
     refs: &References,
     stock_items: &[Option<i64>],
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    let mut takes: Vec<(i64, i32, i64)> = placement
-        .lines
+) -> AppResult<AppError> {
+    let held: Option<i32> = stock::Entity::find_by_id(short.stock_id)
+        .select_only()
+        .column(stock::Column::Quantity)
+        .into_tuple()
+        .one(txn)
+        .await?;
+    let index = stock_items
         .iter()
-        .filter_map(|l| l.stock_id.map(|s| (s, l.quantity, l.product_id)))
-        .collect();
-    takes.sort_unstable();
-    for (stock_id, quantity, product_id) in takes {
-        let res = stock::Entity::update_many()
-            .col_expr(
-                stock::Column::Quantity,
-                Expr::col(stock::Column::Quantity).sub(quantity),
-            )
-            .col_expr(stock::Column::UpdatedAt, Expr::val(now))
-            .filter(stock::Column::Id.eq(stock_id))
-            .filter(stock::Column::Quantity.gte(quantity))
-            .exec(txn)
-            .await?;
-        if res.rows_affected == 0 {
-            let held: Option<i32> = stock::Entity::find_by_id(stock_id)
-                .select_only()
-                .column(stock::Column::Quantity)
-                .into_tuple()
-                .one(txn)
-                .await?;
-            let index = stock_items
-                .iter()
-                .position(|s| *s == Some(stock_id))
-                .unwrap_or(0);
-            let name = refs
-                .products
-                .get(&product_id)
-                .map(|p| p.name.as_str())
-                .unwrap_or("the product");
-            return Err(AppError::conflict_on(
-                FieldPath::item("items", index, "quantity"),
-                format!(
-                    "Insufficient stock for {name} in stock {stock_id}: {quantity} requested, {} available.",
-                    held.unwrap_or(0)
-                ),
-            ));
-        }
-    }
-    Ok(())
+        .position(|s| *s == Some(short.stock_id))
+        .unwrap_or(0);
+    let name = refs
+        .products
+        .get(&short.product_id)
+        .map(|p| p.name.as_str())
+        .unwrap_or("the product");
+    Ok(AppError::conflict_on(
+        FieldPath::item("items", index, "quantity"),
+        format!(
+            "Insufficient stock for {name} in stock {}: {} requested, {} available.",
+            short.stock_id,
+            short.quantity,
+            held.unwrap_or(0)
+        ),
+    ))
 }

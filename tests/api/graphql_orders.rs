@@ -261,6 +261,36 @@ async fn concurrent_orders_never_oversell() {
     assert_eq!(items, 50);
 }
 
+/// 20 concurrent orders of the same two stock rows, half naming them in the other order: the
+/// rows are locked in one order whatever the lines say, so none deadlocks and every unit counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_orders_of_several_stock_rows_never_deadlock() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let (a, sa) = app.product_with_stock(&d, "Left", "1.00", 100).await;
+    let (b, sb) = app.product_with_stock(&d, "Right", "2.00", 100).await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let app = app.clone();
+        let token = d.admin.clone();
+        let lines = if n % 2 == 0 {
+            [(a, 1, Some(sa)), (b, 2, Some(sb))]
+        } else {
+            [(b, 2, Some(sb)), (a, 1, Some(sa))]
+        };
+        tasks.push(tokio::spawn(async move {
+            app.create_order(&token, None, &lines).await
+        }));
+    }
+    for t in tasks {
+        let r = t.await.expect("task");
+        assert_eq!(data(&r)["createOrder"]["totalAmount"], "5.00", "{r}");
+    }
+    assert_eq!(app.stock_quantity(&d.admin, sa).await, 80);
+    assert_eq!(app.stock_quantity(&d.admin, sb).await, 60);
+}
+
 #[tokio::test]
 async fn cancelling_and_deleting_put_units_back() {
     let app = spawn_app().await;

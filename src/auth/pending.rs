@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 use sea_orm::ConnectionTrait;
 
 use crate::auth::policy::Access;
-use crate::auth::principal::{AuthState, Credentials};
+use crate::auth::principal::{AuthState, UserLookup, load_user};
 use crate::config::Settings;
-use crate::error::AuthError;
+use crate::error::{AppError, AuthError};
 
 /// The caller of a GraphQL request made of one write (`createOrder`, `createPayment`): the
 /// token checked out, its user not looked up yet. The write looks the user up in its own
@@ -43,12 +43,27 @@ impl PendingCaller {
         )
     }
 
+    /// The token's user id.
+    pub(crate) fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
+    /// The id of the user still to be looked up, `None` once the lookup ran.
+    pub(crate) fn lookup_due(&self) -> Option<i64> {
+        self.resolved.get().is_none().then_some(self.user_id)
+    }
+
     pub(crate) async fn resolve<C: ConnectionTrait>(&self, db: &C) -> Access {
         if let Some(access) = self.resolved.get() {
             return access.clone();
         }
+        self.settle(load_user(db, self.user_id).await)
+    }
+
+    /// Keeps what the user's lookup (made by the write, in a statement of its own) found.
+    pub(crate) fn settle(&self, lookup: Result<UserLookup, AppError>) -> Access {
         let access = Access {
-            auth: Credentials::User(self.user_id).resolve(db).await,
+            auth: AuthState::of_lookup(self.user_id, lookup),
             ..self.unresolved.clone()
         };
         self.resolved.get_or_init(|| access).clone()

@@ -12,7 +12,7 @@
 use sea_orm::ConnectionTrait;
 
 pub use crate::auth::pending::PendingCaller;
-use crate::auth::principal::{AuthState, Credentials, Principal};
+use crate::auth::principal::{AuthState, Credentials, Principal, UserLookup};
 use crate::config::{AuthzMode, Settings};
 use crate::error::{AppError, AppResult, AuthError};
 use crate::orders::status::OrderStatus;
@@ -153,6 +153,53 @@ impl Caller<'_> {
                 };
                 Access::new(auth, settings).user().map(|_| ())
             }
+        }
+    }
+
+    /// The token's user id, known without the database (`None` without a usable token).
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Caller::Resolved(access) => access.user().ok().map(|u| u.id),
+            Caller::Deferred {
+                credentials: Credentials::User(id),
+                ..
+            } => Some(*id),
+            Caller::Deferred { .. } => None,
+            Caller::Pending(pending) => Some(pending.user_id()),
+        }
+    }
+
+    /// The id of the user whose lookup is still due: a write may look it up in a statement
+    /// of its own and hand the result to `resolve_with`.
+    pub fn lookup_due(&self) -> Option<i64> {
+        match self {
+            Caller::Resolved(_) => None,
+            Caller::Deferred {
+                credentials: Credentials::User(id),
+                ..
+            } => Some(*id),
+            Caller::Deferred { .. } => None,
+            Caller::Pending(pending) => pending.lookup_due(),
+        }
+    }
+
+    /// The caller's `Access`: `looked_up` is the due lookup if the write made it (see
+    /// `lookup_due`); otherwise the user is looked up on `db` when it was deferred.
+    pub async fn resolve_with<C: ConnectionTrait>(
+        self,
+        db: &C,
+        looked_up: Option<Result<UserLookup, AppError>>,
+    ) -> Access {
+        let Some(lookup) = looked_up else {
+            return self.resolve(db).await;
+        };
+        match self {
+            Caller::Deferred {
+                credentials: Credentials::User(id),
+                settings,
+            } => Access::new(AuthState::of_lookup(id, lookup), settings),
+            Caller::Pending(pending) => pending.settle(lookup),
+            caller => caller.resolve(db).await,
         }
     }
 

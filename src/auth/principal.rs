@@ -112,7 +112,14 @@ impl Credentials {
             Credentials::Invalid(e) => return AuthState::Invalid(e),
             Credentials::User(id) => id,
         };
-        match load_user(db, user_id).await {
+        AuthState::of_lookup(user_id, load_user(db, user_id).await)
+    }
+}
+
+impl AuthState {
+    /// What a token's user, looked up, amounts to: active, or refused as SimpleJWT words it.
+    pub fn of_lookup(user_id: i64, lookup: Result<UserLookup, AppError>) -> AuthState {
+        match lookup {
             Ok(UserLookup::Active(p)) => {
                 tracing::trace!(user_id, "authenticated by an access token");
                 AuthState::User(p)
@@ -161,29 +168,49 @@ pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup
     let lookup = |ids: &[&[i64]]| {
         let select = user::Entity::find()
             .select_only()
-            .columns(SUMMARY_COLUMNS)
-            .column(user::Column::IsActive)
+            .columns(UserLookup::COLUMNS)
             .filter(user::Column::Id.eq(ids[0][0]));
         Some(select.build(backend))
     };
     let statement = LOOKUP
         .statement(backend, (), &[&[id]], lookup)
         .expect("the lookup always makes a statement");
-    let Some(row) = db.query_one_raw(statement).await? else {
-        return Ok(UserLookup::Missing);
-    };
-    // the summary (staff = is_staff or is_superuser, as everywhere), then is_active
-    let user = UserSummary::from_columns(&row, 0)?;
-    Ok(if bool::cell(&row, SUMMARY_COLUMNS.len())? {
-        UserLookup::Active(Principal {
-            id: user.id,
-            username: user.username,
-            email: user.email,
-            is_staff: user.is_staff,
+    match db.query_one_raw(statement).await? {
+        Some(row) => UserLookup::from_columns(&row, 0),
+        None => Ok(UserLookup::Missing),
+    }
+}
+
+impl UserLookup {
+    /// The columns a lookup selects: `SUMMARY_COLUMNS`, then `is_active`.
+    pub const COLUMNS: [user::Column; 6] = [
+        SUMMARY_COLUMNS[0],
+        SUMMARY_COLUMNS[1],
+        SUMMARY_COLUMNS[2],
+        SUMMARY_COLUMNS[3],
+        SUMMARY_COLUMNS[4],
+        user::Column::IsActive,
+    ];
+
+    /// From the `COLUMNS` of a row, starting at column `at`; all NULL (an outer join that
+    /// found no user) is `Missing`.
+    pub fn from_columns(row: &sea_orm::QueryResult, at: usize) -> Result<UserLookup, AppError> {
+        if Option::<i64>::cell(row, at)?.is_none() {
+            return Ok(UserLookup::Missing);
+        }
+        // the summary (staff = is_staff or is_superuser, as everywhere), then is_active
+        let user = UserSummary::from_columns(row, at)?;
+        Ok(if bool::cell(row, at + SUMMARY_COLUMNS.len())? {
+            UserLookup::Active(Principal {
+                id: user.id,
+                username: user.username,
+                email: user.email,
+                is_staff: user.is_staff,
+            })
+        } else {
+            UserLookup::Inactive
         })
-    } else {
-        UserLookup::Inactive
-    })
+    }
 }
 
 /// The active user of that id, without its password hash.

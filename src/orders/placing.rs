@@ -20,6 +20,7 @@ use sea_orm::{
 
 use crate::auth::Access;
 use crate::auth::policy::{self, Caller};
+use crate::auth::principal::UserLookup;
 use crate::catalog::service::stocks_by_id;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, FieldPath};
@@ -62,13 +63,14 @@ fn canonical_order(customer_id: i64, status: OrderStatus, items: &[NewItem]) -> 
     serde_json::json!([customer_id, status.as_str(), items])
 }
 
-/// Places an order, optionally under an idempotency key. In one transaction: the caller is
-/// looked up (when `caller` is deferred) and its role checked, a live earlier order of the same
-/// caller, key and input is replayed (nothing written, no event) and the same key with another
-/// input refused; the references are read in one statement and checked with every field
-/// problem at once; then the key is claimed, the order and its items inserted, the stock taken,
-/// and the answer `answer` renders there (the REST body; GraphQL stores none) recorded with the
-/// key. `answer` always runs inside the transaction, key or not.
+/// Places an order, optionally under an idempotency key. In one transaction: the references
+/// are read in one statement, the caller's lookup (when `caller` is deferred) riding along, and
+/// the caller's role checked; a live earlier order of the same caller, key and input is
+/// replayed (nothing written, no event) and the same key with another input refused; the
+/// references are checked with every field problem at once; then the key is claimed, the
+/// order and its items inserted, the stock taken, and the answer `answer` renders there (the
+/// REST body; GraphQL stores none) recorded with the key. `answer` always runs inside the
+/// transaction, key or not.
 pub async fn create_order_keyed<'a>(
     state: &AppState,
     caller: impl Into<Caller<'a>>,
@@ -81,27 +83,35 @@ pub async fn create_order_keyed<'a>(
 ) -> AppResult<Outcome<order::Model>> {
     let caller = caller.into();
     caller.authenticated()?;
-    // one connection for the whole order, the caller's lookup included (each pool checkout
-    // costs a round trip more), and what was checked is what is written
-    let txn = begin_write(&state.db).await?;
-    let access = caller.resolve(&txn).await;
-    let caller_id = access.user()?.id;
-    policy::may_place_order(&access, input.customer_id, input.status)?;
+    // the token's user: who the lookup below must confirm (one connection for the whole
+    // order, each pool checkout costs a round trip more; what was checked is what is written)
+    let Some(token_user) = caller.user_id() else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "an authenticated caller without a user id"
+        )));
+    };
+    let (customer_id, status) = (input.customer_id, input.status);
     // an input the face could not parse is refused below whatever the key says
     let keyed = key.filter(|_| input.errors.is_empty()).map(|key| {
-        let customer = input.customer_id.unwrap_or(caller_id);
-        let status = input.status.unwrap_or(OrderStatus::Pending);
+        let customer = customer_id.unwrap_or(token_user);
+        let status = status.unwrap_or(OrderStatus::Pending);
         let canonical = canonical_order(customer, status, &input.items);
-        Keyed::new(caller_id, Operation::CreateOrder, key, &canonical)
+        Keyed::new(token_user, Operation::CreateOrder, key, &canonical)
     });
+    let stock_items: Vec<Option<i64>> = input.items.iter().map(|i| i.stock_id).collect();
+    let parsed = check::parse(input, token_user);
+
+    let txn = begin_write(&state.db).await?;
+    let due = caller.lookup_due();
+    let (refs, looked_up) = references(&txn, &parsed, token_user, due).await?;
+    let access = caller.resolve_with(&txn, looked_up.map(Ok)).await;
+    access.user()?;
+    policy::may_place_order(&access, customer_id, status)?;
     if let Some(keyed) = &keyed
         && let Some(replay) = keyed.earlier(&txn, state).await?
     {
         return Ok(Outcome::Replayed(replay));
     }
-    let stock_items: Vec<Option<i64>> = input.items.iter().map(|i| i.stock_id).collect();
-    let parsed = check::parse(input, caller_id);
-    let refs = references(&txn, &parsed, caller_id).await?;
     let placement = check::check(parsed, &refs).map_err(AppError::Validation)?;
 
     if let Some(keyed) = &keyed
@@ -119,26 +129,37 @@ pub async fn create_order_keyed<'a>(
     idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event).await
 }
 
-/// The products, their named stock rows and the customer in one statement; a second one only
-/// for named stock rows of other products (a mistake, worded by `check`).
+/// The products, their named stock rows, the customer and (when `lookup` names it) the
+/// caller's user in one statement; a second one only for named stock rows of other products
+/// (a mistake, worded by `check`). The caller's lookup comes back when a product row carried
+/// it.
 async fn references(
     txn: &DatabaseTransaction,
     parsed: &check::ParsedOrder,
     caller_id: i64,
-) -> AppResult<References> {
+    lookup: Option<i64>,
+) -> AppResult<(References, Option<UserLookup>)> {
     let stock_ids = parsed.stock_ids();
     let other_customer = (parsed.customer_id != caller_id).then_some(parsed.customer_id);
-    let loaded = read::order_refs(txn, &parsed.product_ids(), &stock_ids, other_customer).await?;
+    let loaded = read::order_refs(
+        txn,
+        &parsed.product_ids(),
+        &stock_ids,
+        other_customer,
+        lookup,
+    )
+    .await?;
     let strays: Vec<i64> = stock_ids
         .into_iter()
         .filter(|id| !loaded.stocks.contains_key(id))
         .collect();
-    Ok(References {
+    let refs = References {
         products: loaded.products,
         stocks: loaded.stocks,
         strays: stocks_by_id(txn, &strays).await?,
         customer_exists: loaded.customer_exists,
-    })
+    };
+    Ok((refs, loaded.caller))
 }
 
 /// Writes the order: inserts it with its items and takes the stock (unless the order starts

@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
+use crate::auth::principal::UserLookup;
 use crate::db::IdMap;
 use crate::error::AppResult;
 
@@ -31,13 +32,20 @@ pub struct OrderRefs {
     pub stocks: IdMap<stock::Model>,
     /// `None` when no customer was asked about.
     pub customer_exists: Option<bool>,
+    /// The caller's lookup when it was asked for and a product row carried it (`None` when
+    /// no product matched: the caller is then looked up on its own).
+    pub caller: Option<UserLookup>,
 }
+
+/// The alias of the caller's user row joined to the products.
+const CALLER: &str = "caller";
 
 pub async fn order_refs<C: ConnectionTrait>(
     db: &C,
     product_ids: &[i64],
     stock_ids: &[i64],
     customer: Option<i64>,
+    caller: Option<i64>,
 ) -> AppResult<OrderRefs> {
     let mut refs = OrderRefs::default();
     if product_ids.is_empty() {
@@ -70,8 +78,20 @@ pub async fn order_refs<C: ConnectionTrait>(
             "customer_count",
         );
     }
+    if let Some(c) = caller {
+        // the caller's lookup rides along: one row of it joined to every product row
+        QueryTrait::query(&mut select).join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            CALLER,
+            Expr::col((CALLER, user::Column::Id)).eq(c),
+        );
+        for col in UserLookup::COLUMNS {
+            select = select.expr(Expr::col((CALLER, col)));
+        }
+    }
     let statement = select.build(db.get_database_backend());
-    // by position: the product, the stock block if any, then the customer count
+    // by position: the product, the stock block if any, the customer count, the caller
     for row in db.query_all_raw(statement).await? {
         let p = product::Model::from_columns(&row, 0)?;
         let mut at = product::Model::WIDTH;
@@ -84,6 +104,10 @@ pub async fn order_refs<C: ConnectionTrait>(
         if customer.is_some() {
             let n = i64::cell(&row, at)?;
             refs.customer_exists = Some(n > 0);
+            at += 1;
+        }
+        if caller.is_some() {
+            refs.caller = Some(UserLookup::from_columns(&row, at)?);
         }
         refs.products.insert(p.id, p);
     }

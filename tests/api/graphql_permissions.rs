@@ -813,6 +813,56 @@ async fn legacy_authz_lets_any_authenticated_user_do_everything() {
     .await;
 }
 
+/// An order's write looks its caller up in the references' statement: a user deactivated or
+/// deleted after the token was issued is refused there, as SimpleJWT words it, on both faces,
+/// also when no product of the order exists (no product row carries the lookup then) or the
+/// order names none; nothing is written.
+#[tokio::test]
+async fn an_order_of_an_inactive_or_deleted_user_is_refused_whatever_it_names() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let (idle_id, idle) = customer(&app, "idle").await;
+    let (ghost_id, ghost) = customer(&app, "ghost").await;
+    app.set_active(idle_id, false).await;
+    user::Entity::delete_by_id(ghost_id)
+        .exec(app.db())
+        .await
+        .expect("delete the user");
+    let create = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
+    let inactive = json!({ "detail": "User is inactive", "code": "user_inactive" });
+    let missing = json!({ "detail": "User not found", "code": "user_not_found" });
+    for (token, detail) in [(&idle, &inactive), (&ghost, &missing)] {
+        for product in [Some(d.laptop), Some(d.laptop + 1000), None] {
+            let (gql_items, rest_items) = match product {
+                Some(p) => (
+                    json!([{ "productId": p, "quantity": 1, "stockId": d.stock }]),
+                    json!([{ "product_id": p, "quantity": 1, "price": "999.99", "stock_id": d.stock }]),
+                ),
+                None => (json!([]), json!([])),
+            };
+            let r = app
+                .gql(create, json!({ "i": { "items": gql_items } }), Some(token))
+                .await;
+            assert_eq!(error_code(&r), "UNAUTHENTICATED", "{product:?}: {r}");
+            let r = app
+                .post_json(
+                    "/api/erp/oms/orders/",
+                    &json!({ "items": rest_items }),
+                    Some(token),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                reqwest::StatusCode::UNAUTHORIZED,
+                "{product:?}: {:?}",
+                r.body
+            );
+            assert_eq!(&r.body, detail, "{product:?}");
+        }
+    }
+    assert_demo_untouched(&app, &d).await;
+}
+
 #[tokio::test]
 async fn tokens_of_inactive_or_deleted_users_are_refused() {
     let app = spawn_app().await;

@@ -63,11 +63,11 @@ fn canonical_order(customer_id: i64, status: OrderStatus, items: &[NewItem]) -> 
     serde_json::json!([customer_id, status.as_str(), items])
 }
 
-/// Places an order, optionally under an idempotency key. In one transaction: the references
-/// are read in one statement, the caller's lookup (when `caller` is deferred) riding along, and
-/// the caller's role checked; a live earlier order of the same caller, key and input is
-/// replayed (nothing written, no event) and the same key with another input refused; the
-/// references are checked with every field problem at once; then the key is claimed, the
+/// Places an order, optionally under an idempotency key. In one transaction: the caller is
+/// looked up (when `caller` is deferred: with the references, in their one statement, unless
+/// there is a key) and its role checked; a live earlier order of the same caller, key and input
+/// is replayed (nothing written, no event) and the same key with another input refused; the
+/// references are read and checked with every field problem at once; then the key is claimed, the
 /// order and its items inserted, the stock taken, and the answer `answer` renders there (the
 /// REST body; GraphQL stores none) recorded with the key. `answer` always runs inside the
 /// transaction, key or not.
@@ -102,16 +102,28 @@ pub async fn create_order_keyed<'a>(
     let parsed = check::parse(input, token_user);
 
     let txn = begin_write(&state.db).await?;
-    let due = caller.lookup_due();
-    let (refs, looked_up) = references(&txn, &parsed, token_user, due).await?;
-    let access = caller.resolve_with(&txn, looked_up.map(Ok)).await;
-    access.user()?;
-    policy::may_place_order(&access, customer_id, status)?;
-    if let Some(keyed) = &keyed
-        && let Some(replay) = keyed.earlier(&txn, state).await?
-    {
-        return Ok(Outcome::Replayed(replay));
-    }
+    let admit = |access: &Access| -> AppResult<()> {
+        access.user()?;
+        policy::may_place_order(access, customer_id, status)
+    };
+    let refs = match &keyed {
+        // with a key the caller is looked up and the key checked before anything else is
+        // read: a replay reads nothing more
+        Some(keyed) => {
+            admit(&caller.resolve(&txn).await)?;
+            if let Some(replay) = keyed.earlier(&txn, state).await? {
+                return Ok(Outcome::Replayed(replay));
+            }
+            references(&txn, &parsed, token_user, None).await?.0
+        }
+        // without one the caller's lookup rides on the references' statement
+        None => {
+            let due = caller.lookup_due();
+            let (refs, looked_up) = references(&txn, &parsed, token_user, due).await?;
+            admit(&caller.resolve_with(&txn, looked_up.map(Ok)).await)?;
+            refs
+        }
+    };
     let placement = check::check(parsed, &refs).map_err(AppError::Validation)?;
 
     if let Some(keyed) = &keyed

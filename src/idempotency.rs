@@ -251,7 +251,8 @@ impl Keyed {
 /// The end of a create, keyed or not: its answer (REST's body; GraphQL stores none) rendered
 /// inside the transaction, so that if rendering fails nothing was written and a client told to
 /// retry (503) never creates twice; the answer recorded with the key; the change event sent with
-/// the commit; then expired keys purged.
+/// the commit, unless the write's own statement carried it (`noticed`, see `EventBus::notice`);
+/// then expired keys purged.
 pub async fn finish_create<T>(
     state: &AppState,
     txn: DatabaseTransaction,
@@ -259,12 +260,13 @@ pub async fn finish_create<T>(
     (id, created): (i64, T),
     answer: impl AsyncFnOnce(&DatabaseTransaction, &T) -> AppResult<Option<Value>>,
     event: Event,
+    noticed: bool,
 ) -> AppResult<Outcome<T>> {
     let answered = answer(&txn, &created).await?;
     if let Some(keyed) = keyed {
         keyed.complete(&txn, id, answered.as_ref()).await?;
     }
-    state.events.commit(txn, &[event]).await?;
+    state.events.commit_after(txn, &[event], noticed).await?;
     if keyed.is_some() {
         purge(state).await;
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseTransaction, DbErr};
 use tokio::sync::{broadcast, mpsc};
 
@@ -110,20 +111,48 @@ impl EventBus {
     /// installed they announce the changes instead. A failed `pg_notify` (PostgreSQL's
     /// notification queue full) fails the write, which is then rolled back.
     pub async fn commit(&self, txn: DatabaseTransaction, events: &[Event]) -> Result<(), DbErr> {
+        self.commit_after(txn, events, false).await
+    }
+
+    /// `commit`, for a write whose own statement carried its events' notifications where
+    /// `noticed` (see `notice`): nothing more is sent for them.
+    pub async fn commit_after(
+        &self,
+        txn: DatabaseTransaction,
+        events: &[Event],
+        noticed: bool,
+    ) -> Result<(), DbErr> {
         match &self.inner.transport {
             Transport::Postgres(_) if !self.triggers_announce() => {
-                postgres::notify_in(&txn, events).await?;
+                if !noticed {
+                    postgres::notify_in(&txn, events).await?;
+                }
                 txn.commit().await?;
                 metrics::counter!("oms_events_published_total").increment(events.len() as u64);
             }
             _ => {
                 txn.commit().await?;
-                for event in events {
-                    self.publish(event.clone());
+                if !noticed {
+                    for event in events {
+                        self.publish(event.clone());
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// The `pg_notify` of the event of a row that a write's statement inserts, as an
+    /// expression of that statement (`id`: the new row's id there), so that the notification
+    /// costs no statement of its own; `event` makes the event of an id. `None` where the
+    /// gateway does not announce its writes with `pg_notify` (in process the events are
+    /// published after the commit; the database's change triggers announce them
+    /// themselves). A write whose statement carried it commits with `commit_after(.., true)`.
+    pub fn notice(&self, event: impl Fn(i64) -> Event, id: Expr) -> Option<Expr> {
+        match &self.inner.transport {
+            Transport::Postgres(_) if !self.triggers_announce() => postgres::notice(event, id),
+            _ => None,
+        }
     }
 
     /// Publishes a committed change outside any transaction (call only after the commit).

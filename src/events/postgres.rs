@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, sqlx};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -145,6 +146,24 @@ fn payload(event: &Event) -> Option<String> {
             None
         }
     }
+}
+
+/// The order id a payload is written with before the statement that carries it assigns the
+/// real one (`notice`): no row id is negative, so its text occurs once in the payload.
+const PENDING_ID: i64 = i64::MIN;
+
+/// `pg_notify(channel, payload)` for a statement that assigns the event's id (`id`): the
+/// payload is the event's own (`payload`), its id's text put in by PostgreSQL
+/// (`concat(head, id, tail)`), so the encoding stays serde's alone.
+pub(super) fn notice(event: impl Fn(i64) -> Event, id: Expr) -> Option<Expr> {
+    let payload = payload(&event(PENDING_ID))?;
+    let (head, tail) = payload.split_once(&PENDING_ID.to_string())?;
+    let text = Func::cust("concat").args([Expr::val(head), id, Expr::val(tail)]);
+    Some(
+        Func::cust("pg_notify")
+            .args([Expr::val(CHANNEL), text.into()])
+            .into(),
+    )
 }
 
 /// Announces `events` in the write transaction `txn`, in order, with one

@@ -131,14 +131,10 @@ pub async fn create_order_keyed<'a>(
     {
         return Ok(Outcome::Replayed(replay));
     }
-    let created = write(&txn, &placement, &refs, &stock_items).await?;
-    let event = Event::Order {
-        kind: ChangeKind::Created,
-        order_id: created.id,
-        customer_id: created.customer_id,
-    };
+    let (created, noticed) = write(state, &txn, &placement, &refs, &stock_items).await?;
+    let event = created_event(created.customer_id)(created.id);
     let created = (created.id, created);
-    idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event).await
+    idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event, noticed).await
 }
 
 /// The products, their named stock rows, the customer and (when `lookup` names it) the
@@ -174,20 +170,30 @@ async fn references(
     Ok((refs, loaded.caller))
 }
 
+/// The event of an order of this customer created, for its id.
+fn created_event(customer_id: i64) -> impl Fn(i64) -> Event {
+    move |order_id| Event::Order {
+        kind: ChangeKind::Created,
+        order_id,
+        customer_id,
+    }
+}
+
 /// Writes the order: inserts it with its items and takes the stock (unless the order starts
 /// cancelled), and refuses (rolling everything back) when a stock row holds too few. The model
 /// is rebuilt from the values written (the money columns are not read back).
 ///
-/// On PostgreSQL the whole write is one statement, three data-modifying CTEs (`insert_order`):
-/// the stock rows it takes stay locked until the COMMIT, so no round trip lies between taking
-/// them and committing but the event's `pg_notify`. On SQLite, which has no such CTE, it is
-/// three statements.
+/// On PostgreSQL the whole write, the event's `pg_notify` included, is one statement of three
+/// data-modifying CTEs (`insert_order`): the stock rows it takes stay locked until the COMMIT,
+/// and no round trip lies between the two. On SQLite, which has no such CTE, it is three
+/// statements. Answers the order and whether its event was sent with it.
 async fn write(
+    state: &AppState,
     txn: &DatabaseTransaction,
     placement: &Placement,
     refs: &References,
     stock_items: &[Option<i64>],
-) -> AppResult<order::Model> {
+) -> AppResult<(order::Model, bool)> {
     let now = time::now();
     let created = order::Model {
         id: 0,
@@ -202,11 +208,16 @@ async fn write(
     } else {
         Takes::default()
     };
-    let (id, taken) = insert_order(txn, &created, placement, &takes).await?;
-    if let Some(short) = takes.0.iter().find(|t| !taken.contains(&t.stock_id)) {
+    let written = insert_order(state, txn, &created, placement, &takes).await?;
+    if let Some(short) = takes
+        .0
+        .iter()
+        .find(|t| !written.taken.contains(&t.stock_id))
+    {
         return Err(shortage(txn, short, refs, stock_items).await?);
     }
-    Ok(order::Model { id, ..created })
+    let id = written.id;
+    Ok((order::Model { id, ..created }, written.noticed))
 }
 
 /// One line's units to take out of its stock row.
@@ -242,7 +253,7 @@ impl Takes {
         self.0.iter().map(|t| t.stock_id)
     }
 
-    /// `CASE id WHEN <stock> THEN <quantity> ... END`: each row's units.
+    /// `CASE WHEN id = <stock> THEN <quantity> ... END`: each row's units.
     fn units(&self) -> Expr {
         let mut case = CaseStatement::new();
         for t in &self.0 {
@@ -291,16 +302,18 @@ impl Takes {
 /// WITH new_order AS (INSERT INTO oms_order ... RETURNING id),
 ///      new_items AS (INSERT INTO oms_orderitem ... VALUES (..., (SELECT id FROM new_order), ...)),
 ///      taken AS (UPDATE wms_stock ... RETURNING id)
-/// SELECT new_order.id, taken.id FROM new_order LEFT JOIN taken ON TRUE
+/// SELECT new_order.id, taken.id, (SELECT pg_notify(...) FROM new_order)
+/// FROM new_order LEFT JOIN taken ON TRUE
 /// ```
 ///
 /// On SQLite in three. The items get their ids in the order of their lines either way.
 async fn insert_order(
+    state: &AppState,
     txn: &DatabaseTransaction,
     order: &order::Model,
     placement: &Placement,
     takes: &Takes,
-) -> AppResult<(i64, Vec<i64>)> {
+) -> AppResult<Written> {
     let mut insert = order::Entity::insert(order::ActiveModel {
         status: Set(order.status.clone()),
         total_amount: Set(order.total_amount),
@@ -342,7 +355,11 @@ async fn insert_order(
                 taken.push(i64::cell(&row, 0)?);
             }
         }
-        return Ok((id, taken));
+        return Ok(Written {
+            id,
+            taken,
+            noticed: false,
+        });
     }
     takes.lock_in_order(txn).await?;
     insert.returning_col(order::Column::Id);
@@ -383,6 +400,18 @@ async fn insert_order(
             .column((TAKEN, stock::Column::Id))
             .join(JoinType::LeftJoin, TAKEN, Expr::val(true));
     }
+    // the event's pg_notify, evaluated once (an uncorrelated subquery) whatever the rows
+    let notice = state.events.notice(
+        created_event(order.customer_id),
+        Expr::col((NEW_ORDER, order::Column::Id)),
+    );
+    if let Some(notice) = &notice {
+        let once = Query::select()
+            .expr(notice.clone())
+            .from(NEW_ORDER)
+            .to_owned();
+        answer.expr(Expr::SubQuery(None, Box::new(once.into())));
+    }
     let statement = txn.get_database_backend().build(&with.query(answer));
     let mut id = None;
     let mut taken = Vec::with_capacity(takes.0.len());
@@ -392,7 +421,19 @@ async fn insert_order(
     }
     let id =
         id.ok_or_else(|| AppError::internal(anyhow::anyhow!("the order's insert returned no id")))?;
-    Ok((id, taken))
+    Ok(Written {
+        id,
+        taken,
+        noticed: notice.is_some(),
+    })
+}
+
+/// What `insert_order` wrote: the order's id, the stock rows it took units from, and whether
+/// its statement carried the order's event (`EventBus::notice`).
+struct Written {
+    id: i64,
+    taken: Vec<i64>,
+    noticed: bool,
 }
 
 /// The CTEs of `insert_order` on PostgreSQL.

@@ -199,7 +199,7 @@ pub async fn create_payment_keyed<'a>(
         customer_id: order.customer_id,
     };
     let created = (created.id, created);
-    idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event).await
+    idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event, false).await
 }
 
 /// The payment, locked for the rest of the transaction (PostgreSQL), with its order, if the

@@ -60,7 +60,7 @@ impl PendingCaller {
         self.settle(load_user(db, self.user_id).await)
     }
 
-    /// Keeps what the user's lookup (made by the write, in a statement of its own) found.
+    /// Keeps what the user's lookup (made by the write, within one of its statements) found.
     pub(crate) fn settle(&self, lookup: Result<UserLookup, AppError>) -> Access {
         let access = Access {
             auth: AuthState::of_lookup(self.user_id, lookup),

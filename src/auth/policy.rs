@@ -169,8 +169,8 @@ impl Caller<'_> {
         }
     }
 
-    /// The id of the user whose lookup is still due: a write may look it up in a statement
-    /// of its own and hand the result to `resolve_with`.
+    /// The id of the user whose lookup is still due: a write may look it up within one of its
+    /// own statements (an order: in its references') and hand the result to `resolve_with`.
     pub fn lookup_due(&self) -> Option<i64> {
         match self {
             Caller::Resolved(_) => None,

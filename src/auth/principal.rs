@@ -181,6 +181,9 @@ pub async fn load_user<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserLookup
     }
 }
 
+// `from_columns` reads `is_active` right after the summary
+const _: () = assert!(UserLookup::COLUMNS.len() == SUMMARY_COLUMNS.len() + 1);
+
 impl UserLookup {
     /// The columns a lookup selects: `SUMMARY_COLUMNS`, then `is_active`.
     pub const COLUMNS: [user::Column; 6] = [
@@ -243,5 +246,19 @@ impl FromRequestParts<AppState> for AuthState {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(authenticate(state, &parts.headers).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::IdenStatic;
+
+    #[test]
+    fn a_lookup_selects_the_summary_then_is_active() {
+        let names = |cols: &[user::Column]| cols.iter().map(|c| c.as_str()).collect::<Vec<_>>();
+        let (summary, rest) = UserLookup::COLUMNS.split_at(SUMMARY_COLUMNS.len());
+        assert_eq!(names(summary), names(&SUMMARY_COLUMNS));
+        assert_eq!(names(rest), ["is_active"]);
     }
 }

@@ -105,8 +105,9 @@ impl EventBus {
     }
 
     /// Commits a write transaction together with the changes it made (see the module's doc
-    /// of `events`): on PostgreSQL the `pg_notify` goes as the transaction's last statement,
-    /// on the write's own connection (no second pool checkout, nothing to queue); in-process
+    /// of `events`): on PostgreSQL the `pg_notify` goes as the transaction's last statement
+    /// (unless the write's own statement carried it: `commit_after`), on the write's own
+    /// connection (no second pool checkout, nothing to queue); in-process
     /// the events are published after the commit. Where the database's change triggers are
     /// installed they announce the changes instead. A failed `pg_notify` (PostgreSQL's
     /// notification queue full) fails the write, which is then rolled back.

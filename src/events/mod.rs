@@ -5,9 +5,11 @@
 //!
 //! How an event travels:
 //! - The domain services commit their write transactions through [`EventBus::commit`] with
-//!   the changes they made. On PostgreSQL the `pg_notify` on [`postgres::CHANNEL`] is the
-//!   transaction's last statement: PostgreSQL delivers it at COMMIT and drops it at a
-//!   rollback, so a committed change is never lost and a failed one never announced. Every
+//!   the changes they made. On PostgreSQL the `pg_notify` on [`postgres::CHANNEL`] goes inside
+//!   the transaction: as its last statement, or, for a new order, as part of the order's own
+//!   write statement ([`EventBus::notice`], then `EventBus::commit_after`). PostgreSQL
+//!   delivers it at COMMIT and drops it at a rollback, so a committed change is never lost and
+//!   a failed one never announced. Every
 //!   gateway process (this one included) hears it on its listener and puts it on its own hub;
 //!   a process delivers only what its listener hears, so each subscriber gets each event once,
 //!   whichever replica the change went through. In-process (SQLite) the events go straight to

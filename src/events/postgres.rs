@@ -1,8 +1,9 @@
 //! The PostgreSQL transport of events: LISTEN/NOTIFY, so that every gateway process on one
 //! database hears every change, whichever process made it.
 //!
-//! - A write announces its changes with `pg_notify` on [`CHANNEL`] as its transaction's last
-//!   statement ([`notify_in`]): PostgreSQL delivers them at COMMIT, and not at all at a
+//! - A write announces its changes with `pg_notify` on [`CHANNEL`] inside its transaction:
+//!   as the last statement ([`notify_in`]), or within the write statement that assigns the
+//!   changed row's id ([`notice`]). PostgreSQL delivers them at COMMIT, and not at all at a
 //!   rollback.
 //! - The notifier sends the events published outside a transaction (`EventBus::publish`) as
 //!   JSON with `pg_notify` (those waiting at once in one statement), from its own connection

@@ -1,6 +1,7 @@
-//! Placing an order: the caller looked up, the input parsed, its references read and checked
-//! (`orders::check`), then the order written and the stock taken, all in one short transaction
-//! on one connection; `CREATED` is announced with the commit (`EventBus::commit`).
+//! Placing an order: the input parsed, its references read with the caller's lookup riding
+//! along (`orders::read`) and checked (`orders::check`), then the order written and the stock
+//! taken, all in one short transaction on one connection; `CREATED` is announced with the
+//! commit (on PostgreSQL within the write statement: `EventBus::notice`).
 //!
 //! Stock is taken with one guarded `UPDATE ... WHERE quantity >= n` of the order's stock rows
 //! (locked in id order first when there are several, so concurrent orders never deadlock),
@@ -279,7 +280,9 @@ impl Takes {
     }
 
     /// Locks the rows in id order, so that concurrent orders of the same rows never deadlock
-    /// (one `UPDATE` of several rows locks them in whatever order its plan meets them).
+    /// (one `UPDATE` of several rows locks them in whatever order its plan meets them). `FOR
+    /// NO KEY UPDATE`, the lock the `UPDATE` itself takes: it leaves the foreign-key checks of
+    /// other writers' items (`FOR KEY SHARE`) alone.
     async fn lock_in_order(&self, txn: &DatabaseTransaction) -> AppResult<()> {
         if self.0.len() > 1 {
             let lock = Query::select()
@@ -287,7 +290,7 @@ impl Takes {
                 .from(stock::Entity)
                 .and_where(stock::Column::Id.is_in(self.ids()))
                 .order_by(stock::Column::Id, Order::Asc)
-                .lock(LockType::Update)
+                .lock(LockType::NoKeyUpdate)
                 .to_owned();
             txn.query_all(&lock).await?;
         }

@@ -828,7 +828,7 @@ async fn an_order_of_an_inactive_or_deleted_user_is_refused_whatever_it_names() 
         .exec(app.db())
         .await
         .expect("delete the user");
-    let create = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
+    let create = "mutation($i: CreateOrderInput!, $k: String) { createOrder(input: $i, idempotencyKey: $k) { id } }";
     let inactive = json!({ "detail": "User is inactive", "code": "user_inactive" });
     let missing = json!({ "detail": "User not found", "code": "user_not_found" });
     for (token, detail) in [(&idle, &inactive), (&ghost, &missing)] {
@@ -840,10 +840,16 @@ async fn an_order_of_an_inactive_or_deleted_user_is_refused_whatever_it_names() 
                 ),
                 None => (json!([]), json!([])),
             };
-            let r = app
-                .gql(create, json!({ "i": { "items": gql_items } }), Some(token))
-                .await;
-            assert_eq!(error_code(&r), "UNAUTHENTICATED", "{product:?}: {r}");
+            // without a key the lookup rides on the references; with one it comes first
+            for key in [None, Some("k")] {
+                let vars = json!({ "i": { "items": gql_items }, "k": key });
+                let r = app.gql(create, vars, Some(token)).await;
+                assert_eq!(
+                    error_code(&r),
+                    "UNAUTHENTICATED",
+                    "{product:?} {key:?}: {r}"
+                );
+            }
             let r = app
                 .post_json(
                     "/api/erp/oms/orders/",

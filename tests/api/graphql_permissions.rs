@@ -813,6 +813,16 @@ async fn legacy_authz_lets_any_authenticated_user_do_everything() {
     .await;
 }
 
+/// Deactivates the user `idle` and deletes the user `ghost`, as the Django admin would after
+/// their tokens were issued.
+async fn idle_and_gone(app: &TestApp, idle: i64, ghost: i64) {
+    app.set_active(idle, false).await;
+    user::Entity::delete_by_id(ghost)
+        .exec(app.db())
+        .await
+        .expect("delete the user");
+}
+
 /// An order's write looks its caller up in the references' statement: a user deactivated or
 /// deleted after the token was issued is refused there, as SimpleJWT words it, on both faces,
 /// also when no product of the order exists (no product row carries the lookup then) or the
@@ -823,11 +833,7 @@ async fn an_order_of_an_inactive_or_deleted_user_is_refused_whatever_it_names() 
     let d = demo(&app).await;
     let (idle_id, idle) = customer(&app, "idle").await;
     let (ghost_id, ghost) = customer(&app, "ghost").await;
-    app.set_active(idle_id, false).await;
-    user::Entity::delete_by_id(ghost_id)
-        .exec(app.db())
-        .await
-        .expect("delete the user");
+    idle_and_gone(&app, idle_id, ghost_id).await;
     let create = "mutation($i: CreateOrderInput!, $k: String) { createOrder(input: $i, idempotencyKey: $k) { id } }";
     let inactive = json!({ "detail": "User is inactive", "code": "user_inactive" });
     let missing = json!({ "detail": "User not found", "code": "user_not_found" });
@@ -887,11 +893,7 @@ async fn tokens_of_inactive_or_deleted_users_are_refused() {
         )
         .await;
     }
-    app.set_active(idle_id, false).await;
-    user::Entity::delete_by_id(ghost_id)
-        .exec(app.db())
-        .await
-        .expect("delete the user");
+    idle_and_gone(&app, idle_id, ghost_id).await;
     for (who, token) in [("inactive", &idle), ("deleted", &ghost)] {
         for query in [
             "{ orders { totalCount } }",

@@ -133,16 +133,16 @@ impl<'a> From<&'a Access> for Caller<'a> {
 }
 
 impl Caller<'_> {
-    /// The 401 of a request without a usable token, found without the database; `Ok` when
-    /// the token names a user (who may still turn out to be gone: see `resolve`).
-    pub fn authenticated(&self) -> AppResult<()> {
+    /// The 401 of a request without a usable token, found without the database; otherwise
+    /// the id of the user the token names (who may still turn out to be gone: see `resolve`).
+    pub fn authenticated(&self) -> AppResult<i64> {
         match self {
-            Caller::Resolved(access) => access.user().map(|_| ()),
-            Caller::Pending(_) => Ok(()),
+            Caller::Resolved(access) => access.user().map(|u| u.id),
+            Caller::Pending(pending) => Ok(pending.user_id()),
             Caller::Deferred {
-                credentials: Credentials::User(_),
+                credentials: Credentials::User(id),
                 ..
-            } => Ok(()),
+            } => Ok(*id),
             Caller::Deferred {
                 credentials,
                 settings,
@@ -151,21 +151,8 @@ impl Caller<'_> {
                     Credentials::Invalid(e) => AuthState::Invalid(e.clone()),
                     _ => AuthState::Anonymous,
                 };
-                Access::new(auth, settings).user().map(|_| ())
+                Access::new(auth, settings).user().map(|u| u.id)
             }
-        }
-    }
-
-    /// The token's user id, known without the database (`None` without a usable token).
-    pub fn user_id(&self) -> Option<i64> {
-        match self {
-            Caller::Resolved(access) => access.user().ok().map(|u| u.id),
-            Caller::Deferred {
-                credentials: Credentials::User(id),
-                ..
-            } => Some(*id),
-            Caller::Deferred { .. } => None,
-            Caller::Pending(pending) => Some(pending.user_id()),
         }
     }
 
@@ -188,7 +175,7 @@ impl Caller<'_> {
     pub async fn resolve_with<C: ConnectionTrait>(
         self,
         db: &C,
-        looked_up: Option<Result<UserLookup, AppError>>,
+        looked_up: Option<UserLookup>,
     ) -> Access {
         let Some(lookup) = looked_up else {
             return self.resolve(db).await;
@@ -197,8 +184,8 @@ impl Caller<'_> {
             Caller::Deferred {
                 credentials: Credentials::User(id),
                 settings,
-            } => Access::new(AuthState::of_lookup(id, lookup), settings),
-            Caller::Pending(pending) => pending.settle(lookup),
+            } => Access::new(AuthState::of_lookup(id, Ok(lookup)), settings),
+            Caller::Pending(pending) => pending.settle(Ok(lookup)),
             caller => caller.resolve(db).await,
         }
     }

@@ -25,7 +25,7 @@ use crate::auth::principal::UserLookup;
 use crate::catalog::service::stocks_by_id;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, FieldPath};
-use crate::events::{ChangeKind, Event};
+use crate::events::{ChangeKind, Event, EventBus};
 use crate::idempotency::{self, IdempotencyKey, Keyed, Operation, Outcome, no_answer};
 use crate::orders::check::{self, NewItem, NewOrder, Placement, References};
 use crate::orders::read;
@@ -83,14 +83,9 @@ pub async fn create_order_keyed<'a>(
     ) -> AppResult<Option<serde_json::Value>>,
 ) -> AppResult<Outcome<order::Model>> {
     let caller = caller.into();
-    caller.authenticated()?;
     // the token's user: who the lookup below must confirm (one connection for the whole
     // order, each pool checkout costs a round trip more; what was checked is what is written)
-    let Some(token_user) = caller.user_id() else {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "an authenticated caller without a user id"
-        )));
-    };
+    let token_user = caller.authenticated()?;
     let (customer_id, status) = (input.customer_id, input.status);
     // an input the face could not parse is refused below whatever the key says
     let keyed = key.filter(|_| input.errors.is_empty()).map(|key| {
@@ -121,7 +116,7 @@ pub async fn create_order_keyed<'a>(
         None => {
             let due = caller.lookup_due();
             let (refs, looked_up) = references(&txn, &parsed, token_user, due).await?;
-            admit(&caller.resolve_with(&txn, looked_up.map(Ok)).await)?;
+            admit(&caller.resolve_with(&txn, looked_up).await)?;
             refs
         }
     };
@@ -132,7 +127,7 @@ pub async fn create_order_keyed<'a>(
     {
         return Ok(Outcome::Replayed(replay));
     }
-    let (created, noticed) = write(state, &txn, &placement, &refs, &stock_items).await?;
+    let (created, noticed) = write(&state.events, &txn, &placement, &refs, &stock_items).await?;
     let event = created_event(created.customer_id)(created.id);
     let created = (created.id, created);
     idempotency::finish_create(state, txn, keyed.as_ref(), created, answer, event, noticed).await
@@ -189,7 +184,7 @@ fn created_event(customer_id: i64) -> impl Fn(i64) -> Event {
 /// and no round trip lies between the two. On SQLite, which has no such CTE, it is three
 /// statements. Answers the order and whether its event was sent with it.
 async fn write(
-    state: &AppState,
+    events: &EventBus,
     txn: &DatabaseTransaction,
     placement: &Placement,
     refs: &References,
@@ -209,7 +204,7 @@ async fn write(
     } else {
         Takes::default()
     };
-    let written = insert_order(state, txn, &created, placement, &takes).await?;
+    let written = insert_order(events, txn, &created, placement, &takes).await?;
     if let Some(short) = takes
         .0
         .iter()
@@ -311,7 +306,7 @@ impl Takes {
 ///
 /// On SQLite in three. The items get their ids in the order of their lines either way.
 async fn insert_order(
-    state: &AppState,
+    events: &EventBus,
     txn: &DatabaseTransaction,
     order: &order::Model,
     placement: &Placement,
@@ -404,7 +399,7 @@ async fn insert_order(
             .join(JoinType::LeftJoin, TAKEN, Expr::val(true));
     }
     // the event's pg_notify, evaluated once (an uncorrelated subquery) whatever the rows
-    let notice = state.events.notice(
+    let notice = events.notice(
         created_event(order.customer_id),
         Expr::col((NEW_ORDER, order::Column::Id)),
     );

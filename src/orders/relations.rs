@@ -1,26 +1,30 @@
-//! The relations of a set of orders in ONE statement: their customers, their payments and
-//! their items joined with product, stock, location and warehouse, as the branches of a
-//! `UNION ALL`.
+//! The relations of a set of orders in ONE statement: their customers, their payments, their
+//! items, and the products, stock rows, locations and warehouses those items refer to, as the
+//! branches of a `UNION ALL`.
 //!
 //! Each statement costs a round trip to the database and its own parse, plan and wake-ups on
 //! both sides; three statements per page (or per single order) were most of a small request's
 //! time. Every branch fills its own block of columns and leaves typed NULLs in the other
 //! blocks, so all rows share one shape and decode by position (`entity::Positional`); the
 //! first column says which branch a row came from.
+//!
+//! The rows the items refer to repeat from item to item (a page of 150 lines names a few
+//! dozen products): each comes once, as a row of its own branch, selected by the ids the
+//! items name (common tables), not joined onto every item. PostgreSQL sends every non-NULL
+//! column of every row through its type's output function, and the joined columns were most
+//! of what the statement sent.
 
 use std::sync::LazyLock;
 
 use entity::positional::Cell;
 use entity::{Positional, location, order_item, payment, product, stock, user, warehouse};
 use sea_orm::sea_query::{
-    ColumnType, Expr, ExprTrait, IntoIden, Query, SelectStatement, SimpleExpr, UnionType,
+    Alias, ColumnType, CommonTableExpression, Expr, ExprTrait, IntoIden, Query, SelectStatement,
+    SimpleExpr, UnionType, WithClause,
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable, QueryResult, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, Statement};
 
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
-use crate::db::IdMap;
 use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::orders::graph::OrderGraph;
@@ -46,6 +50,15 @@ pub struct Wanted<'a> {
 const CUSTOMER: i32 = 0;
 const PAYMENT: i32 = 1;
 const ITEM: i32 = 2;
+const PRODUCT: i32 = 3;
+const STOCK: i32 = 4;
+const LOCATION: i32 = 5;
+const WAREHOUSE: i32 = 6;
+
+/// The common tables: the orders' items, the stock rows they took from, those rows' locations.
+const ITEMS: &str = "gw_items";
+const STOCKS: &str = "gw_stocks";
+const LOCATIONS: &str = "gw_locations";
 
 /// Where each block of columns starts (column 0 is the branch).
 const USER_AT: usize = 1;
@@ -131,14 +144,28 @@ async fn load_into<C: ConnectionTrait>(
                 let p = payment::Model::from_columns(&row, PAYMENT_AT)?;
                 out.payments.entry(p.order_id).or_default().push(p);
             }
-            _ => {
+            ITEM => {
                 let item = order_item::Model::from_columns(&row, ITEM_AT)?;
-                // the rows an item references repeat from item to item: each decoded once
-                once::<product::Model, _>(&row, PRODUCT_AT, &mut out.products)?;
-                once::<stock::Model, _>(&row, STOCK_AT, &mut out.stocks)?;
-                once::<location::Model, _>(&row, LOCATION_AT, &mut out.locations)?;
-                once::<warehouse::Model, _>(&row, WAREHOUSE_AT, &mut out.warehouses)?;
                 out.items.entry(item.order_id).or_default().push(item);
+            }
+            PRODUCT => {
+                let p = product::Model::from_columns(&row, PRODUCT_AT)?;
+                out.products.insert(p.id, p.into());
+            }
+            STOCK => {
+                let s = stock::Model::from_columns(&row, STOCK_AT)?;
+                out.stocks.insert(s.id, s);
+            }
+            LOCATION => {
+                let l = location::Model::from_columns(&row, LOCATION_AT)?;
+                out.locations.insert(l.id, l.into());
+            }
+            WAREHOUSE => {
+                let w = warehouse::Model::from_columns(&row, WAREHOUSE_AT)?;
+                out.warehouses.insert(w.id, w.into());
+            }
+            other => {
+                return Err(DbErr::Type(format!("relations: no branch {other}")).into());
             }
         }
     }
@@ -159,12 +186,12 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
             customers: lists[0],
             ..wanted
         };
-        statement(lists[1], wanted).map(|s| backend.build(&s))
+        statement(backend, lists[1], wanted)
     })
 }
 
 /// The `UNION ALL` of the branches `wanted` asks for; `None` when there is nothing to read.
-fn statement(order_ids: &[i64], wanted: Wanted<'_>) -> Option<SelectStatement> {
+fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
     let mut branches = Vec::new();
     if !wanted.customers.is_empty() {
         let mut q = branch(CUSTOMER, Block::User);
@@ -180,74 +207,89 @@ fn statement(order_ids: &[i64], wanted: Wanted<'_>) -> Option<SelectStatement> {
         );
         branches.push(q);
     }
-    if let Some(joins) = wanted.items.filter(|_| !order_ids.is_empty()) {
-        branches.push(items_branch(order_ids, joins));
+    let items = wanted.items.filter(|_| !order_ids.is_empty());
+    if let Some(joins) = items {
+        branches.extend(item_branches(joins));
     }
     let mut branches = branches.into_iter();
     let mut statement = branches.next()?;
     for b in branches {
         statement.union(UnionType::All, b);
     }
-    Some(statement)
+    Some(match items {
+        Some(joins) => backend.build(&statement.with(item_tables(order_ids, joins))),
+        None => backend.build(&statement),
+    })
 }
 
-/// Decodes the model whose block starts at `at` unless its id (the block's first column) is
-/// NULL (not joined, or not found) or already in `map` (which holds models or `Arc`s of them).
-fn once<M: Positional, V: From<M>>(
-    row: &QueryResult,
-    at: usize,
-    map: &mut IdMap<V>,
-) -> AppResult<()> {
-    if let Some(id) = Option::<i64>::cell(row, at)?
-        && !map.contains_key(&id)
-    {
-        map.insert(id, M::from_columns(row, at)?.into());
-    }
-    Ok(())
-}
-
-fn items_branch(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
-    let mut filled = vec![Block::Item];
-    if joins.product {
-        filled.push(Block::Product);
-    }
+/// The common tables the item branches read: the items of the orders and, with the stock
+/// wanted, the stock rows they name and those rows' locations.
+fn item_tables(order_ids: &[i64], joins: ItemJoins) -> WithClause {
+    let mut items = Query::select();
+    items
+        .columns(order_item::Column::iter())
+        .from(order_item::Entity)
+        .and_where(order_item::Column::OrderId.is_in(order_ids.iter().copied()));
+    let mut with = WithClause::new();
+    with.cte(common_table(ITEMS, items));
     if joins.stock {
-        filled.extend([Block::Stock, Block::Location, Block::Warehouse]);
+        let mut stocks = Query::select();
+        stocks
+            .columns(stock::Column::iter())
+            .from(stock::Entity)
+            .and_where(stock::Column::Id.in_subquery(ids_of(ITEMS, order_item::Column::StockId)));
+        let mut locations = Query::select();
+        locations
+            .columns(location::Column::iter())
+            .from(location::Entity)
+            .and_where(location::Column::Id.in_subquery(ids_of(STOCKS, stock::Column::LocationId)));
+        with.cte(common_table(STOCKS, stocks))
+            .cte(common_table(LOCATIONS, locations));
     }
-    let mut q = Query::select();
-    q.expr(Expr::cust(ITEM.to_string()));
-    for block in Block::ALL {
-        block.add(&mut q, filled.contains(&block));
-    }
-    q.from(order_item::Entity).and_where(
-        Expr::col((order_item::Entity, order_item::Column::OrderId))
-            .is_in(order_ids.iter().copied()),
-    );
+    with
+}
+
+fn common_table(name: &str, query: SelectStatement) -> CommonTableExpression {
+    let mut cte = CommonTableExpression::from_select(query);
+    cte.table_name(Alias::new(name));
+    cte
+}
+
+/// `SELECT <column> FROM <table>`: the ids a common table names.
+fn ids_of(table: &str, column: impl IntoIden) -> SelectStatement {
+    Query::select()
+        .column(column)
+        .from(Alias::new(table))
+        .to_owned()
+}
+
+/// The items from their common table, and the rows they refer to, each once.
+fn item_branches(joins: ItemJoins) -> Vec<SelectStatement> {
+    // a common table read under its entity's name, so that the blocks' columns find it
+    let mut items = branch(ITEM, Block::Item);
+    items.from_as(Alias::new(ITEMS), order_item::Entity);
+    let mut out = vec![items];
     if joins.product {
-        q.inner_join(
-            product::Entity,
+        let mut q = branch(PRODUCT, Block::Product);
+        q.from(product::Entity).and_where(
             Expr::col((product::Entity, product::Column::Id))
-                .equals((order_item::Entity, order_item::Column::ProductId)),
+                .in_subquery(ids_of(ITEMS, order_item::Column::ProductId)),
         );
+        out.push(q);
     }
     if joins.stock {
-        q.left_join(
-            stock::Entity,
-            Expr::col((stock::Entity, stock::Column::Id))
-                .equals((order_item::Entity, order_item::Column::StockId)),
-        )
-        .left_join(
-            location::Entity,
-            Expr::col((location::Entity, location::Column::Id))
-                .equals((stock::Entity, stock::Column::LocationId)),
-        )
-        .left_join(
-            warehouse::Entity,
+        let mut stocks = branch(STOCK, Block::Stock);
+        stocks.from_as(Alias::new(STOCKS), stock::Entity);
+        let mut locations = branch(LOCATION, Block::Location);
+        locations.from_as(Alias::new(LOCATIONS), location::Entity);
+        let mut warehouses = branch(WAREHOUSE, Block::Warehouse);
+        warehouses.from(warehouse::Entity).and_where(
             Expr::col((warehouse::Entity, warehouse::Column::Id))
-                .equals((location::Entity, location::Column::WarehouseId)),
+                .in_subquery(ids_of(LOCATIONS, location::Column::WarehouseId)),
         );
+        out.extend([stocks, locations, warehouses]);
     }
-    q
+    out
 }
 
 /// A branch that fills one block.
@@ -360,7 +402,7 @@ mod tests {
                                 payments,
                                 items,
                             };
-                            let direct = statement(&order_ids, wanted).map(|s| backend.build(&s));
+                            let direct = statement(backend, &order_ids, wanted);
                             assert_eq!(built(backend, &order_ids, wanted), direct);
                         }
                     }

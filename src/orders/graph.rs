@@ -1,5 +1,5 @@
 //! An `OrderGraph`: a set of orders with every relation a client asked for: customers,
-//! payments and items joined with their product and stock location in one statement
+//! payments and items with their products and stock locations in one statement
 //! (`relations`), and the rarer categories and stock products in one statement each. REST
 //! renders its orders from one; GraphQL's nodes of a query read their relations from the
 //! request's graph (`graphql::nodes`). The catalog rows that a page of products or stock rows

@@ -8,11 +8,13 @@
 //! blocks, so all rows share one shape and decode by position (`entity::Positional`); the
 //! first column says which branch a row came from.
 //!
-//! The rows the items refer to repeat from item to item (a page of 150 lines names a few
-//! dozen products): each comes once, as a row of its own branch, selected by the ids the
-//! items name (common tables), not joined onto every item. PostgreSQL sends every non-NULL
-//! column of every row through its type's output function, and the joined columns were most
-//! of what the statement sent.
+//! The rows the items refer to repeat from order to order (a page of 150 lines names a few
+//! dozen products): for several orders each comes once, as a row of its own branch selected
+//! by the ids the items name (common tables), not joined onto every item. PostgreSQL sends
+//! every non-NULL column of every row through its type's output function, and the joined
+//! columns were most of what a page's statement sent. Within one order a product or stock
+//! row comes once anyway, and there the extra branches cost more than they save
+//! (BENCHMARKS.md): one order's items carry their rows joined.
 
 use std::sync::LazyLock;
 
@@ -22,9 +24,12 @@ use sea_orm::sea_query::{
     Alias, ColumnType, CommonTableExpression, Expr, ExprTrait, IntoIden, Query, SelectStatement,
     SimpleExpr, UnionType, WithClause,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, QueryResult, Statement,
+};
 
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
+use crate::db::IdMap;
 use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::orders::graph::OrderGraph;
@@ -119,7 +124,7 @@ fn chunks<'a>(orders: &'a [i64], customers: &'a [i64], size: usize) -> Vec<(&'a 
 }
 
 /// What decides the statement's SQL besides the ids and the backend: the branches, how many
-/// customers and orders.
+/// customers and orders (one order's items are joined with their rows, several orders' not).
 type Shape = (usize, bool, usize, Option<(bool, bool)>);
 
 /// Each shape's SQL, built once (`db::shapes`).
@@ -146,6 +151,11 @@ async fn load_into<C: ConnectionTrait>(
             }
             ITEM => {
                 let item = order_item::Model::from_columns(&row, ITEM_AT)?;
+                // joined onto the item (one order's items): each row decoded once
+                once::<product::Model, _>(&row, PRODUCT_AT, &mut out.products)?;
+                once::<stock::Model, _>(&row, STOCK_AT, &mut out.stocks)?;
+                once::<location::Model, _>(&row, LOCATION_AT, &mut out.locations)?;
+                once::<warehouse::Model, _>(&row, WAREHOUSE_AT, &mut out.warehouses)?;
                 out.items.entry(item.order_id).or_default().push(item);
             }
             PRODUCT => {
@@ -207,16 +217,20 @@ fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Optio
         );
         branches.push(q);
     }
+    // several orders: the items' rows once each, from common tables; one order: joined
     let items = wanted.items.filter(|_| !order_ids.is_empty());
-    if let Some(joins) = items {
-        branches.extend(item_branches(joins));
+    let shared = items.filter(|_| order_ids.len() > 1);
+    match (items, shared) {
+        (Some(joins), None) => branches.push(joined_items(order_ids, joins)),
+        (_, Some(joins)) => branches.extend(item_branches(joins)),
+        (None, None) => {}
     }
     let mut branches = branches.into_iter();
     let mut statement = branches.next()?;
     for b in branches {
         statement.union(UnionType::All, b);
     }
-    Some(match items {
+    Some(match shared {
         Some(joins) => backend.build(&statement.with(item_tables(order_ids, joins))),
         None => backend.build(&statement),
     })
@@ -290,6 +304,66 @@ fn item_branches(joins: ItemJoins) -> Vec<SelectStatement> {
         out.extend([stocks, locations, warehouses]);
     }
     out
+}
+
+/// The items of the orders with the rows they refer to joined onto each.
+fn joined_items(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
+    let mut filled = vec![Block::Item];
+    if joins.product {
+        filled.push(Block::Product);
+    }
+    if joins.stock {
+        filled.extend([Block::Stock, Block::Location, Block::Warehouse]);
+    }
+    let mut q = Query::select();
+    q.expr(Expr::cust(ITEM.to_string()));
+    for block in Block::ALL {
+        block.add(&mut q, filled.contains(&block));
+    }
+    q.from(order_item::Entity).and_where(
+        Expr::col((order_item::Entity, order_item::Column::OrderId))
+            .is_in(order_ids.iter().copied()),
+    );
+    if joins.product {
+        q.inner_join(
+            product::Entity,
+            Expr::col((product::Entity, product::Column::Id))
+                .equals((order_item::Entity, order_item::Column::ProductId)),
+        );
+    }
+    if joins.stock {
+        q.left_join(
+            stock::Entity,
+            Expr::col((stock::Entity, stock::Column::Id))
+                .equals((order_item::Entity, order_item::Column::StockId)),
+        )
+        .left_join(
+            location::Entity,
+            Expr::col((location::Entity, location::Column::Id))
+                .equals((stock::Entity, stock::Column::LocationId)),
+        )
+        .left_join(
+            warehouse::Entity,
+            Expr::col((warehouse::Entity, warehouse::Column::Id))
+                .equals((location::Entity, location::Column::WarehouseId)),
+        );
+    }
+    q
+}
+
+/// Decodes the model whose block starts at `at` unless its id (the block's first column) is
+/// NULL (not joined, or not found) or already in `map` (which holds models or `Arc`s of them).
+fn once<M: Positional, V: From<M>>(
+    row: &QueryResult,
+    at: usize,
+    map: &mut IdMap<V>,
+) -> AppResult<()> {
+    if let Some(id) = Option::<i64>::cell(row, at)?
+        && !map.contains_key(&id)
+    {
+        map.insert(id, M::from_columns(row, at)?.into());
+    }
+    Ok(())
 }
 
 /// A branch that fills one block.
@@ -387,7 +461,8 @@ mod tests {
                 stock: true,
             }),
         ];
-        let orders: [&[i64]; 3] = [&[5, 9, 2], &[40, 41, 42], &[]];
+        // several orders (their items' rows from common tables), one (joined), none
+        let orders: [&[i64]; 3] = [&[5, 9, 2], &[40], &[]];
         let customers: [&[i64]; 3] = [&[], &[3, 1], &[8, 6]];
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             for items in joins {

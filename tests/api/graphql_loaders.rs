@@ -101,8 +101,8 @@ async fn nested_orders_cost_the_same_for_one_order_and_for_fifty() {
     let app = spawn_app().await;
     let d = demo(&app).await;
     let (_, newest) = sixty_orders(&app, &d).await;
-    // customer, payments, and the items joined with their product, stock, location and
-    // warehouse: one statement (a UNION ALL) for 6 relations
+    // customer, payments, and the items with their products, stock rows, locations and
+    // warehouses: one statement (a UNION ALL) for 6 relations
     let expected = AUTH + PAGE + 1;
     let query = format!("query($n: Int!) {{ orders(first: $n) {{ nodes {{ {NESTED_ORDER} }} }} }}");
 
@@ -148,6 +148,78 @@ async fn nested_orders_cost_the_same_for_one_order_and_for_fifty() {
     let (r, n) = counted(&app, &query, json!({ "id": newest }), &d.admin).await;
     assert_eq!(r["data"]["order"]["items"].as_array().unwrap().len(), 2);
     assert_eq!(n, expected, "order(id)");
+}
+
+/// A page's relations come in one form (the rows the items refer to once each, shared by the
+/// page) and one order's in another (joined onto its items): both must answer alike, on both
+/// faces, every field of every relation included.
+#[tokio::test]
+async fn a_page_of_orders_and_each_order_alone_answer_alike() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    // locations no order uses, so that no table's ids coincide with another's
+    for code in ["X1", "X2", "X3"] {
+        let r = app
+            .gql(
+                "mutation($c: String!) { createWarehouse(name: $c) { id } }",
+                json!({ "c": code }),
+                Some(&d.admin),
+            )
+            .await;
+        let w = data(&r)["createWarehouse"]["id"].as_i64().unwrap();
+        let r = app
+            .gql(
+                "mutation($w: Int!, $c: String!) { createLocation(warehouseId: $w, code: $c) { id } }",
+                json!({ "w": w, "c": code }),
+                Some(&d.admin),
+            )
+            .await;
+        data(&r);
+    }
+    sixty_orders(&app, &d).await;
+    // and lines without a stock row, of a product of its own
+    let (pen, _) = app.product_with_stock(&d, "Pen", "1.50", 10).await;
+    let r = app
+        .create_order(
+            &d.admin,
+            Some(d.user_id),
+            &[(pen, 3, None), (d.laptop, 1, None)],
+        )
+        .await;
+    data(&r);
+    let fields = "id status totalAmount createdAt updatedAt amountPaid balanceDue customer { id username email isStaff } items { id quantity price subtotal product { id name sku price description category { id name } } stock { id quantity label product { id name } location { id code description warehouse { id name address } } } } payments { id amount paymentMethod status paidAt createdAt }";
+    let page = app
+        .gql(
+            &format!("{{ orders(first: 20) {{ nodes {{ {fields} }} }} }}"),
+            json!({}),
+            Some(&d.admin),
+        )
+        .await;
+    let nodes = data(&page)["orders"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 20);
+    assert!(nodes[0]["items"][0]["stock"].is_null(), "the pen's, newest");
+    for node in &nodes {
+        let alone = app
+            .gql(
+                &format!("query($id: Int!) {{ order(id: $id) {{ {fields} }} }}"),
+                json!({ "id": node["id"] }),
+                Some(&d.admin),
+            )
+            .await;
+        assert_eq!(&data(&alone)["order"], node);
+    }
+    let list = app.get("/api/erp/oms/orders/", Some(&d.admin)).await;
+    let listed = list.body.as_array().expect("the bare list").clone();
+    assert_eq!(listed.len(), 62, "the demo order, sixty, and the pen's");
+    for shown in &listed {
+        let detail = app
+            .get(
+                &format!("/api/erp/oms/orders/{}/", shown["id"]),
+                Some(&d.admin),
+            )
+            .await;
+        assert_eq!(&detail.body, shown);
+    }
 }
 
 #[tokio::test]

@@ -89,7 +89,7 @@ impl OrderPayment {
 }
 
 /// Renders orders from one `OrderGraph` (one statement per table for the whole list, never
-/// one per order): customers, items joined with their product and stock location, payments.
+/// one per order): customers, items with their product and stock location, payments.
 /// On any connection: the pool, a request's `Reads`, or a write's transaction (the stored
 /// answer of an idempotency key).
 pub async fn represent<C: ConnectionTrait>(

@@ -25,6 +25,26 @@ async fn counted(app: &TestApp, query: &str, vars: Value, token: &str) -> (Value
     (r, after - before)
 }
 
+/// A new warehouse with one location of that code: the location's id.
+async fn warehouse_with_location(app: &TestApp, d: &Demo, name: &str, code: &str) -> i64 {
+    let r = app
+        .gql(
+            "mutation($n: String!) { createWarehouse(name: $n) { id } }",
+            json!({ "n": name }),
+            Some(&d.admin),
+        )
+        .await;
+    let w = data(&r)["createWarehouse"]["id"].as_i64().unwrap();
+    let r = app
+        .gql(
+            "mutation($w: Int!, $c: String!) { createLocation(warehouseId: $w, code: $c) { id } }",
+            json!({ "w": w, "c": code }),
+            Some(&d.admin),
+        )
+        .await;
+    data(&r)["createLocation"]["id"].as_i64().unwrap()
+}
+
 /// 60 orders of three customers, each with a Laptop from Main WH - A1 and a Mouse from
 /// Side WH - S1, and one payment each: (first order id, newest order id).
 async fn sixty_orders(app: &TestApp, d: &Demo) -> (i64, i64) {
@@ -36,22 +56,7 @@ async fn sixty_orders(app: &TestApp, d: &Demo) -> (i64, i64) {
         )
         .await;
     assert_eq!(data(&r)["adjustStock"]["quantity"], 149);
-    let r = app
-        .gql(
-            "mutation { w: createWarehouse(name: \"Side WH\") { id } }",
-            json!({}),
-            Some(&d.admin),
-        )
-        .await;
-    let wh = data(&r)["w"]["id"].as_i64().unwrap();
-    let r = app
-        .gql(
-            "mutation($w: Int!) { createLocation(warehouseId: $w, code: \"S1\") { id } }",
-            json!({ "w": wh }),
-            Some(&d.admin),
-        )
-        .await;
-    let s1 = data(&r)["createLocation"]["id"].as_i64().unwrap();
+    let s1 = warehouse_with_location(app, d, "Side WH", "S1").await;
     let r = app
         .gql(
             "mutation($c: Int!) { createProduct(input: { name: \"Mouse\", sku: \"M-1\", price: \"20.00\", categoryId: $c }) { id } }",
@@ -159,22 +164,7 @@ async fn a_page_of_orders_and_each_order_alone_answer_alike() {
     let d = demo(&app).await;
     // locations no order uses, so that no table's ids coincide with another's
     for code in ["X1", "X2", "X3"] {
-        let r = app
-            .gql(
-                "mutation($c: String!) { createWarehouse(name: $c) { id } }",
-                json!({ "c": code }),
-                Some(&d.admin),
-            )
-            .await;
-        let w = data(&r)["createWarehouse"]["id"].as_i64().unwrap();
-        let r = app
-            .gql(
-                "mutation($w: Int!, $c: String!) { createLocation(warehouseId: $w, code: $c) { id } }",
-                json!({ "w": w, "c": code }),
-                Some(&d.admin),
-            )
-            .await;
-        data(&r);
+        warehouse_with_location(&app, &d, code, code).await;
     }
     sixty_orders(&app, &d).await;
     // and lines without a stock row, of a product of its own

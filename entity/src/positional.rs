@@ -75,7 +75,25 @@ pub trait Positional: Sized {
     const FIELDS: &'static [&'static str];
 
     /// The model from the columns starting at `at`.
-    fn from_columns(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
+    fn from_columns(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
+        Self::decode(row, |k| at + k)
+    }
+
+    /// The model from the columns `slots` (the k-th field from column `slots[k]`): a row whose
+    /// blocks share columns (`orders::relations`).
+    fn from_slots(row: &QueryResult, slots: &[usize]) -> Result<Self, DbErr> {
+        if slots.len() != Self::WIDTH {
+            return Err(DbErr::Type(format!(
+                "{} columns for a model of {}",
+                slots.len(),
+                Self::WIDTH
+            )));
+        }
+        Self::decode(row, |k| slots[k])
+    }
+
+    /// The model with its k-th field read from column `column(k)`.
+    fn decode(row: &QueryResult, column: impl Fn(usize) -> usize) -> Result<Self, DbErr>;
 
     /// `None` when the first column (the primary key) is NULL: the side of a LEFT JOIN that
     /// found nothing.
@@ -93,14 +111,14 @@ macro_rules! positional {
             const WIDTH: usize = [$(stringify!($field)),+].len();
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
 
-            fn from_columns(
+            fn decode(
                 row: &sea_orm::QueryResult,
-                at: usize,
+                column: impl Fn(usize) -> usize,
             ) -> Result<Self, sea_orm::DbErr> {
-                let mut i = at;
+                let mut k = 0;
                 let mut next = || {
-                    i += 1;
-                    i - 1
+                    k += 1;
+                    column(k - 1)
                 };
                 Ok(Self {
                     $($field: $crate::positional::Cell::cell(row, next())?),+

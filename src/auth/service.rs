@@ -152,11 +152,19 @@ pub const SUMMARY_COLUMNS: [user::Column; 5] = [
 impl UserSummary {
     /// From the `SUMMARY_COLUMNS` of a row, starting at column `at`.
     pub fn from_columns(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
-        let (is_staff, is_superuser) = (bool::cell(row, at + 3)?, bool::cell(row, at + 4)?);
+        UserSummary::from_slots(row, &[at, at + 1, at + 2, at + 3, at + 4])
+    }
+
+    /// From the `SUMMARY_COLUMNS` of a row at the columns `slots`, in their order.
+    pub fn from_slots(
+        row: &sea_orm::QueryResult,
+        slots: &[usize; SUMMARY_COLUMNS.len()],
+    ) -> Result<Self, sea_orm::DbErr> {
+        let (is_staff, is_superuser) = (bool::cell(row, slots[3])?, bool::cell(row, slots[4])?);
         Ok(UserSummary {
-            id: Cell::cell(row, at)?,
-            username: Cell::cell(row, at + 1)?,
-            email: Cell::cell(row, at + 2)?,
+            id: Cell::cell(row, slots[0])?,
+            username: Cell::cell(row, slots[1])?,
+            email: Cell::cell(row, slots[2])?,
             is_staff: is_staff || is_superuser,
         })
     }

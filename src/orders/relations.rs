@@ -65,15 +65,6 @@ const ITEMS: &str = "gw_items";
 const STOCKS: &str = "gw_stocks";
 const LOCATIONS: &str = "gw_locations";
 
-/// Where each block of columns starts (column 0 is the branch).
-const USER_AT: usize = 1;
-const PAYMENT_AT: usize = USER_AT + SUMMARY_COLUMNS.len();
-const ITEM_AT: usize = PAYMENT_AT + payment::Model::WIDTH;
-const PRODUCT_AT: usize = ITEM_AT + order_item::Model::WIDTH;
-const STOCK_AT: usize = PRODUCT_AT + product::Model::WIDTH;
-const LOCATION_AT: usize = STOCK_AT + stock::Model::WIDTH;
-const WAREHOUSE_AT: usize = LOCATION_AT + location::Model::WIDTH;
-
 /// Orders (and customers) per statement: each order id is bound twice and each customer id
 /// once, which keeps a statement under SQLite's 32,766 and PostgreSQL's 65,535 parameters
 /// (a REST list without pages holds every order).
@@ -139,39 +130,51 @@ async fn load_into<C: ConnectionTrait>(
     let Some(statement) = built(db.get_database_backend(), order_ids, wanted) else {
         return Ok(());
     };
+    let layout = Layout::of_orders(order_ids.len());
+    let user: &[usize; SUMMARY_COLUMNS.len()] = layout
+        .of(Block::User)
+        .try_into()
+        .map_err(|_| DbErr::Type("relations: the user's columns".into()))?;
     for row in db.query_all_raw(statement).await? {
         match i32::cell(&row, 0)? {
             CUSTOMER => {
-                let u = UserSummary::from_columns(&row, USER_AT)?;
+                let u = UserSummary::from_slots(&row, user)?;
                 out.customers.insert(u.id, u);
             }
             PAYMENT => {
-                let p = payment::Model::from_columns(&row, PAYMENT_AT)?;
+                let p = payment::Model::from_slots(&row, layout.of(Block::Payment))?;
                 out.payments.entry(p.order_id).or_default().push(p);
             }
             ITEM => {
-                let item = order_item::Model::from_columns(&row, ITEM_AT)?;
-                // joined onto the item (one order's items): each row decoded once
-                once::<product::Model, _>(&row, PRODUCT_AT, &mut out.products)?;
-                once::<stock::Model, _>(&row, STOCK_AT, &mut out.stocks)?;
-                once::<location::Model, _>(&row, LOCATION_AT, &mut out.locations)?;
-                once::<warehouse::Model, _>(&row, WAREHOUSE_AT, &mut out.warehouses)?;
+                let item = order_item::Model::from_slots(&row, layout.of(Block::Item))?;
                 out.items.entry(item.order_id).or_default().push(item);
+                if !layout.joined {
+                    continue;
+                }
+                // joined onto the item (one order's items): each row decoded once
+                once::<product::Model, _>(&row, layout.of(Block::Product), &mut out.products)?;
+                once::<stock::Model, _>(&row, layout.of(Block::Stock), &mut out.stocks)?;
+                once::<location::Model, _>(&row, layout.of(Block::Location), &mut out.locations)?;
+                once::<warehouse::Model, _>(
+                    &row,
+                    layout.of(Block::Warehouse),
+                    &mut out.warehouses,
+                )?;
             }
             PRODUCT => {
-                let p = product::Model::from_columns(&row, PRODUCT_AT)?;
+                let p = product::Model::from_slots(&row, layout.of(Block::Product))?;
                 out.products.insert(p.id, p.into());
             }
             STOCK => {
-                let s = stock::Model::from_columns(&row, STOCK_AT)?;
+                let s = stock::Model::from_slots(&row, layout.of(Block::Stock))?;
                 out.stocks.insert(s.id, s);
             }
             LOCATION => {
-                let l = location::Model::from_columns(&row, LOCATION_AT)?;
+                let l = location::Model::from_slots(&row, layout.of(Block::Location))?;
                 out.locations.insert(l.id, l.into());
             }
             WAREHOUSE => {
-                let w = warehouse::Model::from_columns(&row, WAREHOUSE_AT)?;
+                let w = warehouse::Model::from_slots(&row, layout.of(Block::Warehouse))?;
                 out.warehouses.insert(w.id, w.into());
             }
             other => {
@@ -202,16 +205,18 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
 
 /// The `UNION ALL` of the branches `wanted` asks for; `None` when there is nothing to read.
 fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
+    let layout = Layout::of_orders(order_ids.len());
+    let branch = |kind: i32, filled: &[Block]| layout.branch(kind, filled);
     let mut branches = Vec::new();
     if !wanted.customers.is_empty() {
-        let mut q = branch(CUSTOMER, Block::User);
+        let mut q = branch(CUSTOMER, &[Block::User]);
         q.from(user::Entity).and_where(
             Expr::col((user::Entity, user::Column::Id)).is_in(wanted.customers.iter().copied()),
         );
         branches.push(q);
     }
     if wanted.payments && !order_ids.is_empty() {
-        let mut q = branch(PAYMENT, Block::Payment);
+        let mut q = branch(PAYMENT, &[Block::Payment]);
         q.from(payment::Entity).and_where(
             Expr::col((payment::Entity, payment::Column::OrderId)).is_in(order_ids.iter().copied()),
         );
@@ -221,8 +226,8 @@ fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Optio
     let items = wanted.items.filter(|_| !order_ids.is_empty());
     let shared = items.filter(|_| order_ids.len() > 1);
     match (items, shared) {
-        (Some(joins), None) => branches.push(joined_items(order_ids, joins)),
-        (_, Some(joins)) => branches.extend(item_branches(joins)),
+        (Some(joins), None) => branches.push(joined_items(layout, order_ids, joins)),
+        (_, Some(joins)) => branches.extend(item_branches(layout, joins)),
         (None, None) => {}
     }
     let mut branches = branches.into_iter();
@@ -278,7 +283,8 @@ fn ids_of(table: &str, column: impl IntoIden) -> SelectStatement {
 }
 
 /// The items from their common table, and the rows they refer to, each once.
-fn item_branches(joins: ItemJoins) -> Vec<SelectStatement> {
+fn item_branches(layout: &Layout, joins: ItemJoins) -> Vec<SelectStatement> {
+    let branch = |kind: i32, filled: Block| layout.branch(kind, &[filled]);
     // a common table read under its entity's name, so that the blocks' columns find it
     let mut items = branch(ITEM, Block::Item);
     items.from_as(Alias::new(ITEMS), order_item::Entity);
@@ -307,7 +313,7 @@ fn item_branches(joins: ItemJoins) -> Vec<SelectStatement> {
 }
 
 /// The items of the orders with the rows they refer to joined onto each.
-fn joined_items(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
+fn joined_items(layout: &Layout, order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
     let mut filled = vec![Block::Item];
     if joins.product {
         filled.push(Block::Product);
@@ -315,11 +321,7 @@ fn joined_items(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
     if joins.stock {
         filled.extend([Block::Stock, Block::Location, Block::Warehouse]);
     }
-    let mut q = Query::select();
-    q.expr(Expr::cust(ITEM.to_string()));
-    for block in Block::ALL {
-        block.add(&mut q, filled.contains(&block));
-    }
+    let mut q = layout.branch(ITEM, &filled);
     q.from(order_item::Entity).and_where(
         Expr::col((order_item::Entity, order_item::Column::OrderId))
             .is_in(order_ids.iter().copied()),
@@ -351,32 +353,23 @@ fn joined_items(order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
     q
 }
 
-/// Decodes the model whose block starts at `at` unless its id (the block's first column) is
-/// NULL (not joined, or not found) or already in `map` (which holds models or `Arc`s of them).
+/// Decodes the model whose block is at the columns `slots` unless its id (the block's first
+/// column) is NULL (not joined, or not found) or already in `map` (which holds models or
+/// `Arc`s of them).
 fn once<M: Positional, V: From<M>>(
     row: &QueryResult,
-    at: usize,
+    slots: &[usize],
     map: &mut IdMap<V>,
 ) -> AppResult<()> {
-    if let Some(id) = Option::<i64>::cell(row, at)?
+    if let Some(id) = Option::<i64>::cell(row, slots[0])?
         && !map.contains_key(&id)
     {
-        map.insert(id, M::from_columns(row, at)?.into());
+        map.insert(id, M::from_slots(row, slots)?.into());
     }
     Ok(())
 }
 
-/// A branch that fills one block.
-fn branch(kind: i32, filled: Block) -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(kind.to_string()));
-    for block in Block::ALL {
-        block.add(&mut q, block == filled);
-    }
-    q
-}
-
-/// The blocks of columns, in their order in every row.
+/// The blocks of columns: a table's own columns (the user's summary for a customer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
     User,
@@ -399,52 +392,133 @@ impl Block {
         Block::Warehouse,
     ];
 
-    /// Adds the block's columns: the table's own when `filled`, typed NULLs otherwise.
-    fn add(self, q: &mut SelectStatement, filled: bool) {
+    /// The block's columns as selected, each with its SQL type.
+    fn columns(self) -> Vec<(SimpleExpr, &'static str)> {
         match self {
-            Block::User => columns::<user::Entity>(q, SUMMARY_COLUMNS.into_iter(), filled),
-            Block::Payment => all_columns::<payment::Entity>(q, filled),
-            Block::Item => all_columns::<order_item::Entity>(q, filled),
-            Block::Product => all_columns::<product::Entity>(q, filled),
-            Block::Stock => all_columns::<stock::Entity>(q, filled),
-            Block::Location => all_columns::<location::Entity>(q, filled),
-            Block::Warehouse => all_columns::<warehouse::Entity>(q, filled),
+            Block::User => columns::<user::Entity>(SUMMARY_COLUMNS.into_iter()),
+            Block::Payment => columns::<payment::Entity>(payment::Column::iter()),
+            Block::Item => columns::<order_item::Entity>(order_item::Column::iter()),
+            Block::Product => columns::<product::Entity>(product::Column::iter()),
+            Block::Stock => columns::<stock::Entity>(stock::Column::iter()),
+            Block::Location => columns::<location::Entity>(location::Column::iter()),
+            Block::Warehouse => columns::<warehouse::Entity>(warehouse::Column::iter()),
         }
     }
 }
 
-fn all_columns<E: EntityTrait>(q: &mut SelectStatement, filled: bool) {
-    columns::<E>(q, E::Column::iter(), filled);
+fn columns<E: EntityTrait>(
+    cols: impl Iterator<Item = E::Column>,
+) -> Vec<(SimpleExpr, &'static str)> {
+    cols.map(|col| {
+        // money is selected as text, as the entity itself selects it
+        let expr = col.select_as(Expr::col((E::default().into_iden(), col.into_iden())));
+        (expr, sql_type(col.def().get_column_type()))
+    })
+    .collect()
 }
 
-fn columns<E: EntityTrait>(
-    q: &mut SelectStatement,
-    cols: impl Iterator<Item = E::Column>,
-    filled: bool,
-) {
-    for col in cols {
-        q.expr(if filled {
-            // money is selected as text, as the entity itself selects it
-            col.select_as(Expr::col((E::default().into_iden(), col.into_iden())))
-        } else {
-            typed_null(col.def().get_column_type())
-        });
+/// A column's SQL type as selected: in a UNION every column has one type across all branches
+/// (and an untyped NULL is taken for text).
+fn sql_type(column_type: &ColumnType) -> &'static str {
+    match column_type {
+        ColumnType::BigInteger => "bigint",
+        ColumnType::Integer => "integer",
+        ColumnType::SmallInteger => "smallint",
+        ColumnType::Boolean => "boolean",
+        ColumnType::TimestampWithTimeZone => "timestamp with time zone",
+        ColumnType::Date => "date",
+        // strings of any length, and money (selected as text, see `entity::Money`)
+        _ => "text",
     }
 }
 
-/// A NULL of the column's type as selected: in a UNION the planner must find one type per
-/// column across all branches, and an untyped NULL is taken for text.
-fn typed_null(column_type: &ColumnType) -> SimpleExpr {
-    Expr::cust(match column_type {
-        ColumnType::BigInteger => "CAST(NULL AS bigint)",
-        ColumnType::Integer => "CAST(NULL AS integer)",
-        ColumnType::SmallInteger => "CAST(NULL AS smallint)",
-        ColumnType::Boolean => "CAST(NULL AS boolean)",
-        ColumnType::TimestampWithTimeZone => "CAST(NULL AS timestamp with time zone)",
-        ColumnType::Date => "CAST(NULL AS date)",
-        // strings of any length, and money (selected as text, see `entity::Money`)
-        _ => "CAST(NULL AS text)",
-    })
+/// Where each block's columns are in a row. A row fills one block, or (one order's items)
+/// an item and the four rows joined onto it, so blocks never filled in the same row share
+/// columns of one type: sqlx walks every column of every row, and 43 columns, most of them
+/// NULL, were 7.5% of a page of GraphQL orders (BENCHMARKS.md).
+struct Layout {
+    /// The type of each column after the first (the branch).
+    types: Vec<&'static str>,
+    /// Each block's columns, in the block's order (by `Block::ALL`'s order).
+    slots: [Vec<usize>; 7],
+    /// Whether an item's row carries the rows it refers to (else their columns are others').
+    joined: bool,
+}
+
+/// The layout of several orders' statement: every branch fills one block.
+static SHARED: LazyLock<Layout> =
+    LazyLock::new(|| Layout::new(&Block::ALL.map(|b| vec![b]), false));
+
+/// The layout of one order's statement: the item with its joined rows in one row.
+static JOINED: LazyLock<Layout> = LazyLock::new(|| {
+    Layout::new(
+        &[
+            vec![Block::User],
+            vec![Block::Payment],
+            vec![
+                Block::Item,
+                Block::Product,
+                Block::Stock,
+                Block::Location,
+                Block::Warehouse,
+            ],
+        ],
+        true,
+    )
+});
+
+impl Layout {
+    /// The layout of the statement for `orders` orders (see `statement`).
+    fn of_orders(orders: usize) -> &'static Layout {
+        if orders > 1 { &SHARED } else { &JOINED }
+    }
+
+    /// Columns for `groups` of blocks: the blocks of a group are filled in the same row, so
+    /// they never share a column; blocks of different groups share the columns of their types.
+    fn new(groups: &[Vec<Block>], joined: bool) -> Layout {
+        let mut types: Vec<&'static str> = Vec::new();
+        let mut slots: [Vec<usize>; 7] = Default::default();
+        for group in groups {
+            let mut taken = Vec::new();
+            for &block in group {
+                for (_, ty) in block.columns() {
+                    let free = (0..types.len()).find(|&i| types[i] == ty && !taken.contains(&i));
+                    let i = free.unwrap_or_else(|| {
+                        types.push(ty);
+                        types.len() - 1
+                    });
+                    taken.push(i);
+                    slots[block as usize].push(1 + i);
+                }
+            }
+        }
+        Layout {
+            types,
+            slots,
+            joined,
+        }
+    }
+
+    /// The columns of `block`.
+    fn of(&self, block: Block) -> &[usize] {
+        &self.slots[block as usize]
+    }
+
+    /// A branch of kind `kind` that fills `filled` and leaves typed NULLs in the other columns.
+    fn branch(&self, kind: i32, filled: &[Block]) -> SelectStatement {
+        let mut row: Vec<Option<SimpleExpr>> = vec![None; self.types.len()];
+        for &block in filled {
+            for ((expr, _), &at) in block.columns().into_iter().zip(self.of(block)) {
+                row[at - 1] = Some(expr);
+            }
+        }
+        let mut q = Query::select();
+        q.expr(Expr::cust(kind.to_string()));
+        for (expr, ty) in row.into_iter().zip(&self.types) {
+            q.expr(expr.unwrap_or_else(|| Expr::cust(format!("CAST(NULL AS {ty})"))));
+        }
+        q
+    }
 }
 
 #[cfg(test)]
@@ -484,6 +558,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn blocks_share_columns_of_their_type_unless_filled_in_one_row() {
+        let joined_group = [
+            Block::Item,
+            Block::Product,
+            Block::Stock,
+            Block::Location,
+            Block::Warehouse,
+        ];
+        for (layout, groups) in [
+            (&*SHARED, Block::ALL.map(|b| vec![b]).to_vec()),
+            (
+                &*JOINED,
+                vec![
+                    vec![Block::User],
+                    vec![Block::Payment],
+                    joined_group.to_vec(),
+                ],
+            ),
+        ] {
+            for block in Block::ALL {
+                let types: Vec<&str> = block.columns().iter().map(|(_, t)| *t).collect();
+                let at: Vec<&str> = layout
+                    .of(block)
+                    .iter()
+                    .map(|&i| layout.types[i - 1])
+                    .collect();
+                assert_eq!(at, types, "{block:?}: each column where its type is");
+            }
+            for group in &groups {
+                let mut all: Vec<usize> =
+                    group.iter().flat_map(|&b| layout.of(b).to_vec()).collect();
+                let n = all.len();
+                all.sort_unstable();
+                all.dedup();
+                assert_eq!(all.len(), n, "{group:?} filled in one row share no column");
+            }
+        }
+        // a row of several orders' statement is as wide as its widest block per type
+        let mut widest: std::collections::HashMap<&str, usize> = Default::default();
+        for block in Block::ALL {
+            let mut of_block: std::collections::HashMap<&str, usize> = Default::default();
+            for (_, t) in block.columns() {
+                *of_block.entry(t).or_default() += 1;
+            }
+            for (t, n) in of_block {
+                let w = widest.entry(t).or_default();
+                *w = (*w).max(n);
+            }
+        }
+        assert_eq!(SHARED.types.len(), widest.values().sum::<usize>());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Decoding a model from consecutive columns of a row by position.
+//! Decoding a model from columns of a row by position: consecutive ones, or a list of them.
 //!
 //! SeaORM's `FromQueryResult` finds each column by name: it formats `<prefix><column>` and
 //! looks it up in the row's name map, for every column of every row. On the hot reads (a page
@@ -67,7 +67,8 @@ impl Cell for Money {
     }
 }
 
-/// A model read from `WIDTH` consecutive columns, in the entity's column order.
+/// A model read from `WIDTH` columns in the entity's column order: consecutive (`from_columns`)
+/// or listed (`from_slots`).
 pub trait Positional: Sized {
     /// How many columns the model takes.
     const WIDTH: usize;

@@ -4,9 +4,10 @@
 //!
 //! Each statement costs a round trip to the database and its own parse, plan and wake-ups on
 //! both sides; three statements per page (or per single order) were most of a small request's
-//! time. Every branch fills its own block of columns and leaves typed NULLs in the other
-//! blocks, so all rows share one shape and decode by position (`entity::Positional`); the
-//! first column says which branch a row came from.
+//! time. Every branch fills its blocks of columns (a table's each) and leaves typed NULLs in
+//! the other columns, so all rows share one shape and decode by position
+//! (`entity::Positional::from_slots`); the first column says which branch a row came from.
+//! Blocks that no row fills together share the columns of one type (`Layout`).
 //!
 //! The rows the items refer to repeat from order to order (a page of 150 lines names a few
 //! dozen products): for several orders each comes once, as a row of its own branch selected
@@ -34,7 +35,8 @@ use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::orders::graph::OrderGraph;
 
-/// Which references of the items to join in.
+/// Which rows the items refer to are read (joined onto one order's items, branches of their
+/// own for several orders).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ItemJoins {
     pub product: bool,

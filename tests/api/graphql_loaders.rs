@@ -162,9 +162,27 @@ async fn nested_orders_cost_the_same_for_one_order_and_for_fifty() {
 async fn a_page_of_orders_and_each_order_alone_answer_alike() {
     let app = spawn_app().await;
     let d = demo(&app).await;
-    // locations no order uses, so that no table's ids coincide with another's
-    for code in ["X1", "X2", "X3"] {
-        warehouse_with_location(&app, &d, code, code).await;
+    // rows no order uses, so that the Mouse's product and stock ids differ, and so do Side
+    // WH's and its location's: a branch or join reading the wrong table's id answers wrongly
+    for name in ["X1", "X2", "X3"] {
+        let r = app
+            .gql(
+                "mutation($n: String!) { createWarehouse(name: $n) { id } }",
+                json!({ "n": name }),
+                Some(&d.admin),
+            )
+            .await;
+        data(&r);
+    }
+    for name in ["Spare 1", "Spare 2"] {
+        let r = app
+            .gql(
+                "mutation($n: String!, $c: Int!) { createProduct(input: { name: $n, sku: $n, price: \"1.00\", categoryId: $c }) { id } }",
+                json!({ "n": name, "c": d.category }),
+                Some(&d.admin),
+            )
+            .await;
+        data(&r);
     }
     sixty_orders(&app, &d).await;
     // and lines without a stock row, of a product of its own
@@ -188,6 +206,12 @@ async fn a_page_of_orders_and_each_order_alone_answer_alike() {
     let nodes = data(&page)["orders"]["nodes"].as_array().unwrap().clone();
     assert_eq!(nodes.len(), 20);
     assert!(nodes[0]["items"][0]["stock"].is_null(), "the pen's, newest");
+    let mouse = &nodes[1]["items"][1];
+    assert_eq!(mouse["product"]["name"], "Mouse");
+    assert_ne!(mouse["product"]["id"], mouse["stock"]["id"]);
+    let side = &mouse["stock"]["location"];
+    assert_eq!(side["warehouse"]["name"], "Side WH");
+    assert_ne!(side["id"], side["warehouse"]["id"]);
     for node in &nodes {
         let alone = app
             .gql(

@@ -54,14 +54,6 @@ pub struct Wanted<'a> {
     pub items: Option<ItemJoins>,
 }
 
-const CUSTOMER: i32 = 0;
-const PAYMENT: i32 = 1;
-const ITEM: i32 = 2;
-const PRODUCT: i32 = 3;
-const STOCK: i32 = 4;
-const LOCATION: i32 = 5;
-const WAREHOUSE: i32 = 6;
-
 /// The common tables: the orders' items, the stock rows they took from, those rows' locations.
 const ITEMS: &str = "gw_items";
 const STOCKS: &str = "gw_stocks";
@@ -138,53 +130,62 @@ async fn load_into<C: ConnectionTrait>(
         .try_into()
         .map_err(|_| DbErr::Type("relations: the user's columns".into()))?;
     for row in db.query_all_raw(statement).await? {
-        match i32::cell(&row, 0)? {
-            CUSTOMER => {
+        // the branch: the index of the first block it fills
+        let kind = i32::cell(&row, 0)?;
+        let block = usize::try_from(kind)
+            .ok()
+            .and_then(|k| Block::ALL.get(k))
+            .ok_or_else(|| DbErr::Type(format!("relations: no branch {kind}")))?;
+        match block {
+            Block::User => {
                 let u = UserSummary::from_slots(&row, user)?;
                 out.customers.insert(u.id, u);
             }
-            PAYMENT => {
+            Block::Payment => {
                 let p = payment::Model::from_slots(&row, layout.of(Block::Payment))?;
                 out.payments.entry(p.order_id).or_default().push(p);
             }
-            ITEM => {
+            Block::Item => {
                 let item = order_item::Model::from_slots(&row, layout.of(Block::Item))?;
                 out.items.entry(item.order_id).or_default().push(item);
-                if !layout.joined {
-                    continue;
+                // one order's items carry the rows they refer to
+                if layout.joined {
+                    for block in REFERENCED {
+                        referenced(&row, layout, block, out)?;
+                    }
                 }
-                // joined onto the item (one order's items): each row decoded once
-                once::<product::Model, _>(&row, layout.of(Block::Product), &mut out.products)?;
-                once::<stock::Model, _>(&row, layout.of(Block::Stock), &mut out.stocks)?;
-                once::<location::Model, _>(&row, layout.of(Block::Location), &mut out.locations)?;
-                once::<warehouse::Model, _>(
-                    &row,
-                    layout.of(Block::Warehouse),
-                    &mut out.warehouses,
-                )?;
             }
-            PRODUCT => {
-                let p = product::Model::from_slots(&row, layout.of(Block::Product))?;
-                out.products.insert(p.id, p.into());
-            }
-            STOCK => {
-                let s = stock::Model::from_slots(&row, layout.of(Block::Stock))?;
-                out.stocks.insert(s.id, s);
-            }
-            LOCATION => {
-                let l = location::Model::from_slots(&row, layout.of(Block::Location))?;
-                out.locations.insert(l.id, l.into());
-            }
-            WAREHOUSE => {
-                let w = warehouse::Model::from_slots(&row, layout.of(Block::Warehouse))?;
-                out.warehouses.insert(w.id, w.into());
-            }
-            other => {
-                return Err(DbErr::Type(format!("relations: no branch {other}")).into());
-            }
+            referred => referenced(&row, layout, *referred, out)?,
         }
     }
     Ok(())
+}
+
+/// The blocks of the rows an item refers to.
+const REFERENCED: [Block; 4] = [
+    Block::Product,
+    Block::Stock,
+    Block::Location,
+    Block::Warehouse,
+];
+
+/// Decodes the row of `block` (one of `REFERENCED`) into its map, once.
+fn referenced(
+    row: &QueryResult,
+    layout: &Layout,
+    block: Block,
+    out: &mut OrderGraph,
+) -> AppResult<()> {
+    let slots = layout.of(block);
+    match block {
+        Block::Product => once::<product::Model, _>(row, slots, &mut out.products),
+        Block::Stock => once::<stock::Model, _>(row, slots, &mut out.stocks),
+        Block::Location => once::<location::Model, _>(row, slots, &mut out.locations),
+        Block::Warehouse => once::<warehouse::Model, _>(row, slots, &mut out.warehouses),
+        other => {
+            Err(DbErr::Type(format!("relations: {other:?} is not an item's reference")).into())
+        }
+    }
 }
 
 /// The statement for `backend`, its SQL from the memo of shapes.
@@ -208,17 +209,16 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
 /// The `UNION ALL` of the branches `wanted` asks for; `None` when there is nothing to read.
 fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
     let layout = Layout::of_orders(order_ids.len());
-    let branch = |kind: i32, filled: &[Block]| layout.branch(kind, filled);
     let mut branches = Vec::new();
     if !wanted.customers.is_empty() {
-        let mut q = branch(CUSTOMER, &[Block::User]);
+        let mut q = layout.branch(&[Block::User]);
         q.from(user::Entity).and_where(
             Expr::col((user::Entity, user::Column::Id)).is_in(wanted.customers.iter().copied()),
         );
         branches.push(q);
     }
     if wanted.payments && !order_ids.is_empty() {
-        let mut q = branch(PAYMENT, &[Block::Payment]);
+        let mut q = layout.branch(&[Block::Payment]);
         q.from(payment::Entity).and_where(
             Expr::col((payment::Entity, payment::Column::OrderId)).is_in(order_ids.iter().copied()),
         );
@@ -286,13 +286,13 @@ fn ids_of(table: &str, column: impl IntoIden) -> SelectStatement {
 
 /// The items from their common table, and the rows they refer to, each once.
 fn item_branches(layout: &Layout, joins: ItemJoins) -> Vec<SelectStatement> {
-    let branch = |kind: i32, filled: Block| layout.branch(kind, &[filled]);
+    let branch = |filled: Block| layout.branch(&[filled]);
     // a common table read under its entity's name, so that the blocks' columns find it
-    let mut items = branch(ITEM, Block::Item);
+    let mut items = branch(Block::Item);
     items.from_as(Alias::new(ITEMS), order_item::Entity);
     let mut out = vec![items];
     if joins.product {
-        let mut q = branch(PRODUCT, Block::Product);
+        let mut q = branch(Block::Product);
         q.from(product::Entity).and_where(
             Expr::col((product::Entity, product::Column::Id))
                 .in_subquery(ids_of(ITEMS, order_item::Column::ProductId)),
@@ -300,11 +300,11 @@ fn item_branches(layout: &Layout, joins: ItemJoins) -> Vec<SelectStatement> {
         out.push(q);
     }
     if joins.stock {
-        let mut stocks = branch(STOCK, Block::Stock);
+        let mut stocks = branch(Block::Stock);
         stocks.from_as(Alias::new(STOCKS), stock::Entity);
-        let mut locations = branch(LOCATION, Block::Location);
+        let mut locations = branch(Block::Location);
         locations.from_as(Alias::new(LOCATIONS), location::Entity);
-        let mut warehouses = branch(WAREHOUSE, Block::Warehouse);
+        let mut warehouses = branch(Block::Warehouse);
         warehouses.from(warehouse::Entity).and_where(
             Expr::col((warehouse::Entity, warehouse::Column::Id))
                 .in_subquery(ids_of(LOCATIONS, location::Column::WarehouseId)),
@@ -323,7 +323,7 @@ fn joined_items(layout: &Layout, order_ids: &[i64], joins: ItemJoins) -> SelectS
     if joins.stock {
         filled.extend([Block::Stock, Block::Location, Block::Warehouse]);
     }
-    let mut q = layout.branch(ITEM, &filled);
+    let mut q = layout.branch(&filled);
     q.from(order_item::Entity).and_where(
         Expr::col((order_item::Entity, order_item::Column::OrderId))
             .is_in(order_ids.iter().copied()),
@@ -506,8 +506,9 @@ impl Layout {
         &self.slots[block as usize]
     }
 
-    /// A branch of kind `kind` that fills `filled` and leaves typed NULLs in the other columns.
-    fn branch(&self, kind: i32, filled: &[Block]) -> SelectStatement {
+    /// A branch that fills `filled` and leaves typed NULLs in the other columns; its first
+    /// column, the branch's kind, is the index of its first block in `Block::ALL`.
+    fn branch(&self, filled: &[Block]) -> SelectStatement {
         let mut row: Vec<Option<SimpleExpr>> = vec![None; self.types.len()];
         for &block in filled {
             for ((expr, _), &at) in block.columns().into_iter().zip(self.of(block)) {
@@ -515,6 +516,7 @@ impl Layout {
             }
         }
         let mut q = Query::select();
+        let kind = filled.first().map_or(0, |&b| b as usize);
         q.expr(Expr::cust(kind.to_string()));
         for (expr, ty) in row.into_iter().zip(&self.types) {
             q.expr(expr.unwrap_or_else(|| Expr::cust(format!("CAST(NULL AS {ty})"))));
@@ -571,6 +573,8 @@ mod tests {
             Block::Location,
             Block::Warehouse,
         ];
+        // a block's index in `ALL` is `block as usize` (slots and branch kinds rely on it)
+        assert!(Block::ALL.iter().enumerate().all(|(i, &b)| b as usize == i));
         for (layout, groups) in [
             (&*SHARED, Block::ALL.map(|b| vec![b]).to_vec()),
             (

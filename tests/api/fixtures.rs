@@ -72,6 +72,35 @@ pub fn error_code(body: &Value) -> &str {
 }
 
 impl TestApp {
+    /// A warehouse created by staff through GraphQL: its id.
+    pub async fn warehouse(&self, demo: &Demo, name: &str) -> i64 {
+        let r = self
+            .gql(
+                "mutation($n: String!) { createWarehouse(name: $n) { id } }",
+                json!({ "n": name }),
+                Some(&demo.admin),
+            )
+            .await;
+        data(&r)["createWarehouse"]["id"]
+            .as_i64()
+            .expect("warehouse id")
+    }
+
+    /// A product of the demo category created by staff through GraphQL (SKU `SKU-<name>`):
+    /// its id.
+    pub async fn product(&self, demo: &Demo, name: &str, price: &str) -> i64 {
+        let p = self
+            .gql(
+                "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
+                json!({ "i": { "name": name, "sku": format!("SKU-{name}"), "price": price, "categoryId": demo.category } }),
+                Some(&demo.admin),
+            )
+            .await;
+        data(&p)["createProduct"]["id"]
+            .as_i64()
+            .expect("product id")
+    }
+
     /// A product with its own stock row, created by staff through GraphQL; returns
     /// (product id, stock id).
     pub async fn product_with_stock(
@@ -81,16 +110,7 @@ impl TestApp {
         price: &str,
         quantity: i64,
     ) -> (i64, i64) {
-        let p = self
-            .gql(
-                "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
-                json!({ "i": { "name": name, "sku": format!("SKU-{name}"), "price": price, "categoryId": demo.category } }),
-                Some(&demo.admin),
-            )
-            .await;
-        let product = data(&p)["createProduct"]["id"]
-            .as_i64()
-            .expect("product id");
+        let product = self.product(demo, name, price).await;
         let s = self
             .gql(
                 "mutation($p: Int!, $l: Int!, $q: Int!) { createStock(productId: $p, locationId: $l, quantity: $q) { id } }",

@@ -251,14 +251,7 @@ async fn warehouses_and_stock_rows_are_filtered() {
     let app = spawn_app().await;
     let d = demo(&app).await;
     for name in ["North WH", "Annex"] {
-        let r = app
-            .gql(
-                "mutation($n: String!) { createWarehouse(name: $n) { id } }",
-                json!({ "n": name }),
-                Some(&d.admin),
-            )
-            .await;
-        data(&r);
+        app.warehouse(&d, name).await;
     }
     let warehouses =
         "query($f: WarehouseFilter) { warehouses(filter: $f) { totalCount nodes { name } } }";

@@ -27,14 +27,7 @@ async fn counted(app: &TestApp, query: &str, vars: Value, token: &str) -> (Value
 
 /// A new warehouse with one location of that code: the location's id.
 async fn warehouse_with_location(app: &TestApp, d: &Demo, name: &str, code: &str) -> i64 {
-    let r = app
-        .gql(
-            "mutation($n: String!) { createWarehouse(name: $n) { id } }",
-            json!({ "n": name }),
-            Some(&d.admin),
-        )
-        .await;
-    let w = data(&r)["createWarehouse"]["id"].as_i64().unwrap();
+    let w = app.warehouse(d, name).await;
     let r = app
         .gql(
             "mutation($w: Int!, $c: String!) { createLocation(warehouseId: $w, code: $c) { id } }",
@@ -57,14 +50,7 @@ async fn sixty_orders(app: &TestApp, d: &Demo) -> (i64, i64) {
         .await;
     assert_eq!(data(&r)["adjustStock"]["quantity"], 149);
     let s1 = warehouse_with_location(app, d, "Side WH", "S1").await;
-    let r = app
-        .gql(
-            "mutation($c: Int!) { createProduct(input: { name: \"Mouse\", sku: \"M-1\", price: \"20.00\", categoryId: $c }) { id } }",
-            json!({ "c": d.category }),
-            Some(&d.admin),
-        )
-        .await;
-    let mouse = data(&r)["createProduct"]["id"].as_i64().unwrap();
+    let mouse = app.product(d, "Mouse", "20.00").await;
     let r = app
         .gql(
             "mutation($p: Int!, $l: Int!) { createStock(productId: $p, locationId: $l, quantity: 500) { id } }",
@@ -165,24 +151,10 @@ async fn a_page_of_orders_and_each_order_alone_answer_alike() {
     // rows no order uses, so that the Mouse's product and stock ids differ, and so do Side
     // WH's and its location's: a branch or join reading the wrong table's id answers wrongly
     for name in ["X1", "X2", "X3"] {
-        let r = app
-            .gql(
-                "mutation($n: String!) { createWarehouse(name: $n) { id } }",
-                json!({ "n": name }),
-                Some(&d.admin),
-            )
-            .await;
-        data(&r);
+        app.warehouse(&d, name).await;
     }
     for name in ["Spare 1", "Spare 2"] {
-        let r = app
-            .gql(
-                "mutation($n: String!, $c: Int!) { createProduct(input: { name: $n, sku: $n, price: \"1.00\", categoryId: $c }) { id } }",
-                json!({ "n": name, "c": d.category }),
-                Some(&d.admin),
-            )
-            .await;
-        data(&r);
+        app.product(&d, name, "1.00").await;
     }
     sixty_orders(&app, &d).await;
     // and lines without a stock row, of a product of its own

@@ -1,7 +1,8 @@
 //! What a selection asks to load, known before its fields run: `wants` reads the look-ahead of
 //! the order objects of a list, a single order or a mutation's result, and `order_graph` loads
-//! that `OrderGraph` for all those orders at once (three statements per page or per order,
-//! whatever its size: the caller, the orders, one `UNION ALL` for their relations).
+//! that `OrderGraph` for all those orders at once (three statements per page, whatever its
+//! size: the caller, the orders, one `UNION ALL` for their relations; two for one order by
+//! id, whose `UNION ALL` reads the order too).
 //! `catalog_wants` and `catalog_graph` do the same for a page of products or stock rows (one
 //! statement per table its selection reaches).
 //!

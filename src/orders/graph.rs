@@ -11,6 +11,7 @@ use std::sync::Arc;
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
 use sea_orm::ConnectionTrait;
 
+use crate::auth::ReadScope;
 use crate::auth::service::UserSummary;
 use crate::catalog::service as catalog;
 use crate::db::{IdMap, distinct_ids};
@@ -104,21 +105,51 @@ impl OrderGraph {
             }),
         };
         let mut g = relations::load(db, &order_ids, wanted).await?;
+        g.complete(db, wants).await?;
+        Ok(g)
+    }
+
+    /// The order of `id` if `scope` holds it, with what `wants` asks for: one statement for
+    /// both (and one more each for the rarer stock products and categories).
+    pub async fn load_order<C: ConnectionTrait>(
+        db: &C,
+        id: i64,
+        scope: ReadScope,
+        wants: Wants,
+    ) -> AppResult<Option<(order::Model, OrderGraph)>> {
+        let wanted = relations::WantedOne {
+            customer: wants.customer,
+            payments: wants.payments,
+            items: wants.items.then_some(ItemJoins {
+                product: wants.item_product,
+                stock: wants.item_stock,
+            }),
+        };
+        let Some((order, mut g)) = relations::load_order(db, id, scope, wanted).await? else {
+            return Ok(None);
+        };
+        g.complete(db, wants).await?;
+        Ok(Some((order, g)))
+    }
+
+    /// Reads what `wants` asks for beyond the relations statement: the stock rows' own
+    /// products and the products' categories.
+    async fn complete<C: ConnectionTrait>(&mut self, db: &C, wants: Wants) -> AppResult<()> {
         if wants.stock_product {
             let missing = distinct_ids(
-                g.stocks
+                self.stocks
                     .values()
                     .map(|s| s.product_id)
-                    .filter(|id| !g.products.contains_key(id)),
+                    .filter(|id| !self.products.contains_key(id)),
             );
-            g.products
+            self.products
                 .extend(shared(catalog::products_by_id(db, &missing).await?));
         }
         if wants.categories {
-            let ids = distinct_ids(g.products.values().map(|p| p.category_id));
-            g.categories = catalog::categories_by_id(db, &ids).await?;
+            let ids = distinct_ids(self.products.values().map(|p| p.category_id));
+            self.categories = catalog::categories_by_id(db, &ids).await?;
         }
-        Ok(g)
+        Ok(())
     }
 
     /// The catalog rows that `products` and `stocks` refer to, as `wants` asks: one statement

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
 use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
-use crate::graphql::lookahead::order_graph;
+use crate::graphql::lookahead::{self, order_graph};
 use crate::graphql::nodes::OrderNode;
 use crate::graphql::nodes::order::with_graph;
 use crate::graphql::pagination;
@@ -80,10 +80,10 @@ impl OrdersQuery {
 
     /// One order, or null when it does not exist or the caller may not see it.
     async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
-        match service::get_order(ctx.db(), ctx.access(), id).await? {
-            Some(o) => Ok(Some(with_graph(ctx, o).await?)),
-            None => Ok(None),
-        }
+        // the order and what its selection asks for: one statement
+        let wants = lookahead::wants(&[ctx.look_ahead()]);
+        let found = service::get_order_with(ctx.db(), ctx.access(), id, wants).await?;
+        Ok(found.map(|(o, graph)| OrderNode::new(o, Some(Arc::new(graph)))))
     }
 }
 

@@ -16,28 +16,35 @@
 //! columns were most of what a page's statement sent. Within one order a product or stock
 //! row comes once anyway, and there the extra branches cost more than they save
 //! (BENCHMARKS.md): one order's items carry their rows joined.
+//!
+//! One order asked for by id (a GraphQL `order`, a REST order) is read by the same statement as
+//! its relations (`load_order`): a common table holds the order if the caller's scope holds
+//! it, and every other branch selects by its ids, so that a read of one order is one statement
+//! besides the caller's lookup.
 
 use std::sync::LazyLock;
 
 use entity::positional::Cell;
-use entity::{Positional, location, order_item, payment, product, stock, user, warehouse};
+use entity::{Positional, location, order, order_item, payment, product, stock, user, warehouse};
 use sea_orm::sea_query::{
-    Alias, ColumnType, CommonTableExpression, Expr, ExprTrait, IntoIden, Query, SelectStatement,
-    SimpleExpr, UnionType, WithClause,
+    Alias, ColumnType, CommonTableExpression, Expr, ExprTrait, IntoIden, Query,
+    QueryStatementBuilder, SelectStatement, SimpleExpr, UnionType, WithClause,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, QueryResult, Statement,
 };
 
+use crate::auth::ReadScope;
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::db::IdMap;
 use crate::db::shapes::Shapes;
 use crate::error::AppResult;
 use crate::orders::graph::OrderGraph;
+use crate::orders::service::scope_filter;
 
 /// Which rows the items refer to are read (joined onto one order's items, branches of their
 /// own for several orders).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ItemJoins {
     pub product: bool,
     /// The stock row with its location and warehouse.
@@ -54,10 +61,12 @@ pub struct Wanted<'a> {
     pub items: Option<ItemJoins>,
 }
 
-/// The common tables: the orders' items, the stock rows they took from, those rows' locations.
+/// The common tables: the orders' items, the stock rows they took from, those rows' locations;
+/// the one order read by id.
 const ITEMS: &str = "gw_items";
 const STOCKS: &str = "gw_stocks";
 const LOCATIONS: &str = "gw_locations";
+const ORDER: &str = "gw_order";
 
 /// Orders (and customers) per statement: each order id is bound twice and each customer id
 /// once, which keeps a statement under SQLite's 32,766 and PostgreSQL's 65,535 parameters
@@ -86,14 +95,52 @@ pub async fn load<C: ConnectionTrait>(
         };
         load_into(db, orders, part, &mut out).await?;
     }
-    // a UNION ALL promises no order: sort each order's rows by id, as the APIs list them
+    sort(&mut out);
+    Ok(out)
+}
+
+/// What to read with one order (see `load_order`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct WantedOne {
+    pub customer: bool,
+    pub payments: bool,
+    pub items: Option<ItemJoins>,
+}
+
+/// The order of `id`, if `scope` holds it, with the relations `wanted` asks for: one statement.
+/// Its payments and items are in id order, and present (maybe empty) when they were wanted.
+pub async fn load_order<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    scope: ReadScope,
+    wanted: WantedOne,
+) -> AppResult<Option<(order::Model, OrderGraph)>> {
+    let statement = built_order(db.get_database_backend(), id, scope, wanted)
+        .ok_or_else(|| DbErr::Custom("relations: one order makes a statement".into()))?;
+    let mut out = OrderGraph::default();
+    decode(db.query_all_raw(statement).await?, &JOINED, &mut out)?;
+    let Some(order) = out.orders.remove(&id) else {
+        return Ok(None);
+    };
+    if wanted.payments {
+        out.payments.entry(id).or_default();
+    }
+    if wanted.items.is_some() {
+        out.items.entry(id).or_default();
+    }
+    sort(&mut out);
+    Ok(Some((order, out)))
+}
+
+/// A `UNION ALL` promises no order: each order's payments and items by id, as the APIs list
+/// them.
+fn sort(out: &mut OrderGraph) {
     for payments in out.payments.values_mut() {
         payments.sort_by_key(|p| p.id);
     }
     for items in out.items.values_mut() {
         items.sort_by_key(|i| i.id);
     }
-    Ok(out)
 }
 
 /// The `(orders, customers)` of each statement: the k-th slice of each list, `size` at most.
@@ -124,12 +171,17 @@ async fn load_into<C: ConnectionTrait>(
     let Some(statement) = built(db.get_database_backend(), order_ids, wanted) else {
         return Ok(());
     };
-    let layout = Layout::of_orders(order_ids.len());
+    let rows = db.query_all_raw(statement).await?;
+    decode(rows, Layout::of_orders(order_ids.len()), out)
+}
+
+/// Decodes the rows of a statement of `layout` into `out`.
+fn decode(rows: Vec<QueryResult>, layout: &Layout, out: &mut OrderGraph) -> AppResult<()> {
     let user: &[usize; SUMMARY_COLUMNS.len()] = layout
         .of(Block::User)
         .try_into()
         .map_err(|_| DbErr::Type("relations: the user's columns".into()))?;
-    for row in db.query_all_raw(statement).await? {
+    for row in rows {
         // the branch: the index of the first block it fills
         let kind = i32::cell(&row, 0)?;
         let block = usize::try_from(kind)
@@ -137,6 +189,10 @@ async fn load_into<C: ConnectionTrait>(
             .and_then(|k| Block::ALL.get(k))
             .ok_or_else(|| DbErr::Type(format!("relations: no branch {kind}")))?;
         match block {
+            Block::Order => {
+                let o = order::Model::from_slots(&row, layout.of(Block::Order))?;
+                out.orders.insert(o.id, o);
+            }
             Block::User => {
                 let u = UserSummary::from_slots(&row, user)?;
                 out.customers.insert(u.id, u);
@@ -206,41 +262,144 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
     })
 }
 
-/// The `UNION ALL` of the branches `wanted` asks for; `None` when there is nothing to read.
-fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
-    let layout = Layout::of_orders(order_ids.len());
-    let mut branches = Vec::new();
-    if !wanted.customers.is_empty() {
-        let mut q = layout.branch(&[Block::User]);
-        q.from(user::Entity).and_where(
-            Expr::col((user::Entity, user::Column::Id)).is_in(wanted.customers.iter().copied()),
-        );
-        branches.push(q);
+/// The SQL of one order's statement by shape (the scope's kind and what is wanted), built once.
+static BY_ID: LazyLock<Shapes<(bool, WantedOne)>> = LazyLock::new(Shapes::default);
+
+/// One order's statement for `backend`, its SQL from the memo of shapes.
+fn built_order(
+    backend: DbBackend,
+    id: i64,
+    scope: ReadScope,
+    wanted: WantedOne,
+) -> Option<Statement> {
+    let customer = match scope {
+        ReadScope::All => None,
+        ReadScope::Customer(c) => Some(c),
+    };
+    let key = (customer.is_some(), wanted);
+    BY_ID.statement(backend, key, &[&[id], customer.as_slice()], |ids| {
+        let scope = match ids[1] {
+            [c] => ReadScope::Customer(*c),
+            _ => ReadScope::All,
+        };
+        Some(order_statement(backend, ids[0][0], scope, wanted))
+    })
+}
+
+/// The rows a branch selects by a column: those whose value is one of bound ids, or the one a
+/// common table's row names (one order read by id).
+#[derive(Debug, Clone, Copy)]
+enum Among<'a> {
+    Ids(&'a [i64]),
+    Named(&'static str, order::Column),
+}
+
+impl Among<'_> {
+    /// `<table>.<column>` is among these.
+    fn holds<T: IntoIden, C: IntoIden>(self, table: T, column: C) -> SimpleExpr {
+        let col = Expr::col((table, column));
+        match self {
+            Among::Ids(ids) => col.is_in(ids.iter().copied()),
+            // a scalar subquery: an index lookup by its value, NULL (no row) when the common
+            // table is empty
+            Among::Named(cte, of) => col.eq(SimpleExpr::SubQuery(
+                None,
+                Box::new(ids_of(cte, of).into_sub_query_statement()),
+            )),
+        }
     }
-    if wanted.payments && !order_ids.is_empty() {
-        let mut q = layout.branch(&[Block::Payment]);
-        q.from(payment::Entity).and_where(
-            Expr::col((payment::Entity, payment::Column::OrderId)).is_in(order_ids.iter().copied()),
-        );
-        branches.push(q);
-    }
-    // several orders: the items' rows once each, from common tables; one order: joined
-    let items = wanted.items.filter(|_| !order_ids.is_empty());
-    let shared = items.filter(|_| order_ids.len() > 1);
-    match (items, shared) {
-        (Some(joins), None) => branches.push(joined_items(layout, order_ids, joins)),
-        (_, Some(joins)) => branches.extend(item_branches(layout, joins)),
-        (None, None) => {}
-    }
+}
+
+/// The `UNION ALL` of `branches`; `None` when there are none.
+fn union(branches: Vec<SelectStatement>) -> Option<SelectStatement> {
     let mut branches = branches.into_iter();
     let mut statement = branches.next()?;
     for b in branches {
         statement.union(UnionType::All, b);
     }
+    Some(statement)
+}
+
+/// The branches of the customers, payments and (joined) items of orders.
+fn relation_branches(
+    layout: &Layout,
+    customers: Option<Among<'_>>,
+    payments: Option<Among<'_>>,
+    joined: Option<(Among<'_>, ItemJoins)>,
+) -> Vec<SelectStatement> {
+    let mut branches = Vec::new();
+    if let Some(among) = customers {
+        let mut q = layout.branch(&[Block::User]);
+        q.from(user::Entity)
+            .and_where(among.holds(user::Entity, user::Column::Id));
+        branches.push(q);
+    }
+    if let Some(among) = payments {
+        let mut q = layout.branch(&[Block::Payment]);
+        q.from(payment::Entity)
+            .and_where(among.holds(payment::Entity, payment::Column::OrderId));
+        branches.push(q);
+    }
+    if let Some((among, joins)) = joined {
+        branches.push(joined_items(layout, among, joins));
+    }
+    branches
+}
+
+/// The `UNION ALL` of the branches `wanted` asks for; `None` when there is nothing to read.
+fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<Statement> {
+    let layout = Layout::of_orders(order_ids.len());
+    let orders = (!order_ids.is_empty()).then_some(Among::Ids(order_ids));
+    let customers = (!wanted.customers.is_empty()).then_some(Among::Ids(wanted.customers));
+    // several orders: the items' rows once each, from common tables; one order: joined
+    let items = wanted.items.filter(|_| orders.is_some());
+    let shared = items.filter(|_| order_ids.len() > 1);
+    let joined = items
+        .filter(|_| shared.is_none())
+        .map(|joins| (Among::Ids(order_ids), joins));
+    let mut branches = relation_branches(
+        layout,
+        customers,
+        orders.filter(|_| wanted.payments),
+        joined,
+    );
+    if let Some(joins) = shared {
+        branches.extend(item_branches(layout, joins));
+    }
+    let statement = union(branches)?;
     Some(match shared {
         Some(joins) => backend.build(&statement.with(item_tables(order_ids, joins))),
         None => backend.build(&statement),
     })
+}
+
+/// One order by id, if `scope` holds it (the common table), with its relations.
+fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: WantedOne) -> Statement {
+    let layout = &*JOINED;
+    let mut found = Query::select();
+    found
+        .columns(order::Column::iter())
+        .from(order::Entity)
+        .and_where(Expr::col((order::Entity, order::Column::Id)).eq(id));
+    if let Some(condition) = scope_filter(scope) {
+        found.and_where(condition);
+    }
+    let mut with = WithClause::new();
+    with.cte(common_table(ORDER, found));
+    let mut the_order = layout.branch(&[Block::Order]);
+    the_order.from_as(Alias::new(ORDER), order::Entity);
+    let by_id = Among::Named(ORDER, order::Column::Id);
+    let mut branches = vec![the_order];
+    branches.extend(relation_branches(
+        layout,
+        wanted
+            .customer
+            .then_some(Among::Named(ORDER, order::Column::CustomerId)),
+        wanted.payments.then_some(by_id),
+        wanted.items.map(|joins| (by_id, joins)),
+    ));
+    let statement = union(branches).expect("the order's branch");
+    backend.build(&statement.with(with))
 }
 
 /// The common tables the item branches read: the items of the orders and, with the stock
@@ -315,7 +474,7 @@ fn item_branches(layout: &Layout, joins: ItemJoins) -> Vec<SelectStatement> {
 }
 
 /// The items of the orders with the rows they refer to joined onto each.
-fn joined_items(layout: &Layout, order_ids: &[i64], joins: ItemJoins) -> SelectStatement {
+fn joined_items(layout: &Layout, orders: Among<'_>, joins: ItemJoins) -> SelectStatement {
     let mut filled = vec![Block::Item];
     if joins.product {
         filled.push(Block::Product);
@@ -324,10 +483,8 @@ fn joined_items(layout: &Layout, order_ids: &[i64], joins: ItemJoins) -> SelectS
         filled.extend([Block::Stock, Block::Location, Block::Warehouse]);
     }
     let mut q = layout.branch(&filled);
-    q.from(order_item::Entity).and_where(
-        Expr::col((order_item::Entity, order_item::Column::OrderId))
-            .is_in(order_ids.iter().copied()),
-    );
+    q.from(order_item::Entity)
+        .and_where(orders.holds(order_item::Entity, order_item::Column::OrderId));
     if joins.product {
         q.inner_join(
             product::Entity,
@@ -381,10 +538,12 @@ enum Block {
     Stock,
     Location,
     Warehouse,
+    /// The order itself (one order read by id).
+    Order,
 }
 
 impl Block {
-    const ALL: [Block; 7] = [
+    const ALL: [Block; 8] = [
         Block::User,
         Block::Payment,
         Block::Item,
@@ -392,6 +551,7 @@ impl Block {
         Block::Stock,
         Block::Location,
         Block::Warehouse,
+        Block::Order,
     ];
 
     /// The block's columns as selected, each with its SQL type.
@@ -404,6 +564,7 @@ impl Block {
             Block::Stock => columns::<stock::Entity>(stock::Column::iter()),
             Block::Location => columns::<location::Entity>(location::Column::iter()),
             Block::Warehouse => columns::<warehouse::Entity>(warehouse::Column::iter()),
+            Block::Order => columns::<order::Entity>(order::Column::iter()),
         }
     }
 }
@@ -442,7 +603,7 @@ struct Layout {
     /// The type of each column after the first (the branch).
     types: Vec<&'static str>,
     /// Each block's columns, in the block's order (by `Block::ALL`'s order).
-    slots: [Vec<usize>; 7],
+    slots: [Vec<usize>; Block::ALL.len()],
     /// Whether an item's row carries the rows it refers to (else their columns are others').
     joined: bool,
 }
@@ -455,6 +616,7 @@ static SHARED: LazyLock<Layout> =
 static JOINED: LazyLock<Layout> = LazyLock::new(|| {
     Layout::new(
         &[
+            vec![Block::Order],
             vec![Block::User],
             vec![Block::Payment],
             vec![
@@ -479,7 +641,7 @@ impl Layout {
     /// they never share a column; blocks of different groups share the columns of their types.
     fn new(groups: &[Vec<Block>], joined: bool) -> Layout {
         let mut types: Vec<&'static str> = Vec::new();
-        let mut slots: [Vec<usize>; 7] = Default::default();
+        let mut slots: [Vec<usize>; Block::ALL.len()] = Default::default();
         for group in groups {
             let mut taken = Vec::new();
             for &block in group {
@@ -565,6 +727,43 @@ mod tests {
     }
 
     #[test]
+    fn the_memoized_statement_of_one_order_is_the_one_the_builder_makes() {
+        let joins = [
+            None,
+            Some(ItemJoins::default()),
+            Some(ItemJoins {
+                product: true,
+                stock: false,
+            }),
+            Some(ItemJoins {
+                product: true,
+                stock: true,
+            }),
+        ];
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for items in joins {
+                for (customer, payments) in [(false, false), (true, false), (false, true)] {
+                    let wanted = WantedOne {
+                        customer,
+                        payments,
+                        items,
+                    };
+                    // the first of each shape fills the memo, the others are bound into it
+                    for (id, scope) in [
+                        (7, ReadScope::All),
+                        (8, ReadScope::Customer(3)),
+                        (900, ReadScope::All),
+                        (12, ReadScope::Customer(40)),
+                    ] {
+                        let direct = order_statement(backend, id, scope, wanted);
+                        assert_eq!(built_order(backend, id, scope, wanted), Some(direct));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn blocks_share_columns_of_their_type_unless_filled_in_one_row() {
         let joined_group = [
             Block::Item,
@@ -580,6 +779,7 @@ mod tests {
             (
                 &*JOINED,
                 vec![
+                    vec![Block::Order],
                     vec![Block::User],
                     vec![Block::Payment],
                     joined_group.to_vec(),

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use entity::{order, order_item, user};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
     Select,
@@ -17,19 +18,28 @@ use crate::db::{IdMap, all_positional, first_positional};
 use crate::error::AppResult;
 use crate::listing::{self, Page, PageRequest, Window};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
+use crate::orders::graph::{OrderGraph, Wants};
 
 pub use crate::orders::changing::{EchoedItem, OrderChange, delete_order, update_order};
 pub use crate::orders::check::{NewItem, NewOrder};
 pub use crate::orders::placing::{create_order, create_order_keyed};
+
+/// The condition an order of the scope meets (`None`: every order).
+pub(crate) fn scope_filter(scope: ReadScope) -> Option<SimpleExpr> {
+    match scope {
+        ReadScope::All => None,
+        ReadScope::Customer(id) => Some(order::Column::CustomerId.eq(id)),
+    }
+}
 
 /// Orders of the scope, filtered.
 pub(crate) fn scope_condition(
     select: Select<order::Entity>,
     scope: ReadScope,
 ) -> Select<order::Entity> {
-    match scope {
-        ReadScope::All => select,
-        ReadScope::Customer(id) => select.filter(order::Column::CustomerId.eq(id)),
+    match scope_filter(scope) {
+        None => select,
+        Some(condition) => select.filter(condition),
     }
 }
 
@@ -80,6 +90,17 @@ pub async fn get_order<C: ConnectionTrait>(
         )
         .expect("a lookup by id always makes a statement");
     Ok(first_positional(db, statement).await?)
+}
+
+/// The order, if the caller may see it, with the relations `wants` asks for, read by the same
+/// statement (a GraphQL `order`, a REST order).
+pub async fn get_order_with<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    id: i64,
+    wants: Wants,
+) -> AppResult<Option<(order::Model, OrderGraph)>> {
+    OrderGraph::load_order(db, id, access.read_scope()?, wants).await
 }
 
 /// The orders of `ids` that the caller may see, in one statement: one they may not see is

@@ -35,7 +35,7 @@ use crate::state::AppState;
 
 /// A model served as a DRF view set: its rows, how they are shown, and its domain calls.
 #[async_trait::async_trait]
-pub trait Resource: Send + Sync + 'static {
+pub trait Resource: Sized + Send + Sync + 'static {
     /// The model's name in DRF's 404 (`No Order matches the given query.`).
     const MODEL: &'static str;
     /// The collection's path, without its trailing slash.
@@ -87,6 +87,19 @@ pub trait Resource: Send + Sync + 'static {
         access: &Access,
         id: i64,
     ) -> AppResult<Option<Self::Row>>;
+
+    /// The row as shown, if the caller may see it (a `GET` of one). By default the row, then
+    /// its representation; a resource that reads both at once says so.
+    async fn find_shown<C: ConnectionTrait>(
+        db: &C,
+        access: &Access,
+        id: i64,
+    ) -> AppResult<Option<Self::Shown>> {
+        match Self::find(db, access, id).await? {
+            Some(row) => Ok(Some(represent_one::<Self, _>(db, row).await?)),
+            None => Ok(None),
+        }
+    }
 
     /// Rows as shown, with a constant number of statements however many.
     async fn represent<C: ConnectionTrait>(
@@ -257,10 +270,10 @@ async fn retrieve<R: Resource>(
     let db = Reads::take(&state.db, &state.sql).await?;
     let access = Access::new(credentials.resolve(&db).await, &state.settings);
     let id = id.read(&access, R::MODEL)?;
-    let found = R::find(&db, &access, id)
+    let found = R::find_shown(&db, &access, id)
         .await?
         .ok_or(AppError::NotFound(R::MODEL))?;
-    Ok(Json(represent_one::<R, _>(&db, found).await?).into_response())
+    Ok(Json(found).into_response())
 }
 
 async fn update<R: Resource>(

@@ -153,10 +153,11 @@ async fn the_graph_and_the_loaders_answer_alike() {
     assert_eq!(data(&r)["order"]["items"][0]["stock"], from_catalog);
 }
 
-/// The benchmark's G1 and G2 (`bench/queries`) send the caller's lookup, the orders, and one
-/// statement for all their relations.
+/// The benchmark's G1 (`bench/queries`) sends the caller's lookup, the orders, and one
+/// statement for all their relations; G2 (one order by id) the caller's lookup and one
+/// statement for the order with its relations.
 #[tokio::test]
-async fn the_benchmark_queries_take_three_statements() {
+async fn the_benchmark_queries_take_three_and_two_statements() {
     let app = spawn_app().await;
     let d = demo(&app).await;
     more_data(&app, &d).await;
@@ -176,7 +177,8 @@ async fn the_benchmark_queries_take_three_statements() {
                 Some(&d.admin),
             )
             .await;
-        assert_eq!(app.sql_count() - before, 3, "{name}");
+        let expected = if name == "G1" { 3 } else { 2 };
+        assert_eq!(app.sql_count() - before, expected, "{name}");
         let orders = match name {
             "G1" => data(&r)["orders"]["nodes"].as_array().unwrap().clone(),
             _ => vec![data(&r)["order"].clone()],
@@ -186,6 +188,47 @@ async fn the_benchmark_queries_take_three_statements() {
             assert!(o["customer"]["username"].is_string(), "{name}: {o}");
             assert!(!o["items"].as_array().unwrap().is_empty(), "{name}: {o}");
             assert!(o["items"][0]["product"]["name"].is_string(), "{name}: {o}");
+        }
+    }
+}
+
+/// `order(id:)` is the caller's lookup and one statement, whatever it selects; an order the
+/// caller may not see is null after as many, as one that does not exist.
+#[tokio::test]
+async fn one_order_takes_two_statements_whatever_it_selects() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    app.create_user("outsider", "outsider-password", false)
+        .await;
+    let (outsider, _) = app.login("outsider", "outsider-password").await;
+    let full = "query($id: Int!) { order(id: $id) { id customer { username } payments { amount } items { product { name } stock { location { warehouse { name } } } } } }";
+    let bare = "query($id: Int!) { order(id: $id) { id status } }";
+    for (query, token, id, seen) in [
+        (full, &d.admin, d.order, true),
+        (full, &d.user, d.order, true),
+        (bare, &d.user, d.order, true),
+        (full, &outsider, d.order, false),
+        (full, &d.admin, d.order + 1000, false),
+    ] {
+        let before = app.sql_count();
+        let r = app.gql(query, json!({ "id": id }), Some(token)).await;
+        assert_eq!(app.sql_count() - before, 2, "{query} {id}");
+        let order = &data(&r)["order"];
+        if !seen {
+            assert!(order.is_null(), "{r}");
+            continue;
+        }
+        assert_eq!(order["id"], d.order);
+        if query == full {
+            assert_eq!(order["customer"]["username"], "user");
+            assert_eq!(order["payments"].as_array().map(Vec::len), Some(1));
+            assert_eq!(order["items"][0]["product"]["name"], "Laptop");
+            assert_eq!(
+                order["items"][0]["stock"]["location"]["warehouse"]["name"],
+                "Main WH"
+            );
+        } else {
+            assert_eq!(order["status"], "PENDING");
         }
     }
 }

@@ -137,6 +137,18 @@ impl Resource for Orders {
         service::get_order(db, access, id).await
     }
 
+    async fn find_shown<C: ConnectionTrait>(
+        db: &C,
+        access: &Access,
+        id: i64,
+    ) -> AppResult<Option<Order>> {
+        // the order and what it shows: one statement
+        match service::get_order_with(db, access, id, repr::WANTS).await? {
+            Some((row, mut graph)) => Ok(Some(repr::shown(row, &mut graph)?)),
+            None => Ok(None),
+        }
+    }
+
     async fn represent<C: ConnectionTrait>(
         db: &C,
         rows: Vec<order::Model>,

@@ -96,58 +96,63 @@ pub async fn represent<C: ConnectionTrait>(
     db: &C,
     orders: Vec<order::Model>,
 ) -> AppResult<Vec<Order>> {
-    let wants = Wants {
-        customer: true,
-        payments: true,
-        items: true,
-        item_product: true,
-        item_stock: true,
-        ..Wants::default()
-    };
-    let mut g = OrderGraph::load(db, &orders, wants).await?;
-    let mut out = Vec::with_capacity(orders.len());
-    for o in orders {
-        let mut lines = Vec::new();
-        for i in g.items.remove(&o.id).unwrap_or_default() {
-            let product = g
-                .products
-                .get(&i.product_id)
-                .ok_or_else(|| missing("product", i.product_id))?;
-            let stock = match i.stock_id {
-                None => None,
-                Some(stock_id) => Some(
-                    g.stock_label(stock_id)
-                        .ok_or_else(|| missing("stock", stock_id))?,
-                ),
-            };
-            lines.push(OrderItem {
-                id: i.id,
-                product: product.name.clone(),
-                quantity: i.quantity,
-                price: money(i.price),
-                stock,
-            });
-        }
-        out.push(Order {
-            id: o.id,
-            customer: g
-                .customers
-                .get(&o.customer_id)
-                .map(|u| u.username.clone())
-                .ok_or_else(|| missing("user", o.customer_id))?,
-            status: o.status,
-            total_amount: money(o.total_amount),
-            created_at: timestamp(&o.created_at),
-            updated_at: timestamp(&o.updated_at),
-            items: lines,
-            payments: g
-                .payments
-                .remove(&o.id)
-                .unwrap_or_default()
-                .iter()
-                .map(OrderPayment::of)
-                .collect(),
+    let mut g = OrderGraph::load(db, &orders, WANTS).await?;
+    orders.into_iter().map(|o| shown(o, &mut g)).collect()
+}
+
+/// What an order as shown refers to.
+pub const WANTS: Wants = Wants {
+    customer: true,
+    payments: true,
+    items: true,
+    item_product: true,
+    item_stock: true,
+    stock_product: false,
+    categories: false,
+};
+
+/// The order as shown, from a graph of (at least) `WANTS` that holds it; its items and
+/// payments are taken out of the graph.
+pub fn shown(o: order::Model, g: &mut OrderGraph) -> AppResult<Order> {
+    let mut lines = Vec::new();
+    for i in g.items.remove(&o.id).unwrap_or_default() {
+        let product = g
+            .products
+            .get(&i.product_id)
+            .ok_or_else(|| missing("product", i.product_id))?;
+        let stock = match i.stock_id {
+            None => None,
+            Some(stock_id) => Some(
+                g.stock_label(stock_id)
+                    .ok_or_else(|| missing("stock", stock_id))?,
+            ),
+        };
+        lines.push(OrderItem {
+            id: i.id,
+            product: product.name.clone(),
+            quantity: i.quantity,
+            price: money(i.price),
+            stock,
         });
     }
-    Ok(out)
+    Ok(Order {
+        id: o.id,
+        customer: g
+            .customers
+            .get(&o.customer_id)
+            .map(|u| u.username.clone())
+            .ok_or_else(|| missing("user", o.customer_id))?,
+        status: o.status,
+        total_amount: money(o.total_amount),
+        created_at: timestamp(&o.created_at),
+        updated_at: timestamp(&o.updated_at),
+        items: lines,
+        payments: g
+            .payments
+            .remove(&o.id)
+            .unwrap_or_default()
+            .iter()
+            .map(OrderPayment::of)
+            .collect(),
+    })
 }

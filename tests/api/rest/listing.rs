@@ -240,6 +240,32 @@ async fn listing_50_orders_takes_as_many_statements_as_listing_1() {
     assert_eq!(payments_of_50, 4);
 }
 
+/// One order is the token's user lookup and one statement for the order with all it shows,
+/// for its customer and for staff; another customer's order is a 404 after as many.
+#[tokio::test]
+async fn one_order_takes_two_statements_whoever_asks() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let customer = app.customer().await;
+    let (_, other) = app.new_customer("other").await;
+    let path = format!("/api/erp/oms/orders/{}/", app.demo.order);
+    for token in [&admin, &customer] {
+        let before = app.state.sql.get();
+        let a = app.get(&path, Some(token)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(app.state.sql.get() - before, 2);
+        assert_eq!(a.body["id"], app.demo.order);
+        assert_eq!(a.body["customer"], "user");
+        assert_eq!(a.body["items"][0]["product"], "Laptop");
+        assert_eq!(a.body["items"][0]["stock"], "Main WH - A1");
+        assert_eq!(a.body["payments"].as_array().map(Vec::len), Some(1));
+    }
+    let before = app.state.sql.get();
+    let hidden = app.get(&path, Some(&other)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+    assert_eq!(app.state.sql.get() - before, 2);
+}
+
 /// A list holds one connection for its reads (`db::Reads`); the `?customer=` check that runs
 /// when nothing matched must use it too: with a pool of one connection a second checkout would
 /// wait until the pool's timeout and answer 503.

@@ -85,6 +85,24 @@ async fn metrics_count_requests_latency_and_sql() {
     assert!(value >= 1.0, "{sql}");
 }
 
+/// The recorder keeps each histogram sample until a scrape or an upkeep folds it in: a
+/// serving process runs the upkeep itself, so memory stays bounded where `/metrics` is never
+/// scraped (the thread is the process's, started with the first app).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn metrics_are_kept_up_without_a_scrape() {
+    let _app = spawn_app().await;
+    let names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .expect("the process's threads")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "metrics-upkeep"),
+        "no upkeep thread among {names:?}"
+    );
+}
+
 async fn preflight(app: &TestApp, origin: &str) -> Reply {
     let response = app
         .client

@@ -9,7 +9,7 @@ use std::borrow::Borrow;
 use std::sync::Arc;
 
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
 
 use crate::auth::ReadScope;
 use crate::auth::service::UserSummary;
@@ -62,6 +62,18 @@ pub struct OrderGraph {
     pub stocks: IdMap<stock::Model>,
     pub locations: IdMap<Arc<location::Model>>,
     pub warehouses: IdMap<Arc<warehouse::Model>>,
+}
+
+/// What the relations' statement reads with orders read by it (one by id, or a page).
+fn wanted(wants: Wants) -> relations::WantedOne {
+    relations::WantedOne {
+        customer: wants.customer,
+        payments: wants.payments,
+        items: wants.items.then_some(ItemJoins {
+            product: wants.item_product,
+            stock: wants.item_stock,
+        }),
+    }
 }
 
 /// Rows by id, each behind an `Arc` of its own.
@@ -117,19 +129,25 @@ impl OrderGraph {
         scope: ReadScope,
         wants: Wants,
     ) -> AppResult<Option<(order::Model, OrderGraph)>> {
-        let wanted = relations::WantedOne {
-            customer: wants.customer,
-            payments: wants.payments,
-            items: wants.items.then_some(ItemJoins {
-                product: wants.item_product,
-                stock: wants.item_stock,
-            }),
-        };
-        let Some((order, mut g)) = relations::load_order(db, id, scope, wanted).await? else {
+        let Some((order, mut g)) = relations::load_order(db, id, scope, wanted(wants)).await?
+        else {
             return Ok(None);
         };
         g.complete(db, wants).await?;
         Ok(Some((order, g)))
+    }
+
+    /// The orders `page` selects (all of `oms_order`'s columns, as an `order::Entity` select
+    /// has them) with what `wants` asks for: one statement for both (and one more each for
+    /// the rarer stock products and categories). The orders in no particular order.
+    pub async fn load_page<C: ConnectionTrait>(
+        db: &C,
+        page: Statement,
+        wants: Wants,
+    ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
+        let (orders, mut g) = relations::load_page(db, page, wanted(wants)).await?;
+        g.complete(db, wants).await?;
+        Ok((orders, g))
     }
 
     /// Reads what `wants` asks for beyond the relations statement: the stock rows' own

@@ -17,12 +17,14 @@
 //! row comes once anyway, and there the extra branches cost more than they save
 //! (BENCHMARKS.md): one order's items carry their rows joined.
 //!
-//! One order asked for by id (a GraphQL `order`, a REST order) is read by the same statement as
-//! its relations (`load_order`): a common table holds the order if the caller's scope holds
-//! it, and every other branch selects by its ids, so that a read of one order is one statement
-//! besides the caller's lookup.
+//! Orders that are not known yet are read by the same statement as their relations: one order
+//! by id (a GraphQL `order`, a REST order: `load_order`) and a REST list's page or chunk
+//! (`load_page`). A common table holds the order (if the caller's scope holds it) or the page,
+//! and every other branch selects by the ids it names, so that such a read is one statement
+//! besides the caller's lookup. A page's SQL carries its filters' values, so it is not
+//! memoized; the SQL around it binds nothing and is built once per shape.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use entity::positional::Cell;
 use entity::{Positional, location, order, order_item, payment, product, stock, user, warehouse};
@@ -39,6 +41,7 @@ use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::db::IdMap;
 use crate::db::shapes::Shapes;
 use crate::error::AppResult;
+use crate::memo::Memo;
 use crate::orders::graph::OrderGraph;
 use crate::orders::service::scope_filter;
 
@@ -67,6 +70,7 @@ const ITEMS: &str = "gw_items";
 const STOCKS: &str = "gw_stocks";
 const LOCATIONS: &str = "gw_locations";
 const ORDER: &str = "gw_order";
+const PAGE: &str = "gw_page";
 
 /// Orders (and customers) per statement: each order id is bound twice and each customer id
 /// once, which keeps a statement under SQLite's 32,766 and PostgreSQL's 65,535 parameters
@@ -130,6 +134,31 @@ pub async fn load_order<C: ConnectionTrait>(
     }
     sort(&mut out);
     Ok(Some((order, out)))
+}
+
+/// The orders `page` selects (every column of the orders' table, in the entity's order, as
+/// its `Select` does), with the relations `wanted` asks for: one statement, the page a common
+/// table that every other branch selects by. The orders come in no particular order; each
+/// one's payments and items in id order, and present (maybe empty) when they were wanted.
+pub async fn load_page<C: ConnectionTrait>(
+    db: &C,
+    page: Statement,
+    wanted: WantedOne,
+) -> AppResult<(Vec<order::Model>, OrderGraph)> {
+    let statement = around_page(page, wanted)?;
+    let mut out = OrderGraph::default();
+    decode(db.query_all_raw(statement).await?, &SHARED, &mut out)?;
+    let orders: Vec<order::Model> = std::mem::take(&mut out.orders).into_values().collect();
+    for o in &orders {
+        if wanted.payments {
+            out.payments.entry(o.id).or_default();
+        }
+        if wanted.items.is_some() {
+            out.items.entry(o.id).or_default();
+        }
+    }
+    sort(&mut out);
+    Ok((orders, out))
 }
 
 /// A `UNION ALL` promises no order: each order's payments and items by id, as the APIs list
@@ -262,6 +291,74 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
     })
 }
 
+/// What stands for a page's own SQL in the statement built around it.
+const PAGE_STAND_IN: &str = "SELECT gw_page_stand_in";
+
+/// The SQL before and after a page's.
+type Around = Arc<(String, String)>;
+
+/// The SQL around a page's by backend and what is wanted, built once: it binds nothing of its
+/// own, so the page's values are the statement's.
+static AROUND_PAGE: LazyLock<Memo<(bool, WantedOne), Around>> = LazyLock::new(|| Memo::new(64));
+
+/// The statement that reads the page `page` with the relations `wanted` asks for.
+fn around_page(page: Statement, wanted: WantedOne) -> AppResult<Statement> {
+    let backend = page.db_backend;
+    let key = (backend == DbBackend::Postgres, wanted);
+    let around = match AROUND_PAGE.get(&key) {
+        Some(around) => around,
+        None => {
+            let built = page_statement(backend, wanted);
+            let unbound = built.values.as_ref().is_none_or(|v| v.0.is_empty());
+            let split = built
+                .sql
+                .split_once(PAGE_STAND_IN)
+                .filter(|_| unbound)
+                .ok_or_else(|| DbErr::Custom("relations: the SQL around a page".into()))?;
+            let around = Arc::new((split.0.to_owned(), split.1.to_owned()));
+            AROUND_PAGE.put(key, around.clone());
+            around
+        }
+    };
+    let (before, after) = &*around;
+    let sql = format!("{before}{}{after}", page.sql);
+    Ok(Statement {
+        sql,
+        values: page.values,
+        db_backend: backend,
+    })
+}
+
+/// The statement around a page (the common table `gw_page`, its body a stand-in): the orders
+/// and the relations `wanted` asks for, each branch selecting by the page's ids.
+fn page_statement(backend: DbBackend, wanted: WantedOne) -> Statement {
+    let layout = &*SHARED;
+    let mut body = Query::select();
+    body.expr(Expr::cust(PAGE_STAND_IN.trim_start_matches("SELECT ")));
+    let mut page = common_table(PAGE, body);
+    page.columns(order::Column::iter());
+    let mut with = WithClause::new();
+    with.cte(page);
+    let ids = Among::Listed(PAGE, order::Column::Id);
+    let mut the_orders = layout.branch(&[Block::Order]);
+    the_orders.from_as(Alias::new(PAGE), order::Entity);
+    let mut branches = vec![the_orders];
+    branches.extend(relation_branches(
+        layout,
+        wanted
+            .customer
+            .then_some(Among::Listed(PAGE, order::Column::CustomerId)),
+        wanted.payments.then_some(ids),
+        None,
+    ));
+    if let Some(joins) = wanted.items {
+        branches.extend(item_branches(layout, joins));
+        with = item_tables(with, ids, joins);
+    }
+    let statement = union(branches).expect("the orders' branch");
+    backend.build(&statement.with(with))
+}
+
 /// The SQL of one order's statement by shape (the scope's kind and what is wanted), built once.
 static BY_ID: LazyLock<Shapes<(bool, WantedOne)>> = LazyLock::new(Shapes::default);
 
@@ -286,12 +383,14 @@ fn built_order(
     })
 }
 
-/// The rows a branch selects by a column: those whose value is one of bound ids, or the one a
-/// common table's row names (one order read by id).
+/// The rows a branch selects by a column: those whose value is one of bound ids, the one a
+/// common table's row names (one order read by id), or any a common table's rows name (a
+/// page of orders).
 #[derive(Debug, Clone, Copy)]
 enum Among<'a> {
     Ids(&'a [i64]),
     Named(&'static str, order::Column),
+    Listed(&'static str, order::Column),
 }
 
 impl Among<'_> {
@@ -306,6 +405,7 @@ impl Among<'_> {
                 None,
                 Box::new(ids_of(cte, of).into_sub_query_statement()),
             )),
+            Among::Listed(cte, of) => col.in_subquery(ids_of(cte, of)),
         }
     }
 }
@@ -368,7 +468,10 @@ fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Optio
     }
     let statement = union(branches)?;
     Some(match shared {
-        Some(joins) => backend.build(&statement.with(item_tables(order_ids, joins))),
+        Some(joins) => {
+            let with = item_tables(WithClause::new(), Among::Ids(order_ids), joins);
+            backend.build(&statement.with(with))
+        }
         None => backend.build(&statement),
     })
 }
@@ -404,13 +507,12 @@ fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: Wanted
 
 /// The common tables the item branches read: the items of the orders and, with the stock
 /// wanted, the stock rows they name and those rows' locations.
-fn item_tables(order_ids: &[i64], joins: ItemJoins) -> WithClause {
+fn item_tables(mut with: WithClause, orders: Among<'_>, joins: ItemJoins) -> WithClause {
     let mut items = Query::select();
     items
         .columns(order_item::Column::iter())
         .from(order_item::Entity)
-        .and_where(order_item::Column::OrderId.is_in(order_ids.iter().copied()));
-    let mut with = WithClause::new();
+        .and_where(orders.holds(order_item::Entity, order_item::Column::OrderId));
     with.cte(common_table(ITEMS, items));
     if joins.stock {
         let mut stocks = Query::select();
@@ -690,6 +792,7 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
     #[test]
     fn the_memoized_statement_is_the_one_the_builder_makes() {
@@ -758,6 +861,39 @@ mod tests {
                         let direct = order_statement(backend, id, scope, wanted);
                         assert_eq!(built_order(backend, id, scope, wanted), Some(direct));
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_is_read_inside_the_memoized_statement_with_its_own_values() {
+        let joins = [
+            None,
+            Some(ItemJoins {
+                product: true,
+                stock: true,
+            }),
+        ];
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for items in joins {
+                let wanted = WantedOne {
+                    customer: true,
+                    payments: true,
+                    items,
+                };
+                let around = page_statement(backend, wanted);
+                assert_eq!(around.sql.matches(PAGE_STAND_IN).count(), 1);
+                // the first page fills the memo, the second is read inside it
+                for (customer, limit) in [(3_i64, 20_u64), (8, 100)] {
+                    let page = order::Entity::find()
+                        .filter(order::Column::CustomerId.eq(customer))
+                        .order_by_desc(order::Column::Id)
+                        .limit(limit)
+                        .build(backend);
+                    let built = around_page(page.clone(), wanted).expect("a statement");
+                    assert_eq!(built.sql, around.sql.replace(PAGE_STAND_IN, &page.sql));
+                    assert_eq!(built.values, page.values, "the page's values, and no other");
                 }
             }
         }

@@ -200,3 +200,19 @@ pub async fn all_orders<C: ConnectionTrait>(
     let select = window.apply(visible(access, filter)?, order::Column::Id);
     Ok(all_positional(db, select).await?)
 }
+
+/// [`all_orders`] with the relations `wants` asks for, read by the same statement.
+pub async fn all_orders_with<C: ConnectionTrait>(
+    db: &C,
+    access: &Access,
+    filter: Option<&OrderFilter>,
+    window: Window,
+    wants: Wants,
+) -> AppResult<(Vec<order::Model>, OrderGraph)> {
+    let select = window.apply(visible(access, filter)?, order::Column::Id);
+    let page = select.build(db.get_database_backend());
+    let (mut orders, graph) = OrderGraph::load_page(db, page, wants).await?;
+    // the window's order (`Window::apply`): newest first
+    orders.sort_unstable_by_key(|o| std::cmp::Reverse(o.id));
+    Ok((orders, graph))
+}

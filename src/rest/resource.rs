@@ -88,6 +88,20 @@ pub trait Resource: Sized + Send + Sync + 'static {
         id: i64,
     ) -> AppResult<Option<Self::Row>>;
 
+    /// The rows of `window` as shown, newest first, and the last row's id (a streamed list's
+    /// next chunk is read below it). By default the rows, then their representation; a
+    /// resource that reads both at once says so.
+    async fn shown_rows(
+        db: &Reads,
+        access: &Access,
+        filter: &Self::Filter,
+        window: Window,
+    ) -> AppResult<(Vec<Self::Shown>, Option<i64>)> {
+        let rows = Self::rows(db, access, filter, window).await?;
+        let last = rows.last().map(Self::id_of);
+        Ok((Self::represent(db, rows).await?, last))
+    }
+
     /// The row as shown, if the caller may see it (a `GET` of one). By default the row, then
     /// its representation; a resource that reads both at once says so.
     async fn find_shown<C: ConnectionTrait>(
@@ -164,10 +178,16 @@ async fn represent_one<R: Resource, C: ConnectionTrait>(
         .ok_or_else(|| missing(R::MODEL, id))
 }
 
-/// A chunk of a streamed list from its rows.
-async fn chunk_of<R: Resource>(db: &Reads, rows: Vec<R::Row>) -> AppResult<Chunk<R::Shown>> {
-    let (read, last) = (rows.len(), rows.last().map(R::id_of));
-    Ok(Chunk::of(R::represent(db, rows).await?, read, last))
+/// A chunk of a streamed list: the rows of `window` as shown.
+async fn chunk_of<R: Resource>(
+    db: &Reads,
+    access: &Access,
+    filter: &R::Filter,
+    window: Window,
+) -> AppResult<Chunk<R::Shown>> {
+    let (shown, last) = R::shown_rows(db, access, filter, window).await?;
+    let read = shown.len();
+    Ok(Chunk::of(shown, read, last))
 }
 
 /// The list, newest first: the bare array, streamed in chunks (every statement of the first
@@ -188,11 +208,10 @@ async fn list<R: Resource>(
                 id: None,
                 limit: CHUNK,
             };
-            let rows = R::rows(&db, &access, &filter, first).await?;
-            if rows.is_empty() {
+            let first = chunk_of::<R>(&db, &access, &filter, first).await?;
+            if first.shown.is_empty() {
                 R::nothing_matched(&db, &access, &filter).await?;
             }
-            let first = chunk_of::<R>(&db, rows).await?;
             drop(db);
             let (access, filter) = (Arc::new(access), Arc::new(filter));
             return stream::json_array(first, move |below| {
@@ -203,8 +222,7 @@ async fn list<R: Resource>(
                         id: Some(below),
                         limit: CHUNK,
                     };
-                    let rows = R::rows(&db, &access, &filter, window).await?;
-                    chunk_of::<R>(&db, rows).await
+                    chunk_of::<R>(&db, &access, &filter, window).await
                 }
             });
         }
@@ -221,7 +239,7 @@ async fn list<R: Resource>(
             }
             Ok(n)
         },
-        async |window| R::represent(db, R::rows(db, access, filter, window).await?).await,
+        async |window| Ok(R::shown_rows(db, access, filter, window).await?.0),
     )
     .await
 }

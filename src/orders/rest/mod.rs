@@ -137,6 +137,23 @@ impl Resource for Orders {
         service::get_order(db, access, id).await
     }
 
+    async fn shown_rows(
+        db: &Reads,
+        access: &Access,
+        f: &ListFilter,
+        window: Window,
+    ) -> AppResult<(Vec<Order>, Option<i64>)> {
+        // the orders and what they show: one statement
+        let (rows, mut graph) =
+            service::all_orders_with(db, access, Some(&f.filter), window, repr::WANTS).await?;
+        let last = rows.last().map(|o| o.id);
+        let shown = rows
+            .into_iter()
+            .map(|o| repr::shown(o, &mut graph))
+            .collect::<AppResult<Vec<Order>>>()?;
+        Ok((shown, last))
+    }
+
     async fn find_shown<C: ConnectionTrait>(
         db: &C,
         access: &Access,

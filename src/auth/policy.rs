@@ -28,6 +28,19 @@ pub enum ReadScope {
 }
 
 impl ReadScope {
+    /// The one customer whose orders the scope holds (`None`: every order).
+    pub fn customer(self) -> Option<i64> {
+        match self {
+            ReadScope::All => None,
+            ReadScope::Customer(id) => Some(id),
+        }
+    }
+
+    /// The scope of that one customer's orders, or of every order.
+    pub fn of_customer(customer: Option<i64>) -> ReadScope {
+        customer.map_or(ReadScope::All, ReadScope::Customer)
+    }
+
     pub fn allows_customer(&self, customer_id: i64) -> bool {
         match self {
             ReadScope::All => true,

@@ -1,8 +1,8 @@
 //! What a selection asks to load, known before its fields run: `wants` reads the look-ahead of
 //! the order objects of a list, a single order or a mutation's result, and `order_graph` loads
 //! that `OrderGraph` for all those orders at once (three statements per page, whatever its
-//! size: the caller, the orders, one `UNION ALL` for their relations; two for one order by
-//! id, whose `UNION ALL` reads the order too).
+//! size: the caller, the orders, one `UNION ALL` for their relations). `order(id:)` reads its
+//! order with that `UNION ALL` (`orders::service::get_order_with`), from the same `wants`.
 //! `catalog_wants` and `catalog_graph` do the same for a page of products or stock rows (one
 //! statement per table its selection reaches).
 //!

@@ -24,4 +24,10 @@ impl Window {
             } => select.filter(id.lt(below)).limit(limit),
         }
     }
+
+    /// Rows read through `apply` in the order it gives (newest id first), where they came in
+    /// another (a `UNION ALL` promises none).
+    pub fn sort<T>(rows: &mut [T], id: impl Fn(&T) -> i64) {
+        rows.sort_unstable_by_key(|row| std::cmp::Reverse(id(row)));
+    }
 }

@@ -9,7 +9,7 @@ use std::borrow::Borrow;
 use std::sync::Arc;
 
 use entity::{category, location, order, order_item, payment, product, stock, warehouse};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Select};
 
 use crate::auth::ReadScope;
 use crate::auth::service::UserSummary;
@@ -65,8 +65,8 @@ pub struct OrderGraph {
 }
 
 /// What the relations' statement reads with orders read by it (one by id, or a page).
-fn wanted(wants: Wants) -> relations::WantedOne {
-    relations::WantedOne {
+fn wanted(wants: Wants) -> relations::WithOrders {
+    relations::WithOrders {
         customer: wants.customer,
         payments: wants.payments,
         items: wants.items.then_some(ItemJoins {
@@ -108,13 +108,11 @@ impl OrderGraph {
         };
         // customers, payments, and items with their product, stock, location and warehouse:
         // one statement
+        let with = wanted(wants);
         let wanted = relations::Wanted {
             customers: &customer_ids,
-            payments: wants.payments,
-            items: wants.items.then_some(ItemJoins {
-                product: wants.item_product,
-                stock: wants.item_stock,
-            }),
+            payments: with.payments,
+            items: with.items,
         };
         let mut g = relations::load(db, &order_ids, wanted).await?;
         g.complete(db, wants).await?;
@@ -137,12 +135,12 @@ impl OrderGraph {
         Ok(Some((order, g)))
     }
 
-    /// The orders `page` selects (all of `oms_order`'s columns, as an `order::Entity` select
-    /// has them) with what `wants` asks for: one statement for both (and one more each for
-    /// the rarer stock products and categories). The orders in no particular order.
+    /// The orders `page` selects (scoped, filtered and windowed by the caller) with what
+    /// `wants` asks for: one statement for both (and one more each for the rarer stock
+    /// products and categories). The orders in no particular order.
     pub async fn load_page<C: ConnectionTrait>(
         db: &C,
-        page: Statement,
+        page: Select<order::Entity>,
         wants: Wants,
     ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
         let (orders, mut g) = relations::load_page(db, page, wanted(wants)).await?;

@@ -80,7 +80,8 @@ impl OrdersQuery {
 
     /// One order, or null when it does not exist or the caller may not see it.
     async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
-        // the order and what its selection asks for: one statement
+        // the order with its customer, payments and items: one statement (categories and a
+        // stock row's own product, when asked for, one more each)
         let wants = lookahead::wants(&[ctx.look_ahead()]);
         let found = service::get_order_with(ctx.db(), ctx.access(), id, wants).await?;
         Ok(found.map(|(o, graph)| OrderNode::new(o, Some(Arc::new(graph)))))

@@ -33,7 +33,8 @@ use sea_orm::sea_query::{
     QueryStatementBuilder, SelectStatement, SimpleExpr, UnionType, WithClause,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, QueryResult, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, QueryResult, QueryTrait,
+    Select, Statement,
 };
 
 use crate::auth::ReadScope;
@@ -65,7 +66,7 @@ pub struct Wanted<'a> {
 }
 
 /// The common tables: the orders' items, the stock rows they took from, those rows' locations;
-/// the one order read by id.
+/// the one order read by id; a page of orders.
 const ITEMS: &str = "gw_items";
 const STOCKS: &str = "gw_stocks";
 const LOCATIONS: &str = "gw_locations";
@@ -74,7 +75,7 @@ const PAGE: &str = "gw_page";
 
 /// Orders (and customers) per statement: each order id is bound twice and each customer id
 /// once, which keeps a statement under SQLite's 32,766 and PostgreSQL's 65,535 parameters
-/// (a REST list without pages holds every order).
+/// (a GraphQL answer may hold the orders of many payments).
 const CHUNK: usize = 10_000;
 
 /// Reads the relations of the orders `order_ids` into a graph: one statement, or one per
@@ -86,12 +87,6 @@ pub async fn load<C: ConnectionTrait>(
     wanted: Wanted<'_>,
 ) -> AppResult<OrderGraph> {
     let mut out = OrderGraph::default();
-    if wanted.payments {
-        out.payments = order_ids.iter().map(|id| (*id, Vec::new())).collect();
-    }
-    if wanted.items.is_some() {
-        out.items = order_ids.iter().map(|id| (*id, Vec::new())).collect();
-    }
     for (orders, customers) in chunks(order_ids, wanted.customers, CHUNK) {
         let part = Wanted {
             customers,
@@ -99,13 +94,13 @@ pub async fn load<C: ConnectionTrait>(
         };
         load_into(db, orders, part, &mut out).await?;
     }
-    sort(&mut out);
+    settle(&mut out, order_ids, wanted.payments, wanted.items.is_some());
     Ok(out)
 }
 
-/// What to read with one order (see `load_order`).
+/// The relations to read with orders that the statement reads itself (one by id, or a page).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct WantedOne {
+pub struct WithOrders {
     pub customer: bool,
     pub payments: bool,
     pub items: Option<ItemJoins>,
@@ -117,7 +112,7 @@ pub async fn load_order<C: ConnectionTrait>(
     db: &C,
     id: i64,
     scope: ReadScope,
-    wanted: WantedOne,
+    wanted: WithOrders,
 ) -> AppResult<Option<(order::Model, OrderGraph)>> {
     let statement = built_order(db.get_database_backend(), id, scope, wanted)
         .ok_or_else(|| DbErr::Custom("relations: one order makes a statement".into()))?;
@@ -126,44 +121,40 @@ pub async fn load_order<C: ConnectionTrait>(
     let Some(order) = out.orders.remove(&id) else {
         return Ok(None);
     };
-    if wanted.payments {
-        out.payments.entry(id).or_default();
-    }
-    if wanted.items.is_some() {
-        out.items.entry(id).or_default();
-    }
-    sort(&mut out);
+    settle(&mut out, &[id], wanted.payments, wanted.items.is_some());
     Ok(Some((order, out)))
 }
 
-/// The orders `page` selects (every column of the orders' table, in the entity's order, as
-/// its `Select` does), with the relations `wanted` asks for: one statement, the page a common
-/// table that every other branch selects by. The orders come in no particular order; each
-/// one's payments and items in id order, and present (maybe empty) when they were wanted.
+/// The orders `page` selects (scoped, filtered and windowed by the caller), with the relations
+/// `wanted` asks for: one statement, the page a common table that every other branch selects
+/// by. The orders come in no particular order; each one's payments and items in id order, and
+/// present (maybe empty) when they were wanted.
 pub async fn load_page<C: ConnectionTrait>(
     db: &C,
-    page: Statement,
-    wanted: WantedOne,
+    page: Select<order::Entity>,
+    wanted: WithOrders,
 ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-    let statement = around_page(page, wanted)?;
+    let statement = around_page(page.build(db.get_database_backend()), wanted)?;
     let mut out = OrderGraph::default();
     decode(db.query_all_raw(statement).await?, &SHARED, &mut out)?;
     let orders: Vec<order::Model> = std::mem::take(&mut out.orders).into_values().collect();
-    for o in &orders {
-        if wanted.payments {
-            out.payments.entry(o.id).or_default();
-        }
-        if wanted.items.is_some() {
-            out.items.entry(o.id).or_default();
-        }
-    }
-    sort(&mut out);
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    settle(&mut out, &ids, wanted.payments, wanted.items.is_some());
     Ok((orders, out))
 }
 
-/// A `UNION ALL` promises no order: each order's payments and items by id, as the APIs list
-/// them.
-fn sort(out: &mut OrderGraph) {
+/// Gives each of `orders` an entry for its payments and one for its items when they were
+/// wanted (empty when it has none), and puts each order's in id order, as the APIs list them
+/// (a `UNION ALL` promises no order).
+fn settle(out: &mut OrderGraph, orders: &[i64], payments: bool, items: bool) {
+    for &id in orders {
+        if payments {
+            out.payments.entry(id).or_default();
+        }
+        if items {
+            out.items.entry(id).or_default();
+        }
+    }
     for payments in out.payments.values_mut() {
         payments.sort_by_key(|p| p.id);
     }
@@ -299,10 +290,10 @@ type Around = Arc<(String, String)>;
 
 /// The SQL around a page's by backend and what is wanted, built once: it binds nothing of its
 /// own, so the page's values are the statement's.
-static AROUND_PAGE: LazyLock<Memo<(bool, WantedOne), Around>> = LazyLock::new(|| Memo::new(64));
+static AROUND_PAGE: LazyLock<Memo<(bool, WithOrders), Around>> = LazyLock::new(|| Memo::new(64));
 
 /// The statement that reads the page `page` with the relations `wanted` asks for.
-fn around_page(page: Statement, wanted: WantedOne) -> AppResult<Statement> {
+fn around_page(page: Statement, wanted: WithOrders) -> AppResult<Statement> {
     let backend = page.db_backend;
     let key = (backend == DbBackend::Postgres, wanted);
     let around = match AROUND_PAGE.get(&key) {
@@ -331,14 +322,14 @@ fn around_page(page: Statement, wanted: WantedOne) -> AppResult<Statement> {
 
 /// The statement around a page (the common table `gw_page`, its body a stand-in): the orders
 /// and the relations `wanted` asks for, each branch selecting by the page's ids.
-fn page_statement(backend: DbBackend, wanted: WantedOne) -> Statement {
+fn page_statement(backend: DbBackend, wanted: WithOrders) -> Statement {
     let layout = &*SHARED;
     let mut body = Query::select();
     body.expr(Expr::cust(PAGE_STAND_IN.trim_start_matches("SELECT ")));
-    let mut page = common_table(PAGE, body);
-    page.columns(order::Column::iter());
+    // no column list: the page's own names (an entity's select names every column, money
+    // cast to text under its own name), so the branches read them by name, not by position
     let mut with = WithClause::new();
-    with.cte(page);
+    with.cte(common_table(PAGE, body));
     let ids = Among::Listed(PAGE, order::Column::Id);
     let mut the_orders = layout.branch(&[Block::Order]);
     the_orders.from_as(Alias::new(PAGE), order::Entity);
@@ -360,25 +351,19 @@ fn page_statement(backend: DbBackend, wanted: WantedOne) -> Statement {
 }
 
 /// The SQL of one order's statement by shape (the scope's kind and what is wanted), built once.
-static BY_ID: LazyLock<Shapes<(bool, WantedOne)>> = LazyLock::new(Shapes::default);
+static BY_ID: LazyLock<Shapes<(bool, WithOrders)>> = LazyLock::new(Shapes::default);
 
 /// One order's statement for `backend`, its SQL from the memo of shapes.
 fn built_order(
     backend: DbBackend,
     id: i64,
     scope: ReadScope,
-    wanted: WantedOne,
+    wanted: WithOrders,
 ) -> Option<Statement> {
-    let customer = match scope {
-        ReadScope::All => None,
-        ReadScope::Customer(c) => Some(c),
-    };
+    let customer = scope.customer();
     let key = (customer.is_some(), wanted);
     BY_ID.statement(backend, key, &[&[id], customer.as_slice()], |ids| {
-        let scope = match ids[1] {
-            [c] => ReadScope::Customer(*c),
-            _ => ReadScope::All,
-        };
+        let scope = ReadScope::of_customer(ids[1].first().copied());
         Some(order_statement(backend, ids[0][0], scope, wanted))
     })
 }
@@ -477,7 +462,7 @@ fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Optio
 }
 
 /// One order by id, if `scope` holds it (the common table), with its relations.
-fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: WantedOne) -> Statement {
+fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: WithOrders) -> Statement {
     let layout = &*JOINED;
     let mut found = Query::select();
     found
@@ -640,7 +625,7 @@ enum Block {
     Stock,
     Location,
     Warehouse,
-    /// The order itself (one order read by id).
+    /// The order itself (one read by id, or a page's).
     Order,
 }
 
@@ -710,7 +695,7 @@ struct Layout {
     joined: bool,
 }
 
-/// The layout of several orders' statement: every branch fills one block.
+/// The layout of several orders' statement (and a page's): every branch fills one block.
 static SHARED: LazyLock<Layout> =
     LazyLock::new(|| Layout::new(&Block::ALL.map(|b| vec![b]), false));
 
@@ -792,7 +777,7 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
 
     #[test]
     fn the_memoized_statement_is_the_one_the_builder_makes() {
@@ -845,8 +830,10 @@ mod tests {
         ];
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             for items in joins {
-                for (customer, payments) in [(false, false), (true, false), (false, true)] {
-                    let wanted = WantedOne {
+                for (customer, payments) in
+                    [(false, false), (true, false), (false, true), (true, true)]
+                {
+                    let wanted = WithOrders {
                         customer,
                         payments,
                         items,
@@ -877,7 +864,7 @@ mod tests {
         ];
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             for items in joins {
-                let wanted = WantedOne {
+                let wanted = WithOrders {
                     customer: true,
                     payments: true,
                     items,
@@ -894,6 +881,18 @@ mod tests {
                     let built = around_page(page.clone(), wanted).expect("a statement");
                     assert_eq!(built.sql, around.sql.replace(PAGE_STAND_IN, &page.sql));
                     assert_eq!(built.values, page.values, "the page's values, and no other");
+                    // each value has its placeholder, and there are no others
+                    let values = page.values.as_ref().map_or(0, |v| v.0.len());
+                    assert!(values > 0);
+                    match backend {
+                        DbBackend::Postgres => {
+                            for n in 1..=values {
+                                assert!(built.sql.contains(&format!("${n}")), "${n}");
+                            }
+                            assert!(!built.sql.contains(&format!("${}", values + 1)));
+                        }
+                        _ => assert_eq!(built.sql.matches('?').count(), values),
+                    }
                 }
             }
         }

@@ -70,20 +70,14 @@ pub async fn get_order<C: ConnectionTrait>(
     // (keyed by whether the scope is one customer's)
     static BY_ID: LazyLock<Shapes<bool>> = LazyLock::new(Shapes::default);
     let backend = db.get_database_backend();
-    let customer = match scope {
-        ReadScope::All => None,
-        ReadScope::Customer(c) => Some(c),
-    };
+    let customer = scope.customer();
     let statement = BY_ID
         .statement(
             backend,
             customer.is_some(),
             &[&[id], customer.as_slice()],
             |ids| {
-                let scope = match ids[1] {
-                    [c] => ReadScope::Customer(*c),
-                    _ => ReadScope::All,
-                };
+                let scope = ReadScope::of_customer(ids[1].first().copied());
                 // no LIMIT (bound as a value): the primary key finds one row at most
                 Some(scope_condition(order::Entity::find_by_id(ids[0][0]), scope).build(backend))
             },
@@ -210,9 +204,7 @@ pub async fn all_orders_with<C: ConnectionTrait>(
     wants: Wants,
 ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
     let select = window.apply(visible(access, filter)?, order::Column::Id);
-    let page = select.build(db.get_database_backend());
-    let (mut orders, graph) = OrderGraph::load_page(db, page, wants).await?;
-    // the window's order (`Window::apply`): newest first
-    orders.sort_unstable_by_key(|o| std::cmp::Reverse(o.id));
+    let (mut orders, graph) = OrderGraph::load_page(db, select, wants).await?;
+    Window::sort(&mut orders, |o| o.id);
     Ok((orders, graph))
 }

@@ -192,10 +192,11 @@ async fn the_benchmark_queries_take_three_and_two_statements() {
     }
 }
 
-/// `order(id:)` is the caller's lookup and one statement, whatever it selects; an order the
-/// caller may not see is null after as many, as one that does not exist.
+/// `order(id:)` is the caller's lookup and one statement, with or without its customer,
+/// payments and items; an order the caller may not see is null after as many, as one that
+/// does not exist.
 #[tokio::test]
-async fn one_order_takes_two_statements_whatever_it_selects() {
+async fn one_order_takes_two_statements_with_its_relations() {
     let app = spawn_app().await;
     let d = demo(&app).await;
     app.create_user("outsider", "outsider-password", false)

@@ -18,8 +18,8 @@ use crate::events::{ChangeKind, Dropped, Event, EventFilter, Topic};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::nodes::{OrderNode, PaymentNode, order, payment};
+use crate::payments;
 use crate::state::AppState;
-use crate::{orders, payments};
 
 /// What happened to the object of an event.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +51,7 @@ impl OrderEvent {
         if self.kind == ChangeKind::Deleted {
             return Ok(None);
         }
-        match orders::service::get_order(ctx.db(), ctx.access(), self.order_id).await? {
-            Some(o) => Ok(Some(order::with_graph(ctx, o).await?)),
-            None => Ok(None),
-        }
+        order::visible_by_id(ctx, self.order_id).await
     }
 }
 

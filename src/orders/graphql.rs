@@ -12,9 +12,9 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
 use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
-use crate::graphql::lookahead::{self, order_graph};
+use crate::graphql::lookahead::order_graph;
 use crate::graphql::nodes::OrderNode;
-use crate::graphql::nodes::order::with_graph;
+use crate::graphql::nodes::order::{visible_by_id, with_graph};
 use crate::graphql::pagination;
 use crate::graphql::scalars::Dec;
 use crate::idempotency::{Outcome, no_answer};
@@ -80,11 +80,7 @@ impl OrdersQuery {
 
     /// One order, or null when it does not exist or the caller may not see it.
     async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
-        // the order with its customer, payments and items: one statement (categories and a
-        // stock row's own product, when asked for, one more each)
-        let wants = lookahead::wants(&[ctx.look_ahead()]);
-        let found = service::get_order_with(ctx.db(), ctx.access(), id, wants).await?;
-        Ok(found.map(|(o, graph)| OrderNode::new(o, Some(Arc::new(graph)))))
+        visible_by_id(ctx, id).await
     }
 }
 

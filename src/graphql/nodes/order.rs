@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::global_id::{self, NodeType};
 use crate::graphql::loaders::missing;
-use crate::graphql::lookahead::order_graph;
+use crate::graphql::lookahead::{self, order_graph};
 use crate::graphql::nodes::catalog::{ProductNode, StockNode};
 use crate::graphql::nodes::payment::PaymentNode;
 use crate::graphql::nodes::user::UserObject;
@@ -167,6 +167,15 @@ impl OrderItemNode {
     async fn subtotal(&self) -> Dec {
         Dec(service::subtotal(&self.item))
     }
+}
+
+/// The order of `id` if the caller may see it, with the graph of what the field's selection
+/// asks for, read together: its customer, payments and items in one statement (categories and
+/// a stock row's own product, when asked for, one more each).
+pub async fn visible_by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
+    let wants = lookahead::wants(&[ctx.look_ahead()]);
+    let found = service::get_order_with(ctx.db(), ctx.access(), id, wants).await?;
+    Ok(found.map(|(o, graph)| OrderNode::new(o, Some(Arc::new(graph)))))
 }
 
 /// One order as the field being resolved returns it, with the graph of what its selection

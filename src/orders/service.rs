@@ -183,19 +183,9 @@ pub async fn visible_customer<C: ConnectionTrait>(
     }
 }
 
-/// The matching orders the caller may see, newest first, in one window: a DRF page by
-/// offset, or a chunk of a streamed list below an id (see `listing::Window`).
-pub async fn all_orders<C: ConnectionTrait>(
-    db: &C,
-    access: &Access,
-    filter: Option<&OrderFilter>,
-    window: Window,
-) -> AppResult<Vec<order::Model>> {
-    let select = window.apply(visible(access, filter)?, order::Column::Id);
-    Ok(all_positional(db, select).await?)
-}
-
-/// [`all_orders`] with the relations `wants` asks for, read by the same statement.
+/// The matching orders the caller may see, newest first, in one window (a DRF page by
+/// offset, or a chunk of a streamed list below an id: see `listing::Window`), with the
+/// relations `wants` asks for, read by the same statement.
 pub async fn all_orders_with<C: ConnectionTrait>(
     db: &C,
     access: &Access,

@@ -73,14 +73,6 @@ pub trait Resource: Sized + Send + Sync + 'static {
 
     async fn count(db: &Reads, access: &Access, filter: &Self::Filter) -> AppResult<u64>;
 
-    /// The matching rows the caller may see in `window`, newest first.
-    async fn rows(
-        db: &Reads,
-        access: &Access,
-        filter: &Self::Filter,
-        window: Window,
-    ) -> AppResult<Vec<Self::Row>>;
-
     /// The row, if the caller may see it.
     async fn find<C: ConnectionTrait>(
         db: &C,
@@ -88,19 +80,14 @@ pub trait Resource: Sized + Send + Sync + 'static {
         id: i64,
     ) -> AppResult<Option<Self::Row>>;
 
-    /// The rows of `window` as shown, newest first, and the last row's id (a streamed list's
-    /// next chunk is read below it). By default the rows, then their representation; a
-    /// resource that reads both at once says so.
+    /// The matching rows the caller may see in `window` as shown, newest first, and the last
+    /// row's id (a streamed list's next chunk is read below it).
     async fn shown_rows(
         db: &Reads,
         access: &Access,
         filter: &Self::Filter,
         window: Window,
-    ) -> AppResult<(Vec<Self::Shown>, Option<i64>)> {
-        let rows = Self::rows(db, access, filter, window).await?;
-        let last = rows.last().map(Self::id_of);
-        Ok((Self::represent(db, rows).await?, last))
-    }
+    ) -> AppResult<(Vec<Self::Shown>, Option<i64>)>;
 
     /// The row as shown, if the caller may see it (a `GET` of one). By default the row, then
     /// its representation; a resource that reads both at once says so.

@@ -120,15 +120,6 @@ impl Resource for Orders {
         service::count_orders(db, access, Some(&f.filter)).await
     }
 
-    async fn rows(
-        db: &Reads,
-        access: &Access,
-        f: &ListFilter,
-        window: Window,
-    ) -> AppResult<Vec<order::Model>> {
-        service::all_orders(db, access, Some(&f.filter), window).await
-    }
-
     async fn find<C: ConnectionTrait>(
         db: &C,
         access: &Access,

@@ -100,13 +100,15 @@ impl Resource for Payments {
         service::count_payments(db, access, Some(f)).await
     }
 
-    async fn rows(
+    async fn shown_rows(
         db: &Reads,
         access: &Access,
         f: &PaymentFilter,
         window: Window,
-    ) -> AppResult<Vec<payment::Model>> {
-        service::all_payments(db, access, Some(f), window).await
+    ) -> AppResult<(Vec<Payment>, Option<i64>)> {
+        let rows = service::all_payments(db, access, Some(f), window).await?;
+        let last = rows.last().map(|p| p.id);
+        Ok((represent(db, rows).await?, last))
     }
 
     async fn find<C: ConnectionTrait>(

@@ -106,7 +106,7 @@ impl CatalogQuery {
         let request = pagination::request(first, after, last, before);
         let page =
             service::list_products(ctx.db(), ctx.access(), filter.as_ref(), &request).await?;
-        let rows: Vec<&product::Model> = page.rows.iter().map(|(p, _)| p).collect();
+        let rows: Vec<&product::Model> = page.rows.iter().collect();
         let graph = catalog_graph(ctx, &rows, &[], &node_selections(ctx)).await?;
         Ok(Connection::new(page, graph, filter))
     }
@@ -148,7 +148,7 @@ impl CatalogQuery {
             filter,
         };
         let page = service::list_stocks(ctx.db(), ctx.access(), &query, &request).await?;
-        let rows: Vec<&stock::Model> = page.rows.iter().map(|(s, _)| s).collect();
+        let rows: Vec<&stock::Model> = page.rows.iter().collect();
         let graph = catalog_graph(ctx, &[], &rows, &node_selections(ctx)).await?;
         Ok(Connection::new(page, graph, query))
     }

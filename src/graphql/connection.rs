@@ -64,11 +64,8 @@ impl<L: Listing> Connection<L> {
         }
     }
 
-    fn made(&self) -> impl Iterator<Item = (L::Node, &str)> {
-        self.page
-            .rows
-            .iter()
-            .map(|(row, cursor)| (L::node(row, &self.shared), cursor.as_str()))
+    fn made(&self) -> impl Iterator<Item = L::Node> {
+        self.page.rows.iter().map(|row| L::node(row, &self.shared))
     }
 }
 
@@ -82,15 +79,16 @@ impl<L: Listing> TypeName for Connection<L> {
 impl<L: Listing> Connection<L> {
     async fn edges(&self) -> Vec<Edge<L>> {
         self.made()
-            .map(|(node, cursor)| Edge {
-                cursor: cursor.to_owned(),
+            .enumerate()
+            .map(|(i, node)| Edge {
+                cursor: self.page.cursor(i).unwrap_or_default(),
                 node,
             })
             .collect()
     }
 
     async fn nodes(&self) -> Vec<L::Node> {
-        self.made().map(|(node, _)| node).collect()
+        self.made().collect()
     }
 
     async fn page_info(&self) -> PageInfo {

@@ -18,8 +18,8 @@ impl PageInfo {
         PageInfo {
             has_next_page: page.has_next,
             has_previous_page: page.has_previous,
-            start_cursor: page.start_cursor().map(str::to_owned),
-            end_cursor: page.end_cursor().map(str::to_owned),
+            start_cursor: page.start_cursor(),
+            end_cursor: page.end_cursor(),
         }
     }
 }

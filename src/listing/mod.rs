@@ -87,11 +87,6 @@ impl Sort {
         }
     }
 
-    pub fn encode_cursor(&self, values: &[KeyValue]) -> String {
-        let body = json!({ "s": self.signature(), "v": values.iter().map(KeyValue::to_json).collect::<Vec<_>>() });
-        URL_SAFE_NO_PAD.encode(body.to_string())
-    }
-
     /// The key values of a cursor, if it was made for this sort.
     pub fn decode_cursor(&self, cursor: &str, field: &str) -> AppResult<Vec<KeyValue>> {
         let bad = || {
@@ -225,21 +220,41 @@ pub struct PageRequest {
     pub before: Option<String>,
 }
 
-/// One page: rows with their cursors, in the requested order.
+/// A cursor: the sort's signature and a row's key values, as base64 of JSON.
+fn encode_cursor(signature: &str, values: &[KeyValue]) -> String {
+    let body =
+        json!({ "s": signature, "v": values.iter().map(KeyValue::to_json).collect::<Vec<_>>() });
+    URL_SAFE_NO_PAD.encode(body.to_string())
+}
+
+/// One page: rows in the requested order, with what their cursors are made of. A cursor is
+/// encoded only when asked for (`cursor`): a query that selects no cursor (most select only
+/// `nodes`) does not pay for one per row.
 #[derive(Debug, Clone)]
 pub struct Page<M> {
-    pub rows: Vec<(M, String)>,
+    pub rows: Vec<M>,
+    /// The sort key values of each row, in `rows`' order.
+    keys: Vec<Vec<KeyValue>>,
+    /// The signature of the sort the page was read in.
+    signature: String,
     pub has_next: bool,
     pub has_previous: bool,
 }
 
 impl<M> Page<M> {
-    pub fn start_cursor(&self) -> Option<&str> {
-        self.rows.first().map(|(_, c)| c.as_str())
+    /// The cursor of the `i`-th row.
+    pub fn cursor(&self, i: usize) -> Option<String> {
+        self.keys
+            .get(i)
+            .map(|values| encode_cursor(&self.signature, values))
     }
 
-    pub fn end_cursor(&self) -> Option<&str> {
-        self.rows.last().map(|(_, c)| c.as_str())
+    pub fn start_cursor(&self) -> Option<String> {
+        self.cursor(0)
+    }
+
+    pub fn end_cursor(&self) -> Option<String> {
+        self.cursor(self.rows.len().checked_sub(1)?)
     }
 }
 
@@ -323,15 +338,11 @@ where
     } else {
         (more, beyond_cursor)
     };
-    let rows = rows
-        .into_iter()
-        .map(|m| {
-            let cursor = sort.encode_cursor(&keys_of(&m));
-            (m, cursor)
-        })
-        .collect();
+    let keys = rows.iter().map(keys_of).collect();
     Ok(Page {
         rows,
+        keys,
+        signature: sort.signature(),
         has_next,
         has_previous,
     })

@@ -73,7 +73,7 @@ impl OrdersQuery {
             &request,
         )
         .await?;
-        let models: Vec<&order::Model> = page.rows.iter().map(|(m, _)| m).collect();
+        let models: Vec<&order::Model> = page.rows.iter().collect();
         let graph = order_graph(ctx, &models, &node_selections(ctx)).await?;
         Ok(Connection::new(page, graph, filter))
     }

@@ -73,7 +73,7 @@ impl PaymentsQuery {
             &request,
         )
         .await?;
-        let models: Vec<&payment::Model> = page.rows.iter().map(|(m, _)| m).collect();
+        let models: Vec<&payment::Model> = page.rows.iter().collect();
         let graph = payment_orders_graph(ctx, &models, &node_selections(ctx)).await?;
         Ok(Connection::new(page, graph, filter))
     }

@@ -20,7 +20,9 @@ macro_rules! model_filter {
         #[derive(Debug, Clone, Default, async_graphql::InputObject)]
         pub struct $name {
             $( $(#[$fmeta])* pub $field: Option<$fty>, )*
-            $($( $(#[$rmeta])* pub $rel: Option<$rty>, )*)?
+            // boxed: a relation's filter holds whole filters of the other model, and inline
+            // they made this input (and every future holding one) kilobytes large
+            $($( $(#[$rmeta])* pub $rel: Option<Box<$rty>>, )*)?
             /// Every one of these matches too.
             pub and: Option<Vec<$name>>,
             /// At least one of these matches too (none, for an empty list).
@@ -36,7 +38,7 @@ macro_rules! model_filter {
                     $( .add_option(self.$field.as_ref().map(|f| {
                         $crate::filters::ColumnFilter::condition(f, &$col)
                     })) )*
-                    $($( .add_option(self.$rel.as_ref().map($how)) )*)?;
+                    $($( .add_option(self.$rel.as_deref().map($how)) )*)?;
                 $crate::filters::combine(
                     fields,
                     self.and.as_deref(),

@@ -120,9 +120,13 @@ pub fn router(schema: GqlSchema, state: &AppState) -> Router<AppState> {
                 )
             }),
         )
-        .layer(axum::Extension(executor))
-        .layer(axum::Extension(costs))
-        .layer(axum::Extension(std::sync::Arc::new(
-            apq::PersistedQueries::new(1024),
-        )))
+        // one stack: one layer of axum's per-route boxing (see `app`)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::Extension(executor))
+                .layer(axum::Extension(costs))
+                .layer(axum::Extension(std::sync::Arc::new(
+                    apq::PersistedQueries::new(1024),
+                ))),
+        )
 }

@@ -1,8 +1,9 @@
 //! What a selection asks to load, known before its fields run: `wants` reads the look-ahead of
-//! the order objects of a list, a single order or a mutation's result, and `order_graph` loads
-//! that `OrderGraph` for all those orders at once (three statements per page, whatever its
-//! size: the caller, the orders, one `UNION ALL` for their relations). `order(id:)` reads its
-//! order with that `UNION ALL` (`orders::service::get_order_with`), from the same `wants`.
+//! the order objects of a list, a single order or a mutation's result. A page of `orders` and
+//! `order(id:)` read their orders with that `UNION ALL` of their relations
+//! (`orders::service::list_orders_with`, `get_order_with`): two statements, whatever the page's
+//! size (the caller, then the orders with their relations). `order_graph` loads the graph for
+//! orders already read (a mutation's, a subscription's), in one statement more.
 //! `catalog_wants` and `catalog_graph` do the same for a page of products or stock rows (one
 //! statement per table its selection reaches).
 //!

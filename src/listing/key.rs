@@ -1,6 +1,8 @@
 //! The values of sort keys: what a cursor carries (as JSON) and what a keyset bound compares
 //! (as SQL values).
 
+use std::cmp::Ordering;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Value;
@@ -26,6 +28,21 @@ pub enum KeyValue {
 }
 
 impl KeyValue {
+    /// Ascending, NULL last (see `Sort::compare`); values of two kinds (never of one key)
+    /// compare equal.
+    pub(super) fn compare(&self, other: &KeyValue) -> Ordering {
+        match (self, other) {
+            (KeyValue::Null, KeyValue::Null) => Ordering::Equal,
+            (KeyValue::Null, _) => Ordering::Greater,
+            (_, KeyValue::Null) => Ordering::Less,
+            (KeyValue::Int(a), KeyValue::Int(b)) => a.cmp(b),
+            (KeyValue::Text(a), KeyValue::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (KeyValue::Money(a), KeyValue::Money(b)) => a.cmp(b),
+            (KeyValue::Time(a), KeyValue::Time(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+
     pub(super) fn to_json(&self) -> serde_json::Value {
         match self {
             KeyValue::Null => serde_json::Value::Null,

@@ -173,6 +173,22 @@ impl Sort {
         reversed.bounded(values, terms)
     }
 
+    /// How two rows' key values compare in this sort's order, as `apply_order` orders them
+    /// (NULLs last ascending, first descending). Text compares byte by byte: the order of a
+    /// `C` collation, which is the database's for text a sort may restore this way (the
+    /// orders' status: lowercase ASCII words).
+    fn compare(&self, a: &[KeyValue], b: &[KeyValue]) -> std::cmp::Ordering {
+        self.keys
+            .iter()
+            .zip(a.iter().zip(b))
+            .map(|(k, (x, y))| {
+                let o = x.compare(y);
+                if k.descending { o.reverse() } else { o }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }
+
     fn apply_order<E: EntityTrait>(&self, mut select: Select<E>) -> Select<E> {
         for k in &self.keys {
             let (order, nulls) = if k.descending {
@@ -279,6 +295,54 @@ where
     E::Model: FromQueryResult + Positional + Send + Sync,
     C: ConnectionTrait,
 {
+    let read = |page| async move { Ok((all_positional(db, page).await?, ())) };
+    let (page, ()) = fetch(db, select, sort, request, keys_of, Rows::InOrder, read).await?;
+    Ok(page)
+}
+
+/// As [`fetch_page`], the page's select (bounded, ordered and limited) read by `read`, which
+/// returns its rows in any order with what it read beside them (an order page's relations,
+/// read by the same statement). The rows are put back in the sort's order by their key values
+/// (`Sort::compare`, whose text order is byte by byte).
+pub async fn fetch_page_with<E, C, X, F>(
+    db: &C,
+    select: Select<E>,
+    sort: &Sort,
+    request: &PageRequest,
+    keys_of: impl Fn(&E::Model) -> Vec<KeyValue>,
+    read: impl FnOnce(Select<E>) -> F,
+) -> AppResult<(Page<E::Model>, X)>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+    F: Future<Output = AppResult<(Vec<E::Model>, X)>>,
+{
+    fetch(db, select, sort, request, keys_of, Rows::AnyOrder, read).await
+}
+
+/// How a page's read returns its rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    InOrder,
+    AnyOrder,
+}
+
+async fn fetch<E, C, X, F>(
+    db: &C,
+    select: Select<E>,
+    sort: &Sort,
+    request: &PageRequest,
+    keys_of: impl Fn(&E::Model) -> Vec<KeyValue>,
+    rows_come: Rows,
+    read: impl FnOnce(Select<E>) -> F,
+) -> AppResult<(Page<E::Model>, X)>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+    F: Future<Output = AppResult<(Vec<E::Model>, X)>>,
+{
     let first = page_size(request.first, "first")?;
     let last = page_size(request.last, "last")?;
     let after = request
@@ -310,7 +374,17 @@ where
     } else {
         sort.clone()
     };
-    let mut rows = all_positional(db, walk.apply_order(bounded).limit(limit + 1)).await?;
+    let (rows, beside) = read(walk.apply_order(bounded).limit(limit + 1)).await?;
+    let mut rows: Vec<(E::Model, Vec<KeyValue>)> = rows
+        .into_iter()
+        .map(|m| {
+            let keys = keys_of(&m);
+            (m, keys)
+        })
+        .collect();
+    if rows_come == Rows::AnyOrder {
+        rows.sort_by(|(_, a), (_, b)| walk.compare(a, b));
+    }
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backward {
@@ -338,14 +412,15 @@ where
     } else {
         (more, beyond_cursor)
     };
-    let keys = rows.iter().map(keys_of).collect();
-    Ok(Page {
+    let (rows, keys) = rows.into_iter().unzip();
+    let page = Page {
         rows,
         keys,
         signature: sort.signature(),
         has_next,
         has_previous,
-    })
+    };
+    Ok((page, beside))
 }
 
 async fn exists<E, C>(db: &C, select: Select<E>) -> AppResult<bool>
@@ -355,4 +430,60 @@ where
     C: ConnectionTrait,
 {
     Ok(select.limit(1).one(db).await?.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use rust_decimal::Decimal;
+    use std::cmp::Ordering::{Equal, Greater, Less};
+
+    fn key(name: &'static str, kind: KeyKind, nullable: bool, descending: bool) -> SortKey {
+        SortKey {
+            name,
+            column: Expr::cust(name),
+            kind,
+            nullable,
+            descending,
+        }
+    }
+
+    #[test]
+    fn rows_compare_as_the_sort_orders_them() {
+        let id = |d| key("id", KeyKind::Int, false, d);
+        // paid_at descending (NULLs first), then id descending
+        let sort = Sort::of([key("paid_at", KeyKind::Time, true, true)], id);
+        let t = |s| KeyValue::Time(Utc.timestamp_opt(s, 0).unwrap());
+        let row = |paid: KeyValue, n: i64| vec![paid, KeyValue::Int(n)];
+        assert_eq!(sort.compare(&row(t(10), 1), &row(t(20), 1)), Greater);
+        assert_eq!(sort.compare(&row(KeyValue::Null, 1), &row(t(20), 1)), Less);
+        assert_eq!(
+            sort.compare(&row(t(10), 2), &row(t(10), 1)),
+            Less,
+            "ties by id"
+        );
+        assert_eq!(sort.compare(&row(t(10), 2), &row(t(10), 2)), Equal);
+        // reversed (a backward walk): NULLs last, ascending
+        let back = sort.reversed();
+        assert_eq!(
+            back.compare(&row(KeyValue::Null, 1), &row(t(20), 1)),
+            Greater
+        );
+        assert_eq!(back.compare(&row(t(10), 1), &row(t(20), 1)), Less);
+
+        let by = |kind, a: KeyValue, b: KeyValue| {
+            Sort::of([key("k", kind, false, false)], id).compare(&[a], &[b])
+        };
+        let money = |s: &str| KeyValue::Money(s.parse::<Decimal>().unwrap());
+        assert_eq!(
+            by(KeyKind::Money, money("9.50"), money("10.00")),
+            Less,
+            "by value"
+        );
+        assert_eq!(by(KeyKind::Money, money("1.0"), money("1.00")), Equal);
+        let text = |s: &str| KeyValue::Text(s.to_owned());
+        assert_eq!(by(KeyKind::Text, text("pending"), text("shipped")), Less);
+        assert_eq!(by(KeyKind::Int, KeyValue::Int(-3), KeyValue::Int(2)), Less);
+    }
 }

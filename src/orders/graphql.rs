@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::arguments;
 use crate::graphql::connection::{Connection, Listing, node_selections};
 use crate::graphql::context::ContextExt;
-use crate::graphql::lookahead::order_graph;
+use crate::graphql::lookahead;
 use crate::graphql::nodes::OrderNode;
 use crate::graphql::nodes::order::{visible_by_id, with_graph};
 use crate::graphql::pagination;
@@ -65,17 +65,16 @@ impl OrdersQuery {
         before: Option<String>,
     ) -> AppResult<Connection<Orders>> {
         let request = pagination::request(first, after, last, before);
-        let page = service::list_orders(
+        let (page, graph) = service::list_orders_with(
             ctx.db(),
             ctx.access(),
             filter.as_ref(),
             order_by.as_deref().unwrap_or_default(),
             &request,
+            lookahead::wants(&node_selections(ctx)),
         )
         .await?;
-        let models: Vec<&order::Model> = page.rows.iter().collect();
-        let graph = order_graph(ctx, &models, &node_selections(ctx)).await?;
-        Ok(Connection::new(page, graph, filter))
+        Ok(Connection::new(page, Arc::new(graph), filter))
     }
 
     /// One order, or null when it does not exist or the caller may not see it.

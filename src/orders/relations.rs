@@ -18,8 +18,10 @@
 //! (BENCHMARKS.md): one order's items carry their rows joined.
 //!
 //! Orders that are not known yet are read by the same statement as their relations: one order
-//! by id (a GraphQL `order`, a REST order: `load_order`) and a REST list's page or chunk
-//! (`load_page`). A common table holds the order (if the caller's scope holds it) or the page,
+//! by id (a GraphQL `order`, a REST order: `load_order`) and a page or chunk of a list (a
+//! GraphQL `orders` page, a REST list's: `load_page`; a GraphQL page's order, by any of its
+//! `orderBy` keys, is restored by `listing::fetch_page_with`). A common table holds the order
+//! (if the caller's scope holds it) or the page,
 //! and every other branch selects by the ids it names, so that such a read is one statement
 //! besides the caller's lookup. A page's SQL carries its filters' values, so it is not
 //! memoized; the SQL around it binds nothing and is built once per shape.

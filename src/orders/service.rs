@@ -148,17 +148,22 @@ pub async fn items_by_order<C: ConnectionTrait>(
     Ok(map)
 }
 
-/// One page of the orders the caller may see.
-pub async fn list_orders<C: ConnectionTrait>(
+/// One page of the orders the caller may see, with the relations `wants` asks for, read by
+/// the page's own statement (`OrderGraph::load_page`; the rarer stock products and categories
+/// one more each).
+pub async fn list_orders_with<C: ConnectionTrait>(
     db: &C,
     access: &Access,
     filter: Option<&OrderFilter>,
     order_by: &[OrderSort],
     page: &PageRequest,
-) -> AppResult<Page<order::Model>> {
+    wants: Wants,
+) -> AppResult<(Page<order::Model>, OrderGraph)> {
     let select = visible(access, filter)?;
     let sort = filter::sort(order_by);
-    listing::fetch_page(db, select, &sort, page, |o| filter::key_values(&sort, o)).await
+    let keys = |o: &order::Model| filter::key_values(&sort, o);
+    let read = |page| OrderGraph::load_page(db, page, wants);
+    listing::fetch_page_with(db, select, &sort, page, keys, read).await
 }
 
 /// How many orders the caller may see match the filter.

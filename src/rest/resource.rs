@@ -80,8 +80,9 @@ pub trait Resource: Sized + Send + Sync + 'static {
         id: i64,
     ) -> AppResult<Option<Self::Row>>;
 
-    /// The matching rows the caller may see in `window` as shown, newest first, and the last
-    /// row's id (a streamed list's next chunk is read below it).
+    /// The matching rows the caller may see in `window` as shown, newest first, one for every
+    /// row read (a chunk shorter than asked ends a streamed list), and the last row's id (the
+    /// next chunk is read below it).
     async fn shown_rows(
         db: &Reads,
         access: &Access,
@@ -173,8 +174,7 @@ async fn chunk_of<R: Resource>(
     window: Window,
 ) -> AppResult<Chunk<R::Shown>> {
     let (shown, last) = R::shown_rows(db, access, filter, window).await?;
-    let read = shown.len();
-    Ok(Chunk::of(shown, read, last))
+    Ok(Chunk::of(shown, last))
 }
 
 /// The list, newest first: the bare array, streamed in chunks (every statement of the first

@@ -41,9 +41,9 @@ pub struct Chunk<T> {
 }
 
 impl<T> Chunk<T> {
-    /// `shown` from rows whose last id is `last_id`, `read` of them out of `CHUNK` asked.
-    pub fn of(shown: Vec<T>, read: usize, last_id: Option<i64>) -> Chunk<T> {
-        let full = read as u64 >= CHUNK;
+    /// `shown`, one per row read (`CHUNK` asked), the last row's id `last_id`.
+    pub fn of(shown: Vec<T>, last_id: Option<i64>) -> Chunk<T> {
+        let full = shown.len() as u64 >= CHUNK;
         Chunk {
             shown,
             next_below: last_id.filter(|_| full),
@@ -132,8 +132,7 @@ mod tests {
             .rev()
             .map(|i| serde_json::json!({"id": i}))
             .collect();
-        let n = shown.len();
-        Chunk::of(shown, n, ids.clone().next())
+        Chunk::of(shown, ids.clone().next())
     }
 
     #[tokio::test]
@@ -153,7 +152,7 @@ mod tests {
             body_of(response).await.unwrap(),
             serde_json::to_vec(&whole).unwrap()
         );
-        let empty = json_array(Chunk::<u8>::of(vec![], 0, None), |_| async {
+        let empty = json_array(Chunk::<u8>::of(vec![], None), |_| async {
             Err(AppError::Unavailable)
         });
         assert_eq!(body_of(empty.unwrap()).await.unwrap(), b"[]");

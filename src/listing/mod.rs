@@ -24,6 +24,43 @@ mod window;
 pub use key::{KeyKind, KeyValue};
 pub use window::Window;
 
+/// How many rows of an ordered select a page reads, after skipping `offset`. Bound as values
+/// (`apply`) where the select is a statement of its own; written into the SQL (`sql`) where it
+/// is a common table of a larger statement (`orders::relations::load_page`): PostgreSQL's
+/// generic plan of a bound `LIMIT` assumes a tenth of the table, and planned the relations of
+/// a page of orders as hash joins over every item and payment, so each execution was planned
+/// anew instead (BENCHMARKS.md, "A GraphQL page of orders in one statement").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub limit: u64,
+    pub offset: u64,
+}
+
+impl Span {
+    /// The first `limit` rows.
+    pub fn first(limit: u64) -> Span {
+        Span { limit, offset: 0 }
+    }
+
+    /// `select` cut to the span, its numbers bound.
+    pub fn apply<E: EntityTrait>(self, select: Select<E>) -> Select<E> {
+        let select = select.limit(self.limit);
+        if self.offset > 0 {
+            select.offset(self.offset)
+        } else {
+            select
+        }
+    }
+
+    /// The span as SQL to follow a select's `ORDER BY` (the same on both backends).
+    pub fn sql(self) -> String {
+        match self.offset {
+            0 => format!(" LIMIT {}", self.limit),
+            offset => format!(" LIMIT {} OFFSET {offset}", self.limit),
+        }
+    }
+}
+
 /// `first` when the client gives neither `first` nor `last`.
 pub const DEFAULT_PAGE: u64 = 20;
 /// The most rows one page returns (`first`/`last` above it are capped).
@@ -295,14 +332,15 @@ where
     E::Model: FromQueryResult + Positional + Send + Sync,
     C: ConnectionTrait,
 {
-    let read = |page| async move { Ok((all_positional(db, page).await?, ())) };
+    let read =
+        |page, span: Span| async move { Ok((all_positional(db, span.apply(page)).await?, ())) };
     let (page, ()) = fetch(db, select, sort, request, keys_of, Rows::InOrder, read).await?;
     Ok(page)
 }
 
-/// As [`fetch_page`], the page's select (bounded, ordered and limited) read by `read`, which
-/// returns its rows in any order with what it read beside them (an order page's relations,
-/// read by the same statement). The rows are put back in the sort's order by their key values
+/// As [`fetch_page`], the page's select (bounded and ordered) and its span read by `read`,
+/// which returns the rows in any order with what it read beside them (an order page's
+/// relations, read by the same statement). The rows are put back in the sort's order by their key values
 /// (`Sort::compare`, whose text order is byte by byte).
 pub async fn fetch_page_with<E, C, X, F>(
     db: &C,
@@ -310,7 +348,7 @@ pub async fn fetch_page_with<E, C, X, F>(
     sort: &Sort,
     request: &PageRequest,
     keys_of: impl Fn(&E::Model) -> Vec<KeyValue>,
-    read: impl FnOnce(Select<E>) -> F,
+    read: impl FnOnce(Select<E>, Span) -> F,
 ) -> AppResult<(Page<E::Model>, X)>
 where
     E: EntityTrait,
@@ -335,7 +373,7 @@ async fn fetch<E, C, X, F>(
     request: &PageRequest,
     keys_of: impl Fn(&E::Model) -> Vec<KeyValue>,
     rows_come: Rows,
-    read: impl FnOnce(Select<E>) -> F,
+    read: impl FnOnce(Select<E>, Span) -> F,
 ) -> AppResult<(Page<E::Model>, X)>
 where
     E: EntityTrait,
@@ -374,7 +412,7 @@ where
     } else {
         sort.clone()
     };
-    let (rows, beside) = read(walk.apply_order(bounded).limit(limit + 1)).await?;
+    let (rows, beside) = read(walk.apply_order(bounded), Span::first(limit + 1)).await?;
     let mut rows: Vec<(E::Model, Vec<KeyValue>)> = rows
         .into_iter()
         .map(|m| {

@@ -1,7 +1,9 @@
 //! The rows a REST list reads at a time: a DRF page by offset, or a chunk of a streamed list
 //! by keyset on the id.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+
+use super::Span;
 
 /// Which rows of a REST list (newest id first) to read: a DRF page by offset, or a chunk of a
 /// streamed list, the `limit` rows below an id (`None`: from the newest) by keyset.
@@ -14,14 +16,21 @@ pub enum Window {
 impl Window {
     /// `select` ordered by `id` descending and cut to this window.
     pub fn apply<E: EntityTrait>(self, select: Select<E>, id: impl ColumnTrait) -> Select<E> {
+        let (select, span) = self.cut(select, id);
+        span.apply(select)
+    }
+
+    /// `select` ordered by `id` descending (and below the window's id), and the span of it the
+    /// window takes, for a read that writes it into its SQL (see `Span`).
+    pub fn cut<E: EntityTrait>(self, select: Select<E>, id: impl ColumnTrait) -> (Select<E>, Span) {
         let select = select.order_by_desc(id);
         match self {
-            Window::Offset { offset, limit } => select.offset(offset).limit(limit),
-            Window::Below { id: None, limit } => select.limit(limit),
+            Window::Offset { offset, limit } => (select, Span { limit, offset }),
+            Window::Below { id: None, limit } => (select, Span::first(limit)),
             Window::Below {
                 id: Some(below),
                 limit,
-            } => select.filter(id.lt(below)).limit(limit),
+            } => (select.filter(id.lt(below)), Span::first(limit)),
         }
     }
 

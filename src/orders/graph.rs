@@ -16,6 +16,7 @@ use crate::auth::service::UserSummary;
 use crate::catalog::service as catalog;
 use crate::db::{IdMap, distinct_ids};
 use crate::error::AppResult;
+use crate::listing::Span;
 use crate::orders::relations::{self, ItemJoins};
 
 /// Which relations of the orders are wanted.
@@ -141,9 +142,10 @@ impl OrderGraph {
     pub async fn load_page<C: ConnectionTrait>(
         db: &C,
         page: Select<order::Entity>,
+        span: Span,
         wants: Wants,
     ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-        let (orders, mut g) = relations::load_page(db, page, wanted(wants)).await?;
+        let (orders, mut g) = relations::load_page(db, page, span, wanted(wants)).await?;
         g.complete(db, wants).await?;
         Ok((orders, g))
     }

@@ -44,6 +44,7 @@ use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::db::IdMap;
 use crate::db::shapes::Shapes;
 use crate::error::AppResult;
+use crate::listing::Span;
 use crate::memo::Memo;
 use crate::orders::graph::OrderGraph;
 use crate::orders::service::scope_filter;
@@ -134,9 +135,10 @@ pub async fn load_order<C: ConnectionTrait>(
 pub async fn load_page<C: ConnectionTrait>(
     db: &C,
     page: Select<order::Entity>,
+    span: Span,
     wanted: WithOrders,
 ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-    let statement = around_page(page.build(db.get_database_backend()), wanted)?;
+    let statement = around_page(page.build(db.get_database_backend()), span, wanted)?;
     let mut out = OrderGraph::default();
     decode(db.query_all_raw(statement).await?, &SHARED, &mut out)?;
     let orders: Vec<order::Model> = std::mem::take(&mut out.orders).into_values().collect();
@@ -295,7 +297,7 @@ type Around = Arc<(String, String)>;
 static AROUND_PAGE: LazyLock<Memo<(bool, WithOrders), Around>> = LazyLock::new(|| Memo::new(64));
 
 /// The statement that reads the page `page` with the relations `wanted` asks for.
-fn around_page(page: Statement, wanted: WithOrders) -> AppResult<Statement> {
+fn around_page(page: Statement, span: Span, wanted: WithOrders) -> AppResult<Statement> {
     let backend = page.db_backend;
     let key = (backend == DbBackend::Postgres, wanted);
     let around = match AROUND_PAGE.get(&key) {
@@ -314,7 +316,7 @@ fn around_page(page: Statement, wanted: WithOrders) -> AppResult<Statement> {
         }
     };
     let (before, after) = &*around;
-    let sql = format!("{before}{}{after}", page.sql);
+    let sql = format!("{before}{}{}{after}", page.sql, span.sql());
     Ok(Statement {
         sql,
         values: page.values,
@@ -779,7 +781,7 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{QueryFilter, QueryOrder};
 
     #[test]
     fn the_memoized_statement_is_the_one_the_builder_makes() {
@@ -874,14 +876,26 @@ mod tests {
                 let around = page_statement(backend, wanted);
                 assert_eq!(around.sql.matches(PAGE_STAND_IN).count(), 1);
                 // the first page fills the memo, the second is read inside it
-                for (customer, limit) in [(3_i64, 20_u64), (8, 100)] {
+                let spans = [
+                    Span::first(20),
+                    Span {
+                        limit: 100,
+                        offset: 300,
+                    },
+                ];
+                for (customer, span) in [(3_i64, spans[0]), (8, spans[1])] {
                     let page = order::Entity::find()
                         .filter(order::Column::CustomerId.eq(customer))
                         .order_by_desc(order::Column::Id)
-                        .limit(limit)
                         .build(backend);
-                    let built = around_page(page.clone(), wanted).expect("a statement");
-                    assert_eq!(built.sql, around.sql.replace(PAGE_STAND_IN, &page.sql));
+                    let built = around_page(page.clone(), span, wanted).expect("a statement");
+                    // the span written after the page's ORDER BY, not bound
+                    let spanned = format!("{}{}", page.sql, span.sql());
+                    assert!(spanned.ends_with(&match span.offset {
+                        0 => format!("DESC LIMIT {}", span.limit),
+                        o => format!("DESC LIMIT {} OFFSET {o}", span.limit),
+                    }));
+                    assert_eq!(built.sql, around.sql.replace(PAGE_STAND_IN, &spanned));
                     assert_eq!(built.values, page.values, "the page's values, and no other");
                     // each value has its placeholder, and there are no others
                     let values = page.values.as_ref().map_or(0, |v| v.0.len());

@@ -162,7 +162,7 @@ pub async fn list_orders_with<C: ConnectionTrait>(
     let select = visible(access, filter)?;
     let sort = filter::sort(order_by);
     let keys = |o: &order::Model| filter::key_values(&sort, o);
-    let read = |page| OrderGraph::load_page(db, page, wants);
+    let read = |page, span| OrderGraph::load_page(db, page, span, wants);
     listing::fetch_page_with(db, select, &sort, page, keys, read).await
 }
 
@@ -198,8 +198,8 @@ pub async fn all_orders_with<C: ConnectionTrait>(
     window: Window,
     wants: Wants,
 ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-    let select = window.apply(visible(access, filter)?, order::Column::Id);
-    let (mut orders, graph) = OrderGraph::load_page(db, select, wants).await?;
+    let (select, span) = window.cut(visible(access, filter)?, order::Column::Id);
+    let (mut orders, graph) = OrderGraph::load_page(db, select, span, wants).await?;
     Window::sort(&mut orders, |o| o.id);
     Ok((orders, graph))
 }

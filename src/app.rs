@@ -34,7 +34,8 @@ pub fn build_app(state: AppState) -> Router {
     };
 
     // One stack, so one layer of axum's per-route boxing (each `Router::layer` call adds one,
-    // and every request clones each; BENCHMARKS.md, "Futures kept small"). Outermost first.
+    // and every request clones each; BENCHMARKS.md, "The router's layers as one stack").
+    // Outermost first.
     let layers = ServiceBuilder::new()
         .option_layer(cors(&settings.cors_origins))
         .layer(axum::middleware::from_fn(move |req, next| {

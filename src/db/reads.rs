@@ -41,12 +41,11 @@ impl Reads {
         if db.get_database_backend() != DbBackend::Postgres {
             return Ok(Reads::Pool(db.clone()));
         }
-        let pool = db.get_postgres_connection_pool().clone();
         // boxed: sqlx's acquire future is about 14 KiB, and inline it made every future that
         // may take a connection that size (a GraphQL root field's, the HTTP handler's), copied
-        // whole each time one is created or moved (BENCHMARKS.md, "Futures kept small"); the
-        // async block starts as just the pool, so the box is not filled by a 14 KiB copy
-        let conn = Box::pin(async move { pool.acquire().await })
+        // whole each time one is created or moved (BENCHMARKS.md, "Futures kept small"); now
+        // it is copied once, into its box
+        let conn = Box::pin(db.get_postgres_connection_pool().acquire())
             .await
             .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
         Ok(Reads::Held {

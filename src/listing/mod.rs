@@ -24,12 +24,13 @@ mod window;
 pub use key::{KeyKind, KeyValue};
 pub use window::Window;
 
-/// How many rows of an ordered select a page reads, after skipping `offset`. Bound as values
-/// (`apply`) where the select is a statement of its own; written into the SQL (`sql`) where it
-/// is a common table of a larger statement (`orders::relations::load_page`): PostgreSQL's
-/// generic plan of a bound `LIMIT` assumes a tenth of the table, and planned the relations of
-/// a page of orders as hash joins over every item and payment, so each execution was planned
-/// anew instead (BENCHMARKS.md, "A GraphQL page of orders in one statement").
+/// How many rows of an ordered select a page reads, after skipping `offset`. Both bound as
+/// values (`apply`) where the select is a statement of its own. Where it is a common table of
+/// a larger statement (`orders::relations::load_page`) the limit is written into the SQL:
+/// PostgreSQL's generic plan of a bound `LIMIT` assumes a tenth of the table, and planned the
+/// relations of a page of orders as hash joins over every item and payment (BENCHMARKS.md, "A
+/// GraphQL page of orders in one statement"). The offset stays bound there too: written, each
+/// page of a REST list would be a statement of its own in each connection's statement cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub limit: u64,
@@ -52,11 +53,12 @@ impl Span {
         }
     }
 
-    /// The span as SQL to follow a select's `ORDER BY` (the same on both backends).
-    pub fn sql(self) -> String {
+    /// The span as SQL to follow a select's `ORDER BY`, the limit written and the offset (if
+    /// any) `placeholder` (the same syntax on both backends).
+    pub fn sql(self, placeholder: &str) -> String {
         match self.offset {
             0 => format!(" LIMIT {}", self.limit),
-            offset => format!(" LIMIT {} OFFSET {offset}", self.limit),
+            _ => format!(" LIMIT {} OFFSET {placeholder}", self.limit),
         }
     }
 }
@@ -340,8 +342,9 @@ where
 
 /// As [`fetch_page`], the page's select (bounded and ordered) and its span read by `read`,
 /// which returns the rows in any order with what it read beside them (an order page's
-/// relations, read by the same statement). The rows are put back in the sort's order by their key values
-/// (`Sort::compare`, whose text order is byte by byte).
+/// relations, read by the same statement). The rows are put back in the sort's order by their
+/// key values (`Sort::compare`, whose text order is byte by byte: only for sorts whose text
+/// keys the database orders the same way, as the orders' status).
 pub async fn fetch_page_with<E, C, X, F>(
     db: &C,
     select: Select<E>,

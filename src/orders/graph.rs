@@ -136,7 +136,7 @@ impl OrderGraph {
         Ok(Some((order, g)))
     }
 
-    /// The orders `page` selects (scoped, filtered and windowed by the caller) with what
+    /// The orders `page` selects (scoped, filtered and ordered; `span` cuts it) with what
     /// `wants` asks for: one statement for both (and one more each for the rarer stock
     /// products and categories). The orders in no particular order.
     pub async fn load_page<C: ConnectionTrait>(

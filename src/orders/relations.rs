@@ -21,10 +21,10 @@
 //! by id (a GraphQL `order`, a REST order: `load_order`) and a page or chunk of a list (a
 //! GraphQL `orders` page, a REST list's: `load_page`; a GraphQL page's order, by any of its
 //! `orderBy` keys, is restored by `listing::fetch_page_with`). A common table holds the order
-//! (if the caller's scope holds it) or the page,
-//! and every other branch selects by the ids it names, so that such a read is one statement
-//! besides the caller's lookup. A page's SQL carries its filters' values, so it is not
-//! memoized; the SQL around it binds nothing and is built once per shape.
+//! (if the caller's scope holds it) or the page, and every other branch selects by the ids it
+//! names, so that such a read is one statement besides the caller's lookup. A page's SQL
+//! carries its filters' values, so it is not memoized; the SQL around it binds nothing and is
+//! built once per shape, the page's limit written into it (`listing::Span`).
 
 use std::sync::{Arc, LazyLock};
 
@@ -36,7 +36,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, QueryResult, QueryTrait,
-    Select, Statement,
+    Select, Statement, Value, Values,
 };
 
 use crate::auth::ReadScope;
@@ -128,9 +128,9 @@ pub async fn load_order<C: ConnectionTrait>(
     Ok(Some((order, out)))
 }
 
-/// The orders `page` selects (scoped, filtered and windowed by the caller), with the relations
-/// `wanted` asks for: one statement, the page a common table that every other branch selects
-/// by. The orders come in no particular order; each one's payments and items in id order, and
+/// The orders `page` selects (scoped, filtered and ordered by the caller; no limit, which is
+/// `span`'s), with the relations `wanted` asks for: one statement, the page a common table
+/// that every other branch selects by. The orders come in no particular order; each one's payments and items in id order, and
 /// present (maybe empty) when they were wanted.
 pub async fn load_page<C: ConnectionTrait>(
     db: &C,
@@ -316,10 +316,19 @@ fn around_page(page: Statement, span: Span, wanted: WithOrders) -> AppResult<Sta
         }
     };
     let (before, after) = &*around;
-    let sql = format!("{before}{}{}{after}", page.sql, span.sql());
+    // the SQL around binds nothing, so the offset, right after the page's SQL, is the last value
+    let mut values = page.values.unwrap_or_else(|| Values(Vec::new()));
+    if span.offset > 0 {
+        values.0.push(Value::BigInt(Some(span.offset as i64)));
+    }
+    let placeholder = match backend {
+        DbBackend::Postgres => format!("${}", values.0.len()),
+        _ => "?".to_owned(),
+    };
+    let sql = format!("{before}{}{}{after}", page.sql, span.sql(&placeholder));
     Ok(Statement {
         sql,
-        values: page.values,
+        values: Some(values),
         db_backend: backend,
     })
 }
@@ -889,17 +898,31 @@ mod tests {
                         .order_by_desc(order::Column::Id)
                         .build(backend);
                     let built = around_page(page.clone(), span, wanted).expect("a statement");
-                    // the span written after the page's ORDER BY, not bound
-                    let spanned = format!("{}{}", page.sql, span.sql());
+                    // the limit written after the page's ORDER BY, the offset bound after the
+                    // page's values
+                    let own = page.values.as_ref().map_or(0, |v| v.0.len());
+                    assert!(own > 0);
+                    let offset = match backend {
+                        DbBackend::Postgres => format!("${}", own + 1),
+                        _ => "?".to_owned(),
+                    };
+                    let spanned = format!("{}{}", page.sql, span.sql(&offset));
                     assert!(spanned.ends_with(&match span.offset {
                         0 => format!("DESC LIMIT {}", span.limit),
-                        o => format!("DESC LIMIT {} OFFSET {o}", span.limit),
+                        _ => format!("DESC LIMIT {} OFFSET {offset}", span.limit),
                     }));
                     assert_eq!(built.sql, around.sql.replace(PAGE_STAND_IN, &spanned));
-                    assert_eq!(built.values, page.values, "the page's values, and no other");
+                    let mut expected = page.values.clone().unwrap().0;
+                    if span.offset > 0 {
+                        expected.push(Value::BigInt(Some(span.offset as i64)));
+                    }
+                    let values = expected.len();
+                    assert_eq!(
+                        built.values.map(|v| v.0),
+                        Some(expected),
+                        "the page's values and its offset, and no other"
+                    );
                     // each value has its placeholder, and there are no others
-                    let values = page.values.as_ref().map_or(0, |v| v.0.len());
-                    assert!(values > 0);
                     match backend {
                         DbBackend::Postgres => {
                             for n in 1..=values {

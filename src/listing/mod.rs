@@ -321,6 +321,13 @@ fn page_size(value: Option<i64>, field: &str) -> AppResult<Option<u64>> {
     }
 }
 
+/// How a page's read returns its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    InOrder,
+    AnyOrder,
+}
+
 /// Fetches one page of `select` (already filtered) in `sort` order.
 pub async fn fetch_page<E, C>(
     db: &C,
@@ -336,40 +343,18 @@ where
 {
     let read =
         |page, span: Span| async move { Ok((all_positional(db, span.apply(page)).await?, ())) };
-    let (page, ()) = fetch(db, select, sort, request, keys_of, Rows::InOrder, read).await?;
+    let (page, ()) =
+        fetch_page_with(db, select, sort, request, keys_of, Rows::InOrder, read).await?;
     Ok(page)
 }
 
 /// As [`fetch_page`], the page's select (bounded and ordered) and its span read by `read`,
-/// which returns the rows in any order with what it read beside them (an order page's
-/// relations, read by the same statement). The rows are put back in the sort's order by their
-/// key values (`Sort::compare`, whose text order is byte by byte: only for sorts whose text
-/// keys the database orders the same way, as the orders' status).
+/// which returns the rows with what it read beside them (an order page's relations, read by
+/// the same statement), in the sort's order or, `Rows::AnyOrder`, in any: they are then put
+/// back in the sort's order by their key values (`Sort::compare`, whose text order is byte by
+/// byte: only for sorts whose text keys the database orders the same way, as the orders'
+/// status).
 pub async fn fetch_page_with<E, C, X, F>(
-    db: &C,
-    select: Select<E>,
-    sort: &Sort,
-    request: &PageRequest,
-    keys_of: impl Fn(&E::Model) -> Vec<KeyValue>,
-    read: impl FnOnce(Select<E>, Span) -> F,
-) -> AppResult<(Page<E::Model>, X)>
-where
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
-    C: ConnectionTrait,
-    F: Future<Output = AppResult<(Vec<E::Model>, X)>>,
-{
-    fetch(db, select, sort, request, keys_of, Rows::AnyOrder, read).await
-}
-
-/// How a page's read returns its rows.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Rows {
-    InOrder,
-    AnyOrder,
-}
-
-async fn fetch<E, C, X, F>(
     db: &C,
     select: Select<E>,
     sort: &Sort,

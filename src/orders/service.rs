@@ -16,7 +16,7 @@ use crate::auth::{Access, ReadScope};
 use crate::db::shapes::Shapes;
 use crate::db::{IdMap, all_positional, first_positional};
 use crate::error::AppResult;
-use crate::listing::{self, Page, PageRequest, Window};
+use crate::listing::{self, Page, PageRequest, Rows, Window};
 use crate::orders::filter::{self, OrderFilter, OrderSort};
 use crate::orders::graph::{OrderGraph, Wants};
 
@@ -163,7 +163,7 @@ pub async fn list_orders_with<C: ConnectionTrait>(
     let sort = filter::sort(order_by);
     let keys = |o: &order::Model| filter::key_values(&sort, o);
     let read = |page, span| OrderGraph::load_page(db, page, span, wants);
-    listing::fetch_page_with(db, select, &sort, page, keys, read).await
+    listing::fetch_page_with(db, select, &sort, page, keys, Rows::AnyOrder, read).await
 }
 
 /// How many orders the caller may see match the filter.

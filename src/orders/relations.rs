@@ -341,23 +341,11 @@ fn page_statement(backend: DbBackend, wanted: WithOrders) -> Statement {
     body.expr(Expr::cust(PAGE_STAND_IN.trim_start_matches("SELECT ")));
     // no column list: the page's own names (an entity's select names every column, money
     // cast to text under its own name), so the branches read them by name, not by position
-    let mut with = WithClause::new();
-    with.cte(common_table(PAGE, body));
-    let ids = Among::Listed(PAGE, order::Column::Id);
-    let mut the_orders = layout.branch(&[Block::Order]);
-    the_orders.from_as(Alias::new(PAGE), order::Entity);
-    let mut branches = vec![the_orders];
-    branches.extend(relation_branches(
-        layout,
-        wanted
-            .customer
-            .then_some(Among::Listed(PAGE, order::Column::CustomerId)),
-        wanted.payments.then_some(ids),
-        None,
-    ));
+    // a page's items come with the rows they refer to as branches of their own
+    let (mut with, mut branches) = orders_in(layout, PAGE, body, Among::Listed, wanted, false);
     if let Some(joins) = wanted.items {
         branches.extend(item_branches(layout, joins));
-        with = item_tables(with, ids, joins);
+        with = item_tables(with, Among::Listed(PAGE, order::Column::Id), joins);
     }
     let statement = union(branches).expect("the orders' branch");
     backend.build(&statement.with(with))
@@ -416,6 +404,38 @@ fn union(branches: Vec<SelectStatement>) -> Option<SelectStatement> {
         statement.union(UnionType::All, b);
     }
     Some(statement)
+}
+
+/// The common table `table` of orders read by `body`, the orders' branch (reading it), and
+/// the branches of what `wanted` asks for of their customers and payments, selecting by the
+/// table's columns (`among`: `Among::Named` or `Among::Listed`), and of their items joined
+/// with the rows they refer to when `joined_items`.
+fn orders_in(
+    layout: &Layout,
+    table: &'static str,
+    body: SelectStatement,
+    among: fn(&'static str, order::Column) -> Among<'static>,
+    wanted: WithOrders,
+    joined_items: bool,
+) -> (WithClause, Vec<SelectStatement>) {
+    let mut with = WithClause::new();
+    with.cte(common_table(table, body));
+    let mut the_orders = layout.branch(&[Block::Order]);
+    the_orders.from_as(Alias::new(table), order::Entity);
+    let ids = among(table, order::Column::Id);
+    let mut branches = vec![the_orders];
+    branches.extend(relation_branches(
+        layout,
+        wanted
+            .customer
+            .then(|| among(table, order::Column::CustomerId)),
+        wanted.payments.then_some(ids),
+        wanted
+            .items
+            .filter(|_| joined_items)
+            .map(|joins| (ids, joins)),
+    ));
+    (with, branches)
 }
 
 /// The branches of the customers, payments and (joined) items of orders.
@@ -485,20 +505,8 @@ fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: WithOr
     if let Some(condition) = scope_filter(scope) {
         found.and_where(condition);
     }
-    let mut with = WithClause::new();
-    with.cte(common_table(ORDER, found));
-    let mut the_order = layout.branch(&[Block::Order]);
-    the_order.from_as(Alias::new(ORDER), order::Entity);
-    let by_id = Among::Named(ORDER, order::Column::Id);
-    let mut branches = vec![the_order];
-    branches.extend(relation_branches(
-        layout,
-        wanted
-            .customer
-            .then_some(Among::Named(ORDER, order::Column::CustomerId)),
-        wanted.payments.then_some(by_id),
-        wanted.items.map(|joins| (by_id, joins)),
-    ));
+    // one order's items come with the rows they refer to joined
+    let (with, branches) = orders_in(layout, ORDER, found, Among::Named, wanted, true);
     let statement = union(branches).expect("the order's branch");
     backend.build(&statement.with(with))
 }

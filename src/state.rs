@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::TokenKeys;
 use crate::auth::blacklist::Blacklist;
+use crate::auth::pending::LastScopes;
 use crate::config::Settings;
 use crate::db::{self, ConnectError, SqlCounter};
 use crate::events::EventBus;
@@ -24,6 +25,9 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Where used refresh tokens are recorded (the gateway's table or SimpleJWT's).
     pub blacklist: Blacklist,
+    /// The read scope of each user's last lookup, which reads that look their caller up in
+    /// their own statement assume (`auth::riding`).
+    pub scopes: Arc<LastScopes>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             sql,
             limiter,
             blacklist: Blacklist::default(),
+            scopes: Arc::default(),
         }
     }
 }

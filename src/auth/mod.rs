@@ -9,6 +9,7 @@ pub mod pending;
 pub mod policy;
 pub mod principal;
 pub mod rest;
+pub mod riding;
 pub mod service;
 pub mod token;
 pub mod verified;

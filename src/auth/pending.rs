@@ -1,33 +1,82 @@
-//! The caller of a lone GraphQL write, looked up by that write (see `policy::Caller::Pending`
-//! and `graphql::caller`).
+//! The caller of a request whose one write or read looks its user up (see
+//! `policy::Caller::Pending`, `graphql::caller` and `auth::riding`).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use sea_orm::ConnectionTrait;
 
-use crate::auth::policy::Access;
+use crate::auth::policy::{Access, ReadScope};
 use crate::auth::principal::{AuthState, UserLookup, load_user};
 use crate::config::Settings;
 use crate::error::{AppError, AuthError};
+use crate::memo::Memo;
 
-/// The caller of a GraphQL request made of one write (`createOrder`, `createPayment`): the
-/// token checked out, its user not looked up yet. The write looks the user up in its own
-/// transaction (one pool connection instead of two) and leaves the `Access` here.
+/// The caller of a request made of one write (`createOrder`, `createPayment`) or one read of
+/// orders: the token checked out, its user not looked up yet. The write looks the user up in
+/// its own transaction (one pool connection instead of two), the read in its own statement
+/// (`auth::riding`), and leaves the `Access` here.
 #[derive(Debug)]
 pub struct PendingCaller {
     user_id: i64,
     /// What the request may do until the lookup ran: nothing (the database was not asked).
     unresolved: Access,
     resolved: OnceLock<Access>,
+    scopes: Arc<LastScopes>,
+}
+
+/// Users remembered, the least recently used forgotten first.
+const REMEMBERED: usize = 4096;
+
+/// The read scope each user's last lookup gave, by user id: what a read that looks its caller
+/// up in its own statement assumes (`auth::riding`). Only an assumption: the read's own lookup
+/// decides, and a read made under another scope than it gives is made again.
+pub struct LastScopes {
+    memo: Memo<i64, Option<ReadScope>>,
+}
+
+impl std::fmt::Debug for LastScopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LastScopes")
+            .field("remembered", &self.memo.len())
+            .finish()
+    }
+}
+
+impl Default for LastScopes {
+    fn default() -> Self {
+        LastScopes {
+            memo: Memo::new(REMEMBERED),
+        }
+    }
+}
+
+impl LastScopes {
+    /// The scope `user_id`'s last lookup gave, if it gave one and is remembered.
+    pub fn of(&self, user_id: i64) -> Option<ReadScope> {
+        self.memo.get(&user_id).flatten()
+    }
+
+    /// Remembers what a lookup of `user_id` gave (`None`: no scope, a refusal).
+    fn remember(&self, user_id: i64, access: &Access) {
+        self.memo.put(user_id, access.read_scope().ok());
+    }
 }
 
 impl PendingCaller {
-    pub fn new(user_id: i64, settings: &Settings) -> Self {
+    pub fn new(user_id: i64, settings: &Settings, scopes: &Arc<LastScopes>) -> Self {
         PendingCaller {
             user_id,
             unresolved: Access::new(AuthState::Invalid(AuthError::Unavailable), settings),
             resolved: OnceLock::new(),
+            scopes: Arc::clone(scopes),
         }
+    }
+
+    /// The scope a read that looks this caller up in its own statement assumes: the one the
+    /// user's last lookup gave. `None` once the lookup ran, or when nothing is remembered (the
+    /// user is then looked up first).
+    pub(crate) fn assumed_scope(&self) -> Option<ReadScope> {
+        self.scopes.of(self.lookup_due()?)
     }
 
     /// The caller as looked up, or `Unavailable` before the lookup.
@@ -66,6 +115,10 @@ impl PendingCaller {
             auth: AuthState::of_lookup(self.user_id, lookup),
             ..self.unresolved.clone()
         };
+        // a lookup the database could not make says nothing of the user
+        if !matches!(access.auth, AuthState::Invalid(AuthError::Unavailable)) {
+            self.scopes.remember(self.user_id, &access);
+        }
         self.resolved.get_or_init(|| access).clone()
     }
 }

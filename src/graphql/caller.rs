@@ -3,11 +3,13 @@
 //! A read-only request looks its caller up on the connection it then holds for its
 //! statements. A request that is one write taking a `policy::Caller` (`createOrder`,
 //! `createPayment`) does not look it up at all: the write does, inside its own transaction,
-//! so that it costs one pool connection instead of two (W1 in BENCHMARKS.md).
+//! so that it costs one pool connection instead of two (W1 in BENCHMARKS.md). A request that
+//! is one read of orders (`order`, `orders`) leaves it to that read's statement
+//! (`auth::riding`), so that it costs one statement instead of two.
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 
 use crate::auth::Access;
 use crate::auth::policy::PendingCaller;
@@ -20,12 +22,16 @@ use crate::state::AppState;
 /// The mutations that look their caller up in their own transaction.
 const LOOKING_UP_IN_THEIR_WRITE: &[&str] = &["createOrder", "createPayment"];
 
+/// The queries that look their caller up in their own statement.
+const LOOKING_UP_IN_THEIR_READ: &[&str] = &["order", "orders"];
+
 /// Who is asking.
 pub struct Caller {
     pub access: Access,
     /// The user of a lone write, looked up by that write (see the module's doc).
     pub pending: Option<Arc<PendingCaller>>,
-    /// The connection a read-only request holds, when the caller was looked up on it.
+    /// The connection a read-only request holds, when the caller was looked up on it (or is
+    /// left to the request's one read).
     pub held: Option<Reads>,
     unidentified: bool,
 }
@@ -47,41 +53,59 @@ pub enum Plan {
     Hold,
     /// One write that looks its caller up itself.
     LoneWrite,
+    /// One read that looks its caller up itself, on a connection the request keeps.
+    LoneRead,
     /// Anything else: the caller is looked up on the pool first.
     Pool,
 }
 
 /// Whether the operation is a mutation of exactly one field that looks its caller up itself.
 pub fn is_lone_write(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let Some(op) = operation::operation(document, operation_name) else {
-        return false;
-    };
+    lone_field(document, operation_name, OperationType::Mutation)
+        .is_some_and(|name| LOOKING_UP_IN_THEIR_WRITE.contains(&name))
+}
+
+/// Whether the operation is a query of exactly one field that looks its caller up itself.
+pub fn is_lone_read(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    lone_field(document, operation_name, OperationType::Query)
+        .is_some_and(|name| LOOKING_UP_IN_THEIR_READ.contains(&name))
+}
+
+/// The name of the one field of the operation, when it is of type `ty` and selects exactly
+/// one field (not a fragment).
+fn lone_field<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+    ty: OperationType,
+) -> Option<&'a str> {
+    let op = operation::operation(document, operation_name).filter(|op| op.ty == ty)?;
     match op.selection_set.node.items.as_slice() {
         [one] => match &one.node {
-            Selection::Field(field) => {
-                operation::is_mutation(document, operation_name)
-                    && LOOKING_UP_IN_THEIR_WRITE.contains(&field.node.name.node.as_str())
-            }
-            _ => false,
+            Selection::Field(field) => Some(field.node.name.node.as_str()),
+            _ => None,
         },
-        _ => false,
+        _ => None,
     }
 }
 
 /// Identifies the caller as `plan` says. A token that names no user is settled here, without
 /// the database, whatever the plan.
 pub async fn identify(state: &AppState, credentials: Credentials, plan: Plan) -> Caller {
-    if let (Plan::LoneWrite, Credentials::User(user_id)) = (&plan, &credentials) {
-        let pending = PendingCaller::new(*user_id, &state.settings);
+    if let (Plan::LoneWrite | Plan::LoneRead, Credentials::User(user_id)) = (&plan, &credentials) {
+        let pending = PendingCaller::new(*user_id, &state.settings, &state.scopes);
+        let held = match plan {
+            Plan::LoneRead => Some(hold(state).await),
+            _ => None,
+        };
         return Caller {
             access: pending.access().clone(),
             pending: Some(Arc::new(pending)),
-            held: None,
+            held,
             unidentified: false,
         };
     }
     let held = match plan {
-        Plan::Hold => Some(hold(state).await),
+        Plan::Hold | Plan::LoneRead => Some(hold(state).await),
         Plan::LoneWrite | Plan::Pool => None,
     };
     let auth = match &held {

@@ -9,8 +9,8 @@
 //! key order are settled) and **respond**. A read-only request (queries only) runs every
 //! statement, the caller's lookup included, on one connection it holds from the pool (see
 //! `db::Reads`); mutations use the pool and their transactions, and a request that is one
-//! `createOrder` or `createPayment` leaves the caller's lookup to that write's transaction
-//! (`graphql::caller`).
+//! `createOrder` or `createPayment` leaves the caller's lookup to that write's transaction,
+//! one that is one `order` or `orders` to that read's statement (`graphql::caller`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -274,15 +274,17 @@ async fn identify(
     prepared: &[Result<Prepared, ServerError>],
 ) -> Caller {
     let charging = http.costs.is_some() && state.limiter.graphql_bucket().is_some();
-    let lone_write = || match prepared {
-        [Ok(p)] => caller::is_lone_write(&p.document, p.request.operation_name.as_deref()),
+    let lone = |is: fn(&ExecutableDocument, Option<&str>) -> bool| match prepared {
+        [Ok(p)] => is(&p.document, p.request.operation_name.as_deref()),
         _ => false,
     };
     let plan = if charging {
         Plan::Pool
+    } else if reads_only && single && lone(caller::is_lone_read) {
+        Plan::LoneRead
     } else if reads_only {
         Plan::Hold
-    } else if single && lone_write() {
+    } else if single && lone(caller::is_lone_write) {
         Plan::LoneWrite
     } else {
         Plan::Pool

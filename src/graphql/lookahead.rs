@@ -1,9 +1,10 @@
 //! What a selection asks to load, known before its fields run: `wants` reads the look-ahead of
 //! the order objects of a list, a single order or a mutation's result. A page of `orders` and
 //! `order(id:)` read their orders with the `UNION ALL` of their relations
-//! (`orders::service::list_orders_with`, `get_order_with`): the caller's lookup and one
-//! statement, whatever the page's size (one more to tell whether rows lie before a cursor the
-//! page starts from, and one each for the rarer stock products and categories). `order_graph`
+//! (`orders::service::list_orders_with`, `get_order_with`): one statement, whatever the page's
+//! size, which looks the caller up too when the query is that one field (`auth::riding`;
+//! otherwise the caller's lookup comes first); one more to tell whether rows lie before a
+//! cursor the page starts from, and one each for the rarer stock products and categories. `order_graph`
 //! loads the graph for orders read otherwise (a mutation's, `node(id:)`'s), in one statement.
 //! `catalog_wants` and `catalog_graph` do the same for a page of products or stock rows (one
 //! statement per table its selection reaches).

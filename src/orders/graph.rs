@@ -12,6 +12,7 @@ use entity::{category, location, order, order_item, payment, product, stock, war
 use sea_orm::{ConnectionTrait, Select};
 
 use crate::auth::ReadScope;
+use crate::auth::riding::Along;
 use crate::auth::service::UserSummary;
 use crate::catalog::service as catalog;
 use crate::db::{IdMap, distinct_ids};
@@ -120,34 +121,39 @@ impl OrderGraph {
         Ok(g)
     }
 
-    /// The order of `id` if `scope` holds it, with what `wants` asks for: one statement for
-    /// both (and one more each for the rarer stock products and categories).
+    /// The order of `id` if `scope` holds it, with what `wants` asks for, and the user
+    /// `caller` names looked up (`auth::riding`): one statement for all (and one more each for
+    /// the rarer stock products and categories).
     pub async fn load_order<C: ConnectionTrait>(
         db: &C,
         id: i64,
         scope: ReadScope,
         wants: Wants,
-    ) -> AppResult<Option<(order::Model, OrderGraph)>> {
-        let Some((order, mut g)) = relations::load_order(db, id, scope, wanted(wants)).await?
-        else {
-            return Ok(None);
+        caller: Option<i64>,
+    ) -> AppResult<Along<Option<(order::Model, OrderGraph)>>> {
+        let (found, lookup) = relations::load_order(db, id, scope, wanted(wants), caller).await?;
+        let Some((order, mut g)) = found else {
+            return Ok((None, lookup));
         };
         g.complete(db, wants).await?;
-        Ok(Some((order, g)))
+        Ok((Some((order, g)), lookup))
     }
 
     /// The orders `page` selects (scoped, filtered and ordered; `span` cuts it) with what
-    /// `wants` asks for: one statement for both (and one more each for the rarer stock
-    /// products and categories). The orders in no particular order.
+    /// `wants` asks for, and the user `caller` names looked up: one statement for all (and one
+    /// more each for the rarer stock products and categories). The orders in no particular
+    /// order.
     pub async fn load_page<C: ConnectionTrait>(
         db: &C,
         page: Select<order::Entity>,
         span: Span,
         wants: Wants,
-    ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-        let (orders, mut g) = relations::load_page(db, page, span, wanted(wants)).await?;
+        caller: Option<i64>,
+    ) -> AppResult<Along<(Vec<order::Model>, OrderGraph)>> {
+        let ((orders, mut g), lookup) =
+            relations::load_page(db, page, span, wanted(wants), caller).await?;
         g.complete(db, wants).await?;
-        Ok((orders, g))
+        Ok(((orders, g), lookup))
     }
 
     /// Reads what `wants` asks for beyond the relations statement: the stock rows' own

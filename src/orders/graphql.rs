@@ -67,7 +67,7 @@ impl OrdersQuery {
         let request = pagination::request(first, after, last, before);
         let (page, graph) = service::list_orders_with(
             ctx.db(),
-            ctx.access(),
+            ctx.caller(),
             filter.as_ref(),
             order_by.as_deref().unwrap_or_default(),
             &request,

@@ -22,10 +22,12 @@
 //! GraphQL `orders` page, a REST list's: `load_page`; a GraphQL page's order, by any of its
 //! `orderBy` keys, is restored by `listing::fetch_page_with`). A common table holds the order
 //! (if the caller's scope holds it) or the page, and every other branch selects by the ids it
-//! names, so that such a read is one statement besides the caller's lookup. A page's SQL
-//! carries its filters' values, so it is not memoized; the SQL around it binds nothing and is
-//! built once per shape, the page's limit written into it (`listing::Span`).
+//! names, so that such a read is one statement. The caller's lookup may ride on it as one more
+//! branch (`auth::riding`). A page's SQL carries its filters' values, so it is not memoized;
+//! the SQL around it binds nothing but the caller's id and is built once per shape, the
+//! page's limit written into it (`listing::Span`).
 
+use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 
 use entity::positional::Cell;
@@ -40,6 +42,8 @@ use sea_orm::{
 };
 
 use crate::auth::ReadScope;
+use crate::auth::principal::UserLookup;
+use crate::auth::riding::Along;
 use crate::auth::service::{SUMMARY_COLUMNS, UserSummary};
 use crate::db::IdMap;
 use crate::db::shapes::Shapes;
@@ -109,23 +113,31 @@ pub struct WithOrders {
     pub items: Option<ItemJoins>,
 }
 
-/// The order of `id`, if `scope` holds it, with the relations `wanted` asks for: one statement.
-/// Its payments and items are in id order, and present (maybe empty) when they were wanted.
+/// The order of `id`, if `scope` holds it, with the relations `wanted` asks for, and the user
+/// `caller` names looked up (`auth::riding`): one statement. Its payments and items are in id
+/// order, and present (maybe empty) when they were wanted.
 pub async fn load_order<C: ConnectionTrait>(
     db: &C,
     id: i64,
     scope: ReadScope,
     wanted: WithOrders,
-) -> AppResult<Option<(order::Model, OrderGraph)>> {
-    let statement = built_order(db.get_database_backend(), id, scope, wanted)
+    caller: Option<i64>,
+) -> AppResult<Along<Option<(order::Model, OrderGraph)>>> {
+    let statement = built_order(db.get_database_backend(), id, scope, wanted, caller)
         .ok_or_else(|| DbErr::Custom("relations: one order makes a statement".into()))?;
     let mut out = OrderGraph::default();
-    decode(db.query_all_raw(statement).await?, &JOINED, &mut out)?;
+    let found = decode(db.query_all_raw(statement).await?, &JOINED, &mut out)?;
+    let lookup = looked_up(caller, found);
     let Some(order) = out.orders.remove(&id) else {
-        return Ok(None);
+        return Ok((None, lookup));
     };
     settle(&mut out, &[id], wanted.payments, wanted.items.is_some());
-    Ok(Some((order, out)))
+    Ok((Some((order, out)), lookup))
+}
+
+/// The lookup of the user `caller` names, from the row the statement found of it, if any.
+fn looked_up(caller: Option<i64>, found: Option<UserLookup>) -> Option<UserLookup> {
+    caller.map(|_| found.unwrap_or(UserLookup::Missing))
 }
 
 /// The orders `page` selects (scoped, filtered and ordered by the caller; no limit, which is
@@ -137,14 +149,15 @@ pub async fn load_page<C: ConnectionTrait>(
     page: Select<order::Entity>,
     span: Span,
     wanted: WithOrders,
-) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-    let statement = around_page(page.build(db.get_database_backend()), span, wanted)?;
+    caller: Option<i64>,
+) -> AppResult<Along<(Vec<order::Model>, OrderGraph)>> {
+    let statement = around_page(page.build(db.get_database_backend()), span, wanted, caller)?;
     let mut out = OrderGraph::default();
-    decode(db.query_all_raw(statement).await?, &SHARED, &mut out)?;
+    let found = decode(db.query_all_raw(statement).await?, &SHARED, &mut out)?;
     let orders: Vec<order::Model> = std::mem::take(&mut out.orders).into_values().collect();
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
     settle(&mut out, &ids, wanted.payments, wanted.items.is_some());
-    Ok((orders, out))
+    Ok(((orders, out), looked_up(caller, found)))
 }
 
 /// Gives each of `orders` an entry for its payments and one for its items when they were
@@ -196,11 +209,18 @@ async fn load_into<C: ConnectionTrait>(
         return Ok(());
     };
     let rows = db.query_all_raw(statement).await?;
-    decode(rows, Layout::of_orders(order_ids.len()), out)
+    decode(rows, Layout::of_orders(order_ids.len()), out)?;
+    Ok(())
 }
 
-/// Decodes the rows of a statement of `layout` into `out`.
-fn decode(rows: Vec<QueryResult>, layout: &Layout, out: &mut OrderGraph) -> AppResult<()> {
+/// Decodes the rows of a statement of `layout` into `out`; the caller's lookup, if a row of
+/// it came.
+fn decode(
+    rows: Vec<QueryResult>,
+    layout: &Layout,
+    out: &mut OrderGraph,
+) -> AppResult<Option<UserLookup>> {
+    let mut caller = None;
     let user: &[usize; SUMMARY_COLUMNS.len()] = layout
         .of(Block::User)
         .try_into()
@@ -235,10 +255,13 @@ fn decode(rows: Vec<QueryResult>, layout: &Layout, out: &mut OrderGraph) -> AppR
                     }
                 }
             }
+            Block::Caller => {
+                caller = Some(UserLookup::from_slots(&row, layout.of(Block::Caller))?);
+            }
             referred => referenced(&row, layout, *referred, out)?,
         }
     }
-    Ok(())
+    Ok(caller)
 }
 
 /// The blocks of the rows an item refers to.
@@ -289,21 +312,31 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
 /// What stands for a page's own SQL in the statement built around it.
 const PAGE_STAND_IN: &str = "SELECT gw_page_stand_in";
 
+/// What stands for the caller's user id, bound after the page's values, in the SQL around it.
+const CALLER_STAND_IN: &str = "gw_caller_stand_in";
+
 /// The SQL before and after a page's.
 type Around = Arc<(String, String)>;
 
 /// The SQL around a page's by backend and what is wanted, built once: it binds nothing of its
 /// own, so the page's values are the statement's.
-static AROUND_PAGE: LazyLock<Memo<(bool, WithOrders), Around>> = LazyLock::new(|| Memo::new(64));
+static AROUND_PAGE: LazyLock<Memo<(bool, WithOrders, bool), Around>> =
+    LazyLock::new(|| Memo::new(64));
 
-/// The statement that reads the page `page` with the relations `wanted` asks for.
-fn around_page(page: Statement, span: Span, wanted: WithOrders) -> AppResult<Statement> {
+/// The statement that reads the page `page` with the relations `wanted` asks for, and looks up
+/// the user `caller` names.
+fn around_page(
+    page: Statement,
+    span: Span,
+    wanted: WithOrders,
+    caller: Option<i64>,
+) -> AppResult<Statement> {
     let backend = page.db_backend;
-    let key = (backend == DbBackend::Postgres, wanted);
+    let key = (backend == DbBackend::Postgres, wanted, caller.is_some());
     let around = match AROUND_PAGE.get(&key) {
         Some(around) => around,
         None => {
-            let built = page_statement(backend, wanted);
+            let built = page_statement(backend, wanted, caller.is_some());
             let unbound = built.values.as_ref().is_none_or(|v| v.0.is_empty());
             let split = built
                 .sql
@@ -316,16 +349,25 @@ fn around_page(page: Statement, span: Span, wanted: WithOrders) -> AppResult<Sta
         }
     };
     let (before, after) = &*around;
-    // the SQL around binds nothing, so the offset, right after the page's SQL, is the last value
+    // the SQL around binds nothing, so the offset, right after the page's SQL, is the next
+    // value, and the caller's id, in the last branch, the last
     let mut values = page.values.unwrap_or_else(|| Values(Vec::new()));
-    if span.offset > 0 {
-        values.0.push(Value::BigInt(Some(span.offset as i64)));
-    }
-    let placeholder = match backend {
-        DbBackend::Postgres => format!("${}", values.0.len()),
-        _ => "?".to_owned(),
+    let mut bind = |value: i64| {
+        values.0.push(Value::BigInt(Some(value)));
+        match backend {
+            DbBackend::Postgres => format!("${}", values.0.len()),
+            _ => "?".to_owned(),
+        }
     };
-    let sql = format!("{before}{}{}{after}", page.sql, span.sql(&placeholder));
+    let offset = match span.offset {
+        0 => String::new(),
+        n => bind(n as i64),
+    };
+    let after = match caller {
+        Some(id) => Cow::Owned(after.replacen(CALLER_STAND_IN, &bind(id), 1)),
+        None => Cow::Borrowed(after.as_str()),
+    };
+    let sql = format!("{before}{}{}{after}", page.sql, span.sql(&offset));
     Ok(Statement {
         sql,
         values: Some(values),
@@ -334,8 +376,9 @@ fn around_page(page: Statement, span: Span, wanted: WithOrders) -> AppResult<Sta
 }
 
 /// The statement around a page (the common table `gw_page`, its body a stand-in): the orders
-/// and the relations `wanted` asks for, each branch selecting by the page's ids.
-fn page_statement(backend: DbBackend, wanted: WithOrders) -> Statement {
+/// and the relations `wanted` asks for, each branch selecting by the page's ids, and with
+/// `caller` the caller's lookup (its id a stand-in).
+fn page_statement(backend: DbBackend, wanted: WithOrders, caller: bool) -> Statement {
     let layout = &*SHARED;
     let mut body = Query::select();
     body.expr(Expr::cust(PAGE_STAND_IN.trim_start_matches("SELECT ")));
@@ -347,12 +390,16 @@ fn page_statement(backend: DbBackend, wanted: WithOrders) -> Statement {
         branches.extend(item_branches(layout, joins));
         with = item_tables(with, Among::Listed(PAGE, order::Column::Id), joins);
     }
+    if caller {
+        branches.push(caller_branch(layout, Expr::cust(CALLER_STAND_IN)));
+    }
     let statement = union(branches).expect("the orders' branch");
     backend.build(&statement.with(with))
 }
 
-/// The SQL of one order's statement by shape (the scope's kind and what is wanted), built once.
-static BY_ID: LazyLock<Shapes<(bool, WithOrders)>> = LazyLock::new(Shapes::default);
+/// The SQL of one order's statement by shape (the scope's kind, what is wanted, whether the
+/// caller is looked up), built once.
+static BY_ID: LazyLock<Shapes<(bool, WithOrders, bool)>> = LazyLock::new(Shapes::default);
 
 /// One order's statement for `backend`, its SQL from the memo of shapes.
 fn built_order(
@@ -360,13 +407,24 @@ fn built_order(
     id: i64,
     scope: ReadScope,
     wanted: WithOrders,
+    caller: Option<i64>,
 ) -> Option<Statement> {
     let customer = scope.customer();
-    let key = (customer.is_some(), wanted);
-    BY_ID.statement(backend, key, &[&[id], customer.as_slice()], |ids| {
+    let key = (customer.is_some(), wanted, caller.is_some());
+    let lists = [&[id][..], customer.as_slice(), caller.as_slice()];
+    BY_ID.statement(backend, key, &lists, |ids| {
         let scope = ReadScope::of_customer(ids[1].first().copied());
-        Some(order_statement(backend, ids[0][0], scope, wanted))
+        let caller = ids[2].first().copied();
+        Some(order_statement(backend, ids[0][0], scope, wanted, caller))
     })
+}
+
+/// The branch that looks up the user whose id is `id` (the caller: see `auth::riding`).
+fn caller_branch(layout: &Layout, id: SimpleExpr) -> SelectStatement {
+    let mut q = layout.branch(&[Block::Caller]);
+    q.from(user::Entity)
+        .and_where(Expr::col((user::Entity, user::Column::Id)).eq(id));
+    q
 }
 
 /// The rows a branch selects by a column: those whose value is one of bound ids, the one a
@@ -494,8 +552,15 @@ fn statement(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Optio
     })
 }
 
-/// One order by id, if `scope` holds it (the common table), with its relations.
-fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: WithOrders) -> Statement {
+/// One order by id, if `scope` holds it (the common table), with its relations, and the user
+/// `caller` names.
+fn order_statement(
+    backend: DbBackend,
+    id: i64,
+    scope: ReadScope,
+    wanted: WithOrders,
+    caller: Option<i64>,
+) -> Statement {
     let layout = &*JOINED;
     let mut found = Query::select();
     found
@@ -506,7 +571,10 @@ fn order_statement(backend: DbBackend, id: i64, scope: ReadScope, wanted: WithOr
         found.and_where(condition);
     }
     // one order's items come with the rows they refer to joined
-    let (with, branches) = orders_in(layout, ORDER, found, Among::Named, wanted, true);
+    let (with, mut branches) = orders_in(layout, ORDER, found, Among::Named, wanted, true);
+    if let Some(id) = caller {
+        branches.push(caller_branch(layout, Expr::val(id)));
+    }
     let statement = union(branches).expect("the order's branch");
     backend.build(&statement.with(with))
 }
@@ -648,10 +716,12 @@ enum Block {
     Warehouse,
     /// The order itself (one read by id, or a page's).
     Order,
+    /// The user who asks, looked up by the read (`auth::riding`).
+    Caller,
 }
 
 impl Block {
-    const ALL: [Block; 8] = [
+    const ALL: [Block; 9] = [
         Block::User,
         Block::Payment,
         Block::Item,
@@ -660,6 +730,7 @@ impl Block {
         Block::Location,
         Block::Warehouse,
         Block::Order,
+        Block::Caller,
     ];
 
     /// The block's columns as selected, each with its SQL type.
@@ -673,6 +744,7 @@ impl Block {
             Block::Location => columns::<location::Entity>(location::Column::iter()),
             Block::Warehouse => columns::<warehouse::Entity>(warehouse::Column::iter()),
             Block::Order => columns::<order::Entity>(order::Column::iter()),
+            Block::Caller => columns::<user::Entity>(UserLookup::COLUMNS.into_iter()),
         }
     }
 }
@@ -734,6 +806,7 @@ static JOINED: LazyLock<Layout> = LazyLock::new(|| {
                 Block::Location,
                 Block::Warehouse,
             ],
+            vec![Block::Caller],
         ],
         true,
     )
@@ -860,14 +933,17 @@ mod tests {
                         items,
                     };
                     // the first of each shape fills the memo, the others are bound into it
-                    for (id, scope) in [
-                        (7, ReadScope::All),
-                        (8, ReadScope::Customer(3)),
-                        (900, ReadScope::All),
-                        (12, ReadScope::Customer(40)),
+                    for (id, scope, caller) in [
+                        (7, ReadScope::All, None),
+                        (8, ReadScope::Customer(3), Some(3)),
+                        (900, ReadScope::All, Some(1)),
+                        (12, ReadScope::Customer(40), None),
+                        (5, ReadScope::All, Some(77)),
+                        (6, ReadScope::Customer(9), Some(9)),
                     ] {
-                        let direct = order_statement(backend, id, scope, wanted);
-                        assert_eq!(built_order(backend, id, scope, wanted), Some(direct));
+                        let direct = order_statement(backend, id, scope, wanted, caller);
+                        let built = built_order(backend, id, scope, wanted, caller);
+                        assert_eq!(built, Some(direct));
                     }
                 }
             }
@@ -884,14 +960,16 @@ mod tests {
             }),
         ];
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-            for items in joins {
+            for (items, caller) in joins.into_iter().flat_map(|j| [(j, None), (j, Some(42))]) {
                 let wanted = WithOrders {
                     customer: true,
                     payments: true,
                     items,
                 };
-                let around = page_statement(backend, wanted);
+                let around = page_statement(backend, wanted, caller.is_some());
                 assert_eq!(around.sql.matches(PAGE_STAND_IN).count(), 1);
+                let stand_ins = around.sql.matches(CALLER_STAND_IN).count();
+                assert_eq!(stand_ins, usize::from(caller.is_some()));
                 // the first page fills the memo, the second is read inside it
                 let spans = [
                     Span::first(20),
@@ -905,30 +983,43 @@ mod tests {
                         .filter(order::Column::CustomerId.eq(customer))
                         .order_by_desc(order::Column::Id)
                         .build(backend);
-                    let built = around_page(page.clone(), span, wanted).expect("a statement");
+                    let built =
+                        around_page(page.clone(), span, wanted, caller).expect("a statement");
                     // the limit written after the page's ORDER BY, the offset bound after the
-                    // page's values
+                    // page's values, the caller's id after it
                     let own = page.values.as_ref().map_or(0, |v| v.0.len());
                     assert!(own > 0);
-                    let offset = match backend {
-                        DbBackend::Postgres => format!("${}", own + 1),
-                        _ => "?".to_owned(),
+                    let mut expected = page.values.clone().unwrap().0;
+                    let mut bind = |value: i64| {
+                        expected.push(Value::BigInt(Some(value)));
+                        match backend {
+                            DbBackend::Postgres => format!("${}", expected.len()),
+                            _ => "?".to_owned(),
+                        }
                     };
+                    let offset = match span.offset {
+                        0 => String::new(),
+                        n => bind(n as i64),
+                    };
+                    let caller_at = caller.map(&mut bind);
                     let spanned = format!("{}{}", page.sql, span.sql(&offset));
                     assert!(spanned.ends_with(&match span.offset {
                         0 => format!("DESC LIMIT {}", span.limit),
                         _ => format!("DESC LIMIT {} OFFSET {offset}", span.limit),
                     }));
-                    assert_eq!(built.sql, around.sql.replace(PAGE_STAND_IN, &spanned));
-                    let mut expected = page.values.clone().unwrap().0;
-                    if span.offset > 0 {
-                        expected.push(Value::BigInt(Some(span.offset as i64)));
+                    let mut sql = around.sql.replace(PAGE_STAND_IN, &spanned);
+                    if let Some(at) = caller_at {
+                        // the last branch looks the caller up by the id bound last
+                        let (_, last) = sql.rsplit_once("UNION ALL").expect("a union");
+                        assert!(last.contains(&format!("\"id\" = ({CALLER_STAND_IN})")));
+                        sql = sql.replace(CALLER_STAND_IN, &at);
                     }
+                    assert_eq!(built.sql, sql);
                     let values = expected.len();
                     assert_eq!(
                         built.values.map(|v| v.0),
                         Some(expected),
-                        "the page's values and its offset, and no other"
+                        "the page's values, its offset and the caller's id, and no other"
                     );
                     // each value has its placeholder, and there are no others
                     match backend {
@@ -965,6 +1056,7 @@ mod tests {
                     vec![Block::User],
                     vec![Block::Payment],
                     joined_group.to_vec(),
+                    vec![Block::Caller],
                 ],
             ),
         ] {

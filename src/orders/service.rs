@@ -12,6 +12,8 @@ use sea_orm::{
     Select,
 };
 
+use crate::auth::policy::Caller;
+use crate::auth::riding;
 use crate::auth::{Access, ReadScope};
 use crate::db::shapes::Shapes;
 use crate::db::{IdMap, all_positional, first_positional};
@@ -47,11 +49,16 @@ pub(crate) fn visible(
     access: &Access,
     filter: Option<&OrderFilter>,
 ) -> AppResult<Select<order::Entity>> {
-    let select = scope_condition(order::Entity::find(), access.read_scope()?);
-    Ok(match filter {
+    Ok(visible_in(access.read_scope()?, filter))
+}
+
+/// The orders of `scope`, filtered.
+fn visible_in(scope: ReadScope, filter: Option<&OrderFilter>) -> Select<order::Entity> {
+    let select = scope_condition(order::Entity::find(), scope);
+    match filter {
         Some(f) => select.filter(f.condition()),
         None => select,
-    })
+    }
 }
 
 /// An item's price x quantity.
@@ -87,14 +94,18 @@ pub async fn get_order<C: ConnectionTrait>(
 }
 
 /// The order, if the caller may see it, with the relations `wants` asks for, read by the same
-/// statement (a GraphQL `order`, a REST order).
+/// statement, which looks a pending caller up too (a GraphQL `order`, a REST order; see
+/// `auth::riding`).
 pub async fn get_order_with<C: ConnectionTrait>(
     db: &C,
-    access: &Access,
+    caller: Caller<'_>,
     id: i64,
     wants: Wants,
 ) -> AppResult<Option<(order::Model, OrderGraph)>> {
-    OrderGraph::load_order(db, id, access.read_scope()?, wants).await
+    riding::read_as(db, caller, |scope, lookup| {
+        OrderGraph::load_order(db, id, scope, wants, lookup)
+    })
+    .await
 }
 
 /// The orders of `ids` that the caller may see, in one statement: one they may not see is
@@ -150,20 +161,29 @@ pub async fn items_by_order<C: ConnectionTrait>(
 
 /// One page of the orders the caller may see, with the relations `wants` asks for, read by
 /// the page's own statement (`OrderGraph::load_page`; the rarer stock products and categories
-/// one more each).
+/// one more each), which looks a pending caller up too (`auth::riding`).
 pub async fn list_orders_with<C: ConnectionTrait>(
     db: &C,
-    access: &Access,
+    caller: Caller<'_>,
     filter: Option<&OrderFilter>,
     order_by: &[OrderSort],
     page: &PageRequest,
     wants: Wants,
 ) -> AppResult<(Page<order::Model>, OrderGraph)> {
-    let select = visible(access, filter)?;
-    let sort = filter::sort(order_by);
-    let keys = |o: &order::Model| filter::key_values(&sort, o);
-    let read = |page, span| OrderGraph::load_page(db, page, span, wants);
-    listing::fetch_page_with(db, select, &sort, page, keys, Rows::AnyOrder, read).await
+    let sort = &filter::sort(order_by);
+    let keys = |o: &order::Model| filter::key_values(sort, o);
+    riding::read_as(db, caller, |scope, lookup| async move {
+        let select = visible_in(scope, filter);
+        let read = move |select, span| async move {
+            let ((orders, graph), lookup) =
+                OrderGraph::load_page(db, select, span, wants, lookup).await?;
+            Ok((orders, (graph, lookup)))
+        };
+        let (found, (graph, lookup)) =
+            listing::fetch_page_with(db, select, sort, page, keys, Rows::AnyOrder, read).await?;
+        Ok(((found, graph), lookup))
+    })
+    .await
 }
 
 /// How many orders the caller may see match the filter.
@@ -190,16 +210,21 @@ pub async fn visible_customer<C: ConnectionTrait>(
 
 /// The matching orders the caller may see, newest first, in one window (a DRF page by
 /// offset, or a chunk of a streamed list below an id: see `listing::Window`), with the
-/// relations `wants` asks for, read by the same statement.
+/// relations `wants` asks for, read by the same statement, which looks a pending caller up
+/// too (`auth::riding`).
 pub async fn all_orders_with<C: ConnectionTrait>(
     db: &C,
-    access: &Access,
+    caller: Caller<'_>,
     filter: Option<&OrderFilter>,
     window: Window,
     wants: Wants,
 ) -> AppResult<(Vec<order::Model>, OrderGraph)> {
-    let (select, span) = window.cut(visible(access, filter)?, order::Column::Id);
-    let (mut orders, graph) = OrderGraph::load_page(db, select, span, wants).await?;
-    Window::sort(&mut orders, |o| o.id);
-    Ok((orders, graph))
+    riding::read_as(db, caller, |scope, lookup| async move {
+        let (select, span) = window.cut(visible_in(scope, filter), order::Column::Id);
+        let ((mut orders, graph), lookup) =
+            OrderGraph::load_page(db, select, span, wants, lookup).await?;
+        Window::sort(&mut orders, |o| o.id);
+        Ok(((orders, graph), lookup))
+    })
+    .await
 }

@@ -86,6 +86,11 @@ pub async fn api_root(
 pub struct ItemId(Option<i64>);
 
 impl ItemId {
+    /// The id, if the path gave an integer.
+    pub fn given(self) -> Option<i64> {
+        self.0
+    }
+
     /// The id for a read.
     pub fn read(self, access: &Access, model: &'static str) -> AppResult<i64> {
         match self.0 {

@@ -15,7 +15,7 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::auth::policy::Caller;
+use crate::auth::policy::{Caller, PendingCaller};
 use crate::auth::{Access, AuthState, Credentials};
 use crate::db::Reads;
 use crate::error::{AppError, AppResult};
@@ -59,8 +59,10 @@ pub trait Resource: Sized + Send + Sync + 'static {
 
     fn id_of(row: &Self::Row) -> i64;
 
-    /// django-filter's filters of the query string (400s), read on the request's connection.
-    async fn filter(db: &Reads, access: &Access, query: &QueryParams) -> AppResult<Self::Filter>;
+    /// django-filter's filters of the query string (400s), read on the request's connection;
+    /// one that needs the caller looks it up (`Caller::resolve`).
+    async fn filter(db: &Reads, caller: Caller<'_>, query: &QueryParams)
+    -> AppResult<Self::Filter>;
 
     /// Called when a list matched nothing (orders: a `?customer=` that names no one is a 400).
     async fn nothing_matched(
@@ -83,21 +85,23 @@ pub trait Resource: Sized + Send + Sync + 'static {
     /// The matching rows the caller may see in `window` as shown, newest first, one for every
     /// row read (a chunk shorter than asked ends a streamed list), and the last row's id (the
     /// next chunk is read below it).
+    /// A caller still to be looked up is looked up by the read, or first.
     async fn shown_rows(
         db: &Reads,
-        access: &Access,
+        caller: Caller<'_>,
         filter: &Self::Filter,
         window: Window,
     ) -> AppResult<(Vec<Self::Shown>, Option<i64>)>;
 
-    /// The row as shown, if the caller may see it (a `GET` of one). By default the row, then
-    /// its representation; a resource that reads both at once says so.
+    /// The row as shown, if the caller may see it (a `GET` of one). By default the caller
+    /// looked up, the row, then its representation; a resource that reads all at once says so.
     async fn find_shown<C: ConnectionTrait>(
         db: &C,
-        access: &Access,
+        caller: Caller<'_>,
         id: i64,
     ) -> AppResult<Option<Self::Shown>> {
-        match Self::find(db, access, id).await? {
+        let access = caller.resolve(db).await;
+        match Self::find(db, &access, id).await? {
             Some(row) => Ok(Some(represent_one::<Self, _>(db, row).await?)),
             None => Ok(None),
         }
@@ -169,25 +173,66 @@ async fn represent_one<R: Resource, C: ConnectionTrait>(
 /// A chunk of a streamed list: the rows of `window` as shown.
 async fn chunk_of<R: Resource>(
     db: &Reads,
-    access: &Access,
+    caller: Caller<'_>,
     filter: &R::Filter,
     window: Window,
 ) -> AppResult<Chunk<R::Shown>> {
-    let (shown, last) = R::shown_rows(db, access, filter, window).await?;
+    let (shown, last) = R::shown_rows(db, caller, filter, window).await?;
     Ok(Chunk::of(shown, last))
 }
 
+/// Who asks a read: a token's user still to be looked up (by the read's own statement where
+/// the read can: `auth::riding`), or a caller known without the database.
+enum Asking {
+    Pending(PendingCaller),
+    Known(Access),
+}
+
+impl Asking {
+    async fn of(state: &AppState, credentials: Credentials) -> Asking {
+        match credentials {
+            Credentials::User(id) => {
+                Asking::Pending(PendingCaller::new(id, &state.settings, &state.scopes))
+            }
+            // no user to look up: the database is not asked
+            other => Asking::Known(Access::new(other.resolve(&state.db).await, &state.settings)),
+        }
+    }
+
+    fn caller(&self) -> Caller<'_> {
+        match self {
+            Asking::Pending(pending) => Caller::Pending(pending),
+            Asking::Known(access) => Caller::Resolved(access),
+        }
+    }
+
+    /// The caller's access; its user looked up on `db` unless a read did already.
+    async fn access(&self, db: &Reads) -> Access {
+        self.caller().resolve(db).await
+    }
+}
+
 /// The list, newest first: the bare array, streamed in chunks (every statement of the first
-/// chunk on one connection, the caller's lookup included: see `Reads`), or a page.
+/// chunk on one connection, the caller's lookup included, within the chunk's own statement
+/// where it can: see `Reads` and `auth::riding`), or a page.
 async fn list<R: Resource>(
     State(state): State<AppState>,
     credentials: Credentials,
     url: RequestUrl,
 ) -> AppResult<Response> {
     let db = Reads::take(&state.db, &state.sql).await?;
-    let access = Access::new(credentials.resolve(&db).await, &state.settings);
-    access.read_scope()?;
-    let filter = R::filter(&db, &access, &url.query).await?;
+    let asking = Asking::of(&state, credentials).await;
+    if let Asking::Known(access) = &asking {
+        access.read_scope()?;
+    }
+    let filter = match R::filter(&db, asking.caller(), &url.query).await {
+        Ok(filter) => filter,
+        Err(refused) => {
+            // 401 before anything else, as in DRF
+            asking.access(&db).await.read_scope()?;
+            return Err(refused);
+        }
+    };
     let (wanted, size) = match pagination::plan(&url.query, state.settings.rest_page_size) {
         Plan::Paged { wanted, size } => (wanted, size),
         Plan::Bare => {
@@ -195,7 +240,9 @@ async fn list<R: Resource>(
                 id: None,
                 limit: CHUNK,
             };
-            let first = chunk_of::<R>(&db, &access, &filter, first).await?;
+            let first = chunk_of::<R>(&db, asking.caller(), &filter, first).await?;
+            // looked up by the chunk's read
+            let access = asking.access(&db).await;
             if first.shown.is_empty() {
                 R::nothing_matched(&db, &access, &filter).await?;
             }
@@ -209,11 +256,13 @@ async fn list<R: Resource>(
                         id: Some(below),
                         limit: CHUNK,
                     };
-                    chunk_of::<R>(&db, &access, &filter, window).await
+                    chunk_of::<R>(&db, (&*access).into(), &filter, window).await
                 }
             });
         }
     };
+    let access = asking.access(&db).await;
+    access.read_scope()?;
     let (db, access, filter) = (&db, &access, &filter);
     pagination::page(
         wanted,
@@ -226,7 +275,7 @@ async fn list<R: Resource>(
             }
             Ok(n)
         },
-        async |window| Ok(R::shown_rows(db, access, filter, window).await?.0),
+        async |window| Ok(R::shown_rows(db, access.into(), filter, window).await?.0),
     )
     .await
 }
@@ -273,9 +322,12 @@ async fn retrieve<R: Resource>(
     id: ItemId,
 ) -> AppResult<Response> {
     let db = Reads::take(&state.db, &state.sql).await?;
-    let access = Access::new(credentials.resolve(&db).await, &state.settings);
-    let id = id.read(&access, R::MODEL)?;
-    let found = R::find_shown(&db, &access, id)
+    let asking = Asking::of(&state, credentials).await;
+    let id = match id.given() {
+        Some(id) => id,
+        None => id.read(&asking.access(&db).await, R::MODEL)?,
+    };
+    let found = R::find_shown(&db, asking.caller(), id)
         .await?
         .ok_or(AppError::NotFound(R::MODEL))?;
     Ok(Json(found).into_response())

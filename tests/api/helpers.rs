@@ -185,6 +185,20 @@ impl TestApp {
         self.state.sql.get()
     }
 
+    /// Reads a page of orders as `token`'s user, so that the scope of the user's lookup is
+    /// remembered: a later read of orders looks the user up within its own statement
+    /// (`auth::riding`), where the first looks it up first.
+    pub async fn remember_caller(&self, token: &str) {
+        let r = self
+            .gql(
+                "{ orders(first: 1) { nodes { id } } }",
+                json!({}),
+                Some(token),
+            )
+            .await;
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         &self.state.db
     }

@@ -40,6 +40,7 @@ mod leaks;
 mod migrations;
 mod positional;
 mod ratelimit;
+mod riding;
 mod server;
 mod spa;
 mod token_attacks;

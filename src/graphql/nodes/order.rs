@@ -174,7 +174,7 @@ impl OrderItemNode {
 /// a stock row's own product, when asked for, one more each).
 pub async fn visible_by_id(ctx: &Context<'_>, id: i64) -> AppResult<Option<OrderNode>> {
     let wants = lookahead::wants(&[ctx.look_ahead()]);
-    let found = service::get_order_with(ctx.db(), ctx.access(), id, wants).await?;
+    let found = service::get_order_with(ctx.db(), ctx.caller(), id, wants).await?;
     Ok(found.map(|(o, graph)| OrderNode::new(o, Some(Arc::new(graph)))))
 }
 

@@ -100,7 +100,7 @@ impl Resource for Orders {
         row.id
     }
 
-    async fn filter(_: &Reads, _: &Access, query: &QueryParams) -> AppResult<ListFilter> {
+    async fn filter(_: &Reads, _: Caller<'_>, query: &QueryParams) -> AppResult<ListFilter> {
         filter(query)
     }
 
@@ -130,13 +130,13 @@ impl Resource for Orders {
 
     async fn shown_rows(
         db: &Reads,
-        access: &Access,
+        caller: Caller<'_>,
         f: &ListFilter,
         window: Window,
     ) -> AppResult<(Vec<Order>, Option<i64>)> {
-        // the orders and what they show: one statement
+        // the orders and what they show (and a pending caller's lookup): one statement
         let (rows, mut graph) =
-            service::all_orders_with(db, access, Some(&f.filter), window, repr::WANTS).await?;
+            service::all_orders_with(db, caller, Some(&f.filter), window, repr::WANTS).await?;
         let last = rows.last().map(|o| o.id);
         let shown = rows
             .into_iter()
@@ -147,11 +147,11 @@ impl Resource for Orders {
 
     async fn find_shown<C: ConnectionTrait>(
         db: &C,
-        access: &Access,
+        caller: Caller<'_>,
         id: i64,
     ) -> AppResult<Option<Order>> {
-        // the order and what it shows: one statement
-        match service::get_order_with(db, access, id, repr::WANTS).await? {
+        // the order and what it shows (and a pending caller's lookup): one statement
+        match service::get_order_with(db, caller, id, repr::WANTS).await? {
             Some((row, mut graph)) => Ok(Some(repr::shown(row, &mut graph)?)),
             None => Ok(None),
         }

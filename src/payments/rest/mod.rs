@@ -74,13 +74,17 @@ impl Resource for Payments {
     }
 
     /// django-filter's `?id=&order=&status=`; an order the caller cannot see is a bad choice.
-    async fn filter(db: &Reads, access: &Access, query: &QueryParams) -> AppResult<PaymentFilter> {
+    async fn filter(
+        db: &Reads,
+        caller: Caller<'_>,
+        query: &QueryParams,
+    ) -> AppResult<PaymentFilter> {
         let mut errors = FieldErrors::new();
         let id = query.number("id", &mut errors);
         let order = query.model_choice("order", &mut errors);
         let status = query.choice::<PaymentStatus>("status", &mut errors);
         if let Some(o) = order
-            && get_order(db, access, o).await?.is_none()
+            && get_order(db, &caller.resolve(db).await, o).await?.is_none()
         {
             unavailable_choice("order", &mut errors);
         }
@@ -102,11 +106,12 @@ impl Resource for Payments {
 
     async fn shown_rows(
         db: &Reads,
-        access: &Access,
+        caller: Caller<'_>,
         f: &PaymentFilter,
         window: Window,
     ) -> AppResult<(Vec<Payment>, Option<i64>)> {
-        let rows = service::all_payments(db, access, Some(f), window).await?;
+        let access = caller.resolve(db).await;
+        let rows = service::all_payments(db, &access, Some(f), window).await?;
         let last = rows.last().map(|p| p.id);
         Ok((represent(db, rows).await?, last))
     }

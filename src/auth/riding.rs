@@ -1,0 +1,79 @@
+//! Reads that look their caller up in their own statement.
+//!
+//! Every request of a token's user looks the user up, so that one deactivated or deleted is
+//! refused at once (SimpleJWT does the same). As a statement of its own that lookup was one of
+//! the two statements of a GraphQL or REST read of orders. A read of a `PendingCaller` instead
+//! carries the lookup as one more branch of its statement (`orders::relations`), made under the
+//! scope the user's last lookup gave (`LastScopes`). The scope is then decided as always, by
+//! `Access::read_scope` on the row that statement read; a read made under another scope than
+//! that one is thrown away and made again under the right one. So no rule is written twice:
+//! the SQL is the scope's (`orders::service::scope_filter`), the decision `policy`'s.
+
+use std::future::Future;
+
+use sea_orm::ConnectionTrait;
+
+use crate::auth::policy::{Caller, ReadScope};
+use crate::auth::principal::UserLookup;
+use crate::error::{AppError, AppResult};
+
+/// What a read found, with the lookup of the user it was asked to look up (`None` when it was
+/// asked for none); `UserLookup::Missing` when the user has no row.
+pub type Along<T> = (T, Option<UserLookup>);
+
+/// Reads what `read` reads under the caller's scope. `read(scope, lookup)` reads under `scope`
+/// and, given a user id in `lookup`, looks that user up in the same statement.
+///
+/// - A caller already known, or one whose scope nothing suggests: looked up first (by its
+///   own statement), then `read` under its scope.
+/// - A `PendingCaller` whose last scope is remembered: `read` under that scope with the lookup
+///   along; then the lookup decides. A refusal (inactive, deleted) is answered as before, and
+///   what was read is dropped; another scope reads again.
+pub async fn read_as<C, T, F>(
+    db: &C,
+    caller: Caller<'_>,
+    read: impl Fn(ReadScope, Option<i64>) -> F,
+) -> AppResult<T>
+where
+    C: ConnectionTrait,
+    F: Future<Output = AppResult<Along<T>>>,
+{
+    let pending = match caller {
+        Caller::Resolved(access) => return Ok(read(access.read_scope()?, None).await?.0),
+        Caller::Pending(pending) => pending,
+        deferred @ Caller::Deferred { .. } => {
+            let scope = deferred.resolve(db).await.read_scope()?;
+            return Ok(read(scope, None).await?.0);
+        }
+    };
+    let Some(assumed) = pending.assumed_scope() else {
+        let scope = pending.resolve(db).await.read_scope()?;
+        return Ok(read(scope, None).await?.0);
+    };
+    let (found, lookup) = match read(assumed, Some(pending.user_id())).await {
+        Ok(along) => along,
+        // the database failed: it would not look the caller up either (nor quickly)
+        Err(failed @ (AppError::Unavailable | AppError::Internal(_))) => return Err(failed),
+        Err(refused) => {
+            // refused before its lookup came back (a bad cursor, say): who asks decides first,
+            // as when the caller is looked up before the read
+            pending.resolve(db).await.read_scope()?;
+            return Err(refused);
+        }
+    };
+    let access = match lookup {
+        Some(lookup) => pending.settle(Ok(lookup)),
+        // a read that did not look its caller up after all: looked up now
+        None => pending.resolve(db).await,
+    };
+    let scope = access.read_scope()?;
+    if scope == assumed {
+        Ok(found)
+    } else {
+        tracing::debug!(
+            user_id = pending.user_id(),
+            "the caller's scope changed: read again"
+        );
+        Ok(read(scope, None).await?.0)
+    }
+}

@@ -1,0 +1,194 @@
+//! Reads of orders that look their caller up in their own statement (`auth::riding`): a lone
+//! GraphQL `order`/`orders`, a REST order, a REST list's chunks. The read is made under the
+//! scope the user's last lookup gave; the lookup of the same statement decides. A user
+//! deactivated, deleted, demoted or promoted in the database (by the legacy application, say)
+//! since that last lookup is answered as the row now says, on both faces.
+
+use entity::user;
+use migration::sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::fixtures::{Demo, data, demo, error_code};
+use crate::helpers::{TestApp, spawn_app};
+
+const ONE: &str = "query($id: Int!) { order(id: $id) { id customer { username } } }";
+const PAGE: &str = "{ orders(first: 50) { nodes { id } } }";
+
+/// Runs `query` as `token`: (answer, statements sent).
+async fn counted(app: &TestApp, query: &str, vars: Value, token: &str) -> (Value, u64) {
+    let before = app.sql_count();
+    let r = app.gql(query, vars, Some(token)).await;
+    (r, app.sql_count() - before)
+}
+
+/// The ids of a GraphQL page of orders.
+fn ids(r: &Value) -> Vec<i64> {
+    data(r)["orders"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|o| o["id"].as_i64().expect("an id"))
+        .collect()
+}
+
+/// The ids of a REST list.
+fn listed(body: &Value) -> Vec<i64> {
+    body.as_array()
+        .expect("the bare list")
+        .iter()
+        .map(|o| o["id"].as_i64().expect("an id"))
+        .collect()
+}
+
+/// Sets `is_staff` and `is_superuser` of a user directly in the database.
+async fn set_staff(app: &TestApp, id: i64, staff: bool) {
+    let found = user::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .expect("read the user")
+        .expect("the user exists");
+    let mut model = found.into_active_model();
+    model.is_staff = Set(staff);
+    model.is_superuser = Set(staff);
+    model.update(app.db()).await.expect("update the user");
+}
+
+/// A user with a token, staff or not, and one order of theirs: (user id, token, order id).
+async fn user_with_order(app: &TestApp, d: &Demo, name: &str, staff: bool) -> (i64, String, i64) {
+    let password = format!("{name}-password");
+    let id = app.create_user(name, &password, staff).await;
+    let (token, _) = app.login(name, &password).await;
+    let r = app
+        .create_order(&d.admin, Some(id), &[(d.laptop, 1, Some(d.stock))])
+        .await;
+    let order = data(&r)["createOrder"]["id"].as_i64().expect("the order");
+    (id, token, order)
+}
+
+#[tokio::test]
+async fn a_user_deactivated_or_deleted_since_the_last_read_is_refused_by_the_next() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let (idle_id, idle, idle_order) = user_with_order(&app, &d, "idle", false).await;
+    // staff without orders of their own, so that the user can be deleted
+    let ghost_id = app.create_user("ghost", "ghost-password", true).await;
+    let (ghost, _) = app.login("ghost", "ghost-password").await;
+    let ghost_order = d.order;
+    for (token, order) in [(&idle, idle_order), (&ghost, ghost_order)] {
+        // the first read looks its user up first; the second within its statement
+        for statements in [2, 1] {
+            let (r, n) = counted(&app, ONE, json!({ "id": order }), token).await;
+            assert_eq!(data(&r)["order"]["id"], order);
+            assert_eq!(n, statements);
+        }
+    }
+    app.set_active(idle_id, false).await;
+    user::Entity::delete_by_id(ghost_id)
+        .exec(app.db())
+        .await
+        .expect("delete the user");
+    let inactive = json!({ "detail": "User is inactive", "code": "user_inactive" });
+    let missing = json!({ "detail": "User not found", "code": "user_not_found" });
+    for (token, order, detail) in [
+        (&idle, idle_order, &inactive),
+        (&ghost, ghost_order, &missing),
+    ] {
+        for (query, vars) in [(ONE, json!({ "id": order })), (PAGE, json!({}))] {
+            let (r, n) = counted(&app, query, vars, token).await;
+            assert_eq!(error_code(&r), "UNAUTHENTICATED", "{query}: {r}");
+            assert!(r["data"].is_null() || r["data"]["order"].is_null(), "{r}");
+            assert!(r["data"].is_null() || r["data"]["orders"].is_null(), "{r}");
+            // refused by the lookup that rode on the read, nothing read again
+            assert_eq!(n, 1, "{query}");
+        }
+        for path in [
+            format!("/api/erp/oms/orders/{order}/"),
+            "/api/erp/oms/orders/".to_owned(),
+        ] {
+            let r = app.get(&path, Some(token)).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {:?}", r.body);
+            assert_eq!(&r.body, detail, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_demoted_or_promoted_user_is_read_for_under_the_scope_they_now_have() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let (boss_id, boss, own) = user_with_order(&app, &d, "boss", true).await;
+    let (clerk_id, clerk, theirs) = user_with_order(&app, &d, "clerk", false).await;
+    let everything = ids(&app.gql(PAGE, json!({}), Some(&d.admin)).await);
+    assert!(
+        everything.contains(&own) && everything.contains(&theirs) && everything.contains(&d.order)
+    );
+    // staff reads everything, a customer their own (and their scopes are remembered)
+    assert_eq!(
+        ids(&app.gql(PAGE, json!({}), Some(&boss)).await),
+        everything
+    );
+    assert_eq!(ids(&app.gql(PAGE, json!({}), Some(&clerk)).await), [theirs]);
+
+    set_staff(&app, boss_id, false).await;
+    set_staff(&app, clerk_id, true).await;
+    // read under the remembered scope with the lookup along, then again under the new one
+    let (r, n) = counted(&app, PAGE, json!({}), &boss).await;
+    assert_eq!(ids(&r), [own]);
+    assert_eq!(n, 2, "the read made again");
+    let (r, n) = counted(&app, PAGE, json!({}), &clerk).await;
+    assert_eq!(ids(&r), everything);
+    assert_eq!(n, 2, "the read made again");
+    // the new scopes are remembered: one statement each
+    let (r, n) = counted(&app, ONE, json!({ "id": theirs }), &boss).await;
+    assert!(data(&r)["order"].is_null(), "another customer's order: {r}");
+    assert_eq!(n, 1);
+    let (r, n) = counted(&app, ONE, json!({ "id": own }), &clerk).await;
+    assert_eq!(data(&r)["order"]["customer"]["username"], "boss");
+    assert_eq!(n, 1);
+
+    // on REST as well, back again: a demoted user's detail of another's order is a 404
+    set_staff(&app, boss_id, true).await;
+    set_staff(&app, clerk_id, false).await;
+    let before = app.sql_count();
+    let r = app
+        .get(&format!("/api/erp/oms/orders/{theirs}/"), Some(&boss))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["customer"], "clerk");
+    assert_eq!(app.sql_count() - before, 2, "the read made again");
+    let r = app
+        .get(&format!("/api/erp/oms/orders/{own}/"), Some(&clerk))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    let r = app.get("/api/erp/oms/orders/", Some(&clerk)).await;
+    assert_eq!(listed(&r.body), [theirs]);
+    let r = app.get("/api/erp/oms/orders/", Some(&boss)).await;
+    assert_eq!(listed(&r.body), everything);
+}
+
+/// A read refused before its statement came back (a bad cursor, a bad filter) still answers
+/// who may not ask first, as when the caller is looked up before the read.
+#[tokio::test]
+async fn a_refused_read_of_an_inactive_user_is_a_401_first() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let (idle_id, idle, _) = user_with_order(&app, &d, "idle", false).await;
+    let bad_cursor = "{ orders(first: 1, after: \"not a cursor\") { nodes { id } } }";
+    let r = app.gql(bad_cursor, json!({}), Some(&idle)).await;
+    assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r}");
+    let r = app
+        .get("/api/erp/oms/orders/?status=bogus", Some(&idle))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    // remembered, then deactivated
+    app.remember_caller(&idle).await;
+    app.set_active(idle_id, false).await;
+    let r = app.gql(bad_cursor, json!({}), Some(&idle)).await;
+    assert_eq!(error_code(&r), "UNAUTHENTICATED", "{r}");
+    let r = app
+        .get("/api/erp/oms/orders/?status=bogus", Some(&idle))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    assert_eq!(r.body["code"], "user_inactive");
+}

@@ -200,25 +200,18 @@ impl UserLookup {
     /// From the `COLUMNS` of a row, starting at column `at`; all NULL (an outer join that
     /// found no user) is `Missing`.
     pub fn from_columns(row: &sea_orm::QueryResult, at: usize) -> Result<UserLookup, AppError> {
-        let slots: [usize; UserLookup::COLUMNS.len()] = std::array::from_fn(|i| at + i);
-        UserLookup::from_slots(row, &slots)
-    }
-
-    /// From the `COLUMNS` of a row at the columns `slots`, in their order; all NULL is
-    /// `Missing`.
-    pub fn from_slots(row: &sea_orm::QueryResult, slots: &[usize]) -> Result<UserLookup, AppError> {
-        let [summary @ .., active] = slots else {
-            return Err(sea_orm::DbErr::Type("a user's lookup: no columns".into()).into());
-        };
-        let summary: &[usize; SUMMARY_COLUMNS.len()] = summary
-            .try_into()
-            .map_err(|_| sea_orm::DbErr::Type("a user's lookup: its columns".into()))?;
-        if Option::<i64>::cell(row, summary[0])?.is_none() {
+        if Option::<i64>::cell(row, at)?.is_none() {
             return Ok(UserLookup::Missing);
         }
         // the summary (staff = is_staff or is_superuser, as everywhere), then is_active
-        let user = UserSummary::from_slots(row, summary)?;
-        Ok(if bool::cell(row, *active)? {
+        let user = UserSummary::from_columns(row, at)?;
+        let active = bool::cell(row, at + SUMMARY_COLUMNS.len())?;
+        Ok(UserLookup::of(user, active))
+    }
+
+    /// What a user's row says: the user may act only while active.
+    pub fn of(user: UserSummary, active: bool) -> UserLookup {
+        if active {
             UserLookup::Active(Principal {
                 id: user.id,
                 username: user.username,
@@ -227,7 +220,7 @@ impl UserLookup {
             })
         } else {
             UserLookup::Inactive
-        })
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use std::future::Future;
 
 use sea_orm::ConnectionTrait;
 
-use crate::auth::policy::{Caller, ReadScope};
+use crate::auth::policy::{Access, Caller, ReadScope};
 use crate::auth::principal::UserLookup;
 use crate::error::{AppError, AppResult};
 
@@ -32,22 +32,26 @@ pub type Along<T> = (T, Option<UserLookup>);
 pub async fn read_as<C, T, F>(
     db: &C,
     caller: Caller<'_>,
-    read: impl Fn(ReadScope, Option<i64>) -> F,
+    read_under: impl Fn(ReadScope, Option<i64>) -> F,
 ) -> AppResult<T>
 where
     C: ConnectionTrait,
     F: Future<Output = AppResult<Along<T>>>,
 {
+    // boxed, so that the future of every resolver and handler that reads orders holds a
+    // pointer to the read's, not the read's (several KiB, copied when it is created and
+    // moved: BENCHMARKS.md)
+    let read = |scope, lookup| Box::pin(read_under(scope, lookup));
     let pending = match caller {
         Caller::Resolved(access) => return Ok(read(access.read_scope()?, None).await?.0),
         Caller::Pending(pending) => pending,
         deferred @ Caller::Deferred { .. } => {
-            let scope = deferred.resolve(db).await.read_scope()?;
+            let scope = resolved(db, deferred).await.read_scope()?;
             return Ok(read(scope, None).await?.0);
         }
     };
     let Some(assumed) = pending.assumed_scope() else {
-        let scope = pending.resolve(db).await.read_scope()?;
+        let scope = resolved(db, caller).await.read_scope()?;
         return Ok(read(scope, None).await?.0);
     };
     let (found, lookup) = match read(assumed, Some(pending.user_id())).await {
@@ -57,14 +61,14 @@ where
         Err(refused) => {
             // refused before its lookup came back (a bad cursor, say): who asks decides first,
             // as when the caller is looked up before the read
-            pending.resolve(db).await.read_scope()?;
+            resolved(db, caller).await.read_scope()?;
             return Err(refused);
         }
     };
     let access = match lookup {
         Some(lookup) => pending.settle(Ok(lookup)),
         // a read that did not look its caller up after all: looked up now
-        None => pending.resolve(db).await,
+        None => resolved(db, caller).await,
     };
     let scope = access.read_scope()?;
     if scope == assumed {
@@ -76,4 +80,9 @@ where
         );
         Ok(read(scope, None).await?.0)
     }
+}
+
+/// The caller's `Access`, looked up on `db` when it is due; boxed, as the reads above.
+async fn resolved<C: ConnectionTrait>(db: &C, caller: Caller<'_>) -> Access {
+    Box::pin(caller.resolve(db)).await
 }

@@ -221,13 +221,20 @@ fn decode(
     out: &mut OrderGraph,
 ) -> AppResult<Option<UserLookup>> {
     let mut caller = None;
-    let user: &[usize; SUMMARY_COLUMNS.len()] = layout
-        .of(Block::User)
-        .try_into()
-        .map_err(|_| DbErr::Type("relations: the user's columns".into()))?;
+    let summary = |block| -> Result<&[usize; SUMMARY_COLUMNS.len()], DbErr> {
+        layout
+            .of(block)
+            .try_into()
+            .map_err(|_| DbErr::Type("relations: the user's columns".into()))
+    };
+    let (user, caller_slots) = (summary(Block::User)?, summary(Block::Caller)?);
     for row in rows {
         // the branch: the index of the first block it fills
         let kind = i32::cell(&row, 0)?;
+        if kind == INACTIVE_CALLER {
+            caller = Some(UserLookup::Inactive);
+            continue;
+        }
         let block = usize::try_from(kind)
             .ok()
             .and_then(|k| Block::ALL.get(k))
@@ -256,7 +263,8 @@ fn decode(
                 }
             }
             Block::Caller => {
-                caller = Some(UserLookup::from_slots(&row, layout.of(Block::Caller))?);
+                let user = UserSummary::from_slots(&row, caller_slots)?;
+                caller = Some(UserLookup::of(user, true));
             }
             referred => referenced(&row, layout, *referred, out)?,
         }
@@ -419,9 +427,19 @@ fn built_order(
     })
 }
 
+/// The kind of the caller's row when the user is inactive (`Block::Caller`'s when active).
+/// Said by the branch's kind, so that its row needs no third boolean column: no other block
+/// has three, and every row of every statement would carry one more NULL.
+const INACTIVE_CALLER: i32 = Block::ALL.len() as i32;
+
 /// The branch that looks up the user whose id is `id` (the caller: see `auth::riding`).
 fn caller_branch(layout: &Layout, id: SimpleExpr) -> SelectStatement {
-    let mut q = layout.branch(&[Block::Caller]);
+    let is_active = Expr::col((user::Entity, user::Column::IsActive));
+    // written, not bound: the SQL around a page binds nothing but ids
+    let written = |kind: i32| Expr::cust(kind.to_string());
+    let kind =
+        Expr::case(is_active, written(Block::Caller as i32)).finally(written(INACTIVE_CALLER));
+    let mut q = layout.branch_of_kind(&[Block::Caller], kind.into());
     q.from(user::Entity)
         .and_where(Expr::col((user::Entity, user::Column::Id)).eq(id));
     q
@@ -744,7 +762,8 @@ impl Block {
             Block::Location => columns::<location::Entity>(location::Column::iter()),
             Block::Warehouse => columns::<warehouse::Entity>(warehouse::Column::iter()),
             Block::Order => columns::<order::Entity>(order::Column::iter()),
-            Block::Caller => columns::<user::Entity>(UserLookup::COLUMNS.into_iter()),
+            // its `is_active` said by the branch's kind (see `INACTIVE_CALLER`)
+            Block::Caller => columns::<user::Entity>(SUMMARY_COLUMNS.into_iter()),
         }
     }
 }
@@ -852,6 +871,12 @@ impl Layout {
     /// A branch that fills `filled` and leaves typed NULLs in the other columns; its first
     /// column, the branch's kind, is the index of its first block in `Block::ALL`.
     fn branch(&self, filled: &[Block]) -> SelectStatement {
+        let kind = filled.first().map_or(0, |&b| b as usize);
+        self.branch_of_kind(filled, Expr::cust(kind.to_string()))
+    }
+
+    /// A branch that fills `filled`, its kind `kind`.
+    fn branch_of_kind(&self, filled: &[Block], kind: SimpleExpr) -> SelectStatement {
         let mut row: Vec<Option<SimpleExpr>> = vec![None; self.types.len()];
         for &block in filled {
             for ((expr, _), &at) in block.columns().into_iter().zip(self.of(block)) {
@@ -859,8 +884,7 @@ impl Layout {
             }
         }
         let mut q = Query::select();
-        let kind = filled.first().map_or(0, |&b| b as usize);
-        q.expr(Expr::cust(kind.to_string()));
+        q.expr(kind);
         for (expr, ty) in row.into_iter().zip(&self.types) {
             q.expr(expr.unwrap_or_else(|| Expr::cust(format!("CAST(NULL AS {ty})"))));
         }
@@ -942,6 +966,10 @@ mod tests {
                         (6, ReadScope::Customer(9), Some(9)),
                     ] {
                         let direct = order_statement(backend, id, scope, wanted, caller);
+                        // it binds the ids and nothing else, or it could not be memoized
+                        let ids = [Some(id), scope.customer(), caller];
+                        let bound = ids.iter().flatten().map(|&i| Value::BigInt(Some(i)));
+                        assert_eq!(direct.values.as_ref().unwrap().0, bound.collect::<Vec<_>>());
                         let built = built_order(backend, id, scope, wanted, caller);
                         assert_eq!(built, Some(direct));
                     }

@@ -109,7 +109,8 @@ impl PendingCaller {
         self.settle(load_user(db, self.user_id).await)
     }
 
-    /// Keeps what the user's lookup (made by the write, within one of its statements) found.
+    /// Keeps what the user's lookup (made by the write or the read, within one of its
+    /// statements, or by `resolve`) found, and remembers the scope it gives.
     pub(crate) fn settle(&self, lookup: Result<UserLookup, AppError>) -> Access {
         let access = Access {
             auth: AuthState::of_lookup(self.user_id, lookup),

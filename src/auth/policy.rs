@@ -125,8 +125,9 @@ impl Access {
     }
 }
 
-/// Who asks for a write: an `Access` resolved already, or the token's credentials, looked up on
-/// the write's own transaction so that the write costs one pool connection, not two.
+/// Who asks for a write or a read: an `Access` resolved already, or the token's credentials,
+/// looked up by the write's own transaction (one pool connection, not two) or by the read's
+/// own statement (`auth::riding`).
 #[derive(Debug, Clone)]
 pub enum Caller<'a> {
     Resolved(&'a Access),
@@ -134,8 +135,8 @@ pub enum Caller<'a> {
         credentials: Credentials,
         settings: &'a Settings,
     },
-    /// A GraphQL request's token user, looked up by the write that resolves it and kept for
-    /// the fields read after that write.
+    /// A request's token user, looked up by the write or read that resolves it and kept for
+    /// what the request does after.
     Pending(&'a PendingCaller),
 }
 

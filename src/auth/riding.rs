@@ -24,11 +24,13 @@ pub type Along<T> = (T, Option<UserLookup>);
 /// Reads what `read` reads under the caller's scope. `read(scope, lookup)` reads under `scope`
 /// and, given a user id in `lookup`, looks that user up in the same statement.
 ///
-/// - A caller already known, or one whose scope nothing suggests: looked up first (by its
-///   own statement), then `read` under its scope.
+/// - A caller already known: `read` under its scope. One whose scope nothing suggests: looked
+///   up first (by its own statement), then the same.
 /// - A `PendingCaller` whose last scope is remembered: `read` under that scope with the lookup
 ///   along; then the lookup decides. A refusal (inactive, deleted) is answered as before, and
-///   what was read is dropped; another scope reads again.
+///   what was read is dropped; another scope reads again. A read that fails (other than for an
+///   unreachable database) looks the caller up, and its failure stands only if the scope was
+///   the caller's.
 pub async fn read_as<C, T, F>(
     db: &C,
     caller: Caller<'_>,
@@ -46,31 +48,31 @@ where
         Caller::Resolved(access) => return Ok(read(access.read_scope()?, None).await?.0),
         Caller::Pending(pending) => pending,
         deferred @ Caller::Deferred { .. } => {
-            let scope = resolved(db, deferred).await.read_scope()?;
+            let scope = resolved(db, deferred, None).await.read_scope()?;
             return Ok(read(scope, None).await?.0);
         }
     };
     let Some(assumed) = pending.assumed_scope() else {
-        let scope = resolved(db, caller).await.read_scope()?;
+        let scope = resolved(db, caller, None).await.read_scope()?;
         return Ok(read(scope, None).await?.0);
     };
     let (found, lookup) = match read(assumed, Some(pending.user_id())).await {
         Ok(along) => along,
-        // the database failed: it would not look the caller up either (nor quickly)
-        Err(failed @ (AppError::Unavailable | AppError::Internal(_))) => return Err(failed),
-        Err(refused) => {
-            // refused before its lookup came back (a bad cursor, say): who asks decides first,
-            // as when the caller is looked up before the read
-            resolved(db, caller).await.read_scope()?;
-            return Err(refused);
+        // the database cannot be reached: it would not look the caller up either (nor quickly)
+        Err(AppError::Unavailable) => return Err(AppError::Unavailable),
+        Err(failed) => {
+            // failed before its lookup came back (a bad cursor, say): who asks decides first,
+            // as when the caller is looked up before the read, and the failure stands only
+            // under the scope it was read under
+            let scope = resolved(db, caller, None).await.read_scope()?;
+            return match scope == assumed {
+                true => Err(failed),
+                false => Ok(read(scope, None).await?.0),
+            };
         }
     };
-    let access = match lookup {
-        Some(lookup) => pending.settle(Ok(lookup)),
-        // a read that did not look its caller up after all: looked up now
-        None => resolved(db, caller).await,
-    };
-    let scope = access.read_scope()?;
+    // `None`: a read that did not look its caller up after all, looked up now
+    let scope = resolved(db, caller, lookup).await.read_scope()?;
     if scope == assumed {
         Ok(found)
     } else {
@@ -82,7 +84,12 @@ where
     }
 }
 
-/// The caller's `Access`, looked up on `db` when it is due; boxed, as the reads above.
-async fn resolved<C: ConnectionTrait>(db: &C, caller: Caller<'_>) -> Access {
-    Box::pin(caller.resolve(db)).await
+/// The caller's `Access`: from `lookup` when a read made it, else looked up on `db` when it is
+/// due (`Caller::resolve_with`); boxed, as the reads above.
+async fn resolved<C: ConnectionTrait>(
+    db: &C,
+    caller: Caller<'_>,
+    lookup: Option<UserLookup>,
+) -> Access {
+    Box::pin(caller.resolve_with(db, lookup)).await
 }

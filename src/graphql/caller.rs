@@ -28,7 +28,7 @@ const LOOKING_UP_IN_THEIR_READ: &[&str] = &["order", "orders"];
 /// Who is asking.
 pub struct Caller {
     pub access: Access,
-    /// The user of a lone write, looked up by that write (see the module's doc).
+    /// The user of a lone write or read, looked up by it (see the module's doc).
     pub pending: Option<Arc<PendingCaller>>,
     /// The connection a read-only request holds, when the caller was looked up on it (or is
     /// left to the request's one read).
@@ -133,10 +133,41 @@ pub async fn hold(state: &AppState) -> Reads {
 mod tests {
     use async_graphql::parser::parse_query;
 
-    use super::is_lone_write;
+    use super::{is_lone_read, is_lone_write};
 
     fn lone(query: &str, operation: Option<&str>) -> bool {
         is_lone_write(&parse_query(query).expect("a valid document"), operation)
+    }
+
+    fn lone_read(query: &str, operation: Option<&str>) -> bool {
+        is_lone_read(&parse_query(query).expect("a valid document"), operation)
+    }
+
+    #[test]
+    fn only_a_query_of_one_order_or_orders_field_is_a_lone_read() {
+        assert!(lone_read("{ orders { nodes { id } } }", None));
+        assert!(lone_read(
+            "query Q($id: Int!) { mine: order(id: $id) { id } }",
+            None
+        ));
+        // another field beside it, another field, a fragment, a mutation or a subscription
+        assert!(!lone_read("{ __typename orders { totalCount } }", None));
+        assert!(!lone_read(
+            "{ a: orders { totalCount } b: orders { totalCount } }",
+            None
+        ));
+        assert!(!lone_read("{ payments { totalCount } }", None));
+        assert!(!lone_read(
+            "{ ...F } fragment F on Query { orders { totalCount } }",
+            None
+        ));
+        assert!(!lone_read("mutation { orders { id } }", None));
+        assert!(!lone_read("subscription { orders { id } }", None));
+        // the operation the request names decides
+        let two = "query A { orders { totalCount } } query B { me { id } }";
+        assert!(lone_read(two, Some("A")));
+        assert!(!lone_read(two, Some("B")));
+        assert!(!lone_read(two, None));
     }
 
     #[test]

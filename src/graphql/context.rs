@@ -14,8 +14,9 @@ use crate::state::AppState;
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn access(&self) -> &Access;
-    /// The caller as a write takes it: still to be looked up when the request is that one
-    /// write (see `graphql::http`), so that the write looks it up in its transaction.
+    /// The caller as a write or a read of orders takes it: still to be looked up when the
+    /// request is that one write or read (see `graphql::caller`), so that it looks the caller
+    /// up itself (in its transaction, in its statement).
     fn caller(&self) -> Caller<'_>;
     fn loaders(&self) -> &Loaders;
     /// Where every read of the request goes: the connection a query holds (see `Reads`), or

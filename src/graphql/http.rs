@@ -264,8 +264,9 @@ async fn execute(
 /// Identifies the caller once per HTTP request (see `graphql::caller`): on the connection a
 /// read-only request then keeps for its statements, unless a charge (perhaps to Redis) is
 /// still to come, which must not keep a connection waiting (the request takes it once the
-/// charge is through); not at all for a lone write, which looks its caller up in its
-/// transaction, unless a charge needs the caller's id from the database first.
+/// charge is through); not at all for a lone write or a lone read of orders, which look their
+/// caller up in their transaction or statement, unless a charge needs the caller's id from the
+/// database first.
 async fn identify(
     state: &AppState,
     http: &Http<'_>,

@@ -320,14 +320,16 @@ fn built(backend: DbBackend, order_ids: &[i64], wanted: Wanted<'_>) -> Option<St
 /// What stands for a page's own SQL in the statement built around it.
 const PAGE_STAND_IN: &str = "SELECT gw_page_stand_in";
 
-/// What stands for the caller's user id, bound after the page's values, in the SQL around it.
+/// What stands for the caller's user id in the SQL around a page: bound last, after the page's
+/// values and its OFFSET.
 const CALLER_STAND_IN: &str = "gw_caller_stand_in";
 
 /// The SQL before and after a page's.
 type Around = Arc<(String, String)>;
 
-/// The SQL around a page's by backend and what is wanted, built once: it binds nothing of its
-/// own, so the page's values are the statement's.
+/// The SQL around a page's by backend, what is wanted and whether the caller is looked up,
+/// built once: it binds nothing of its own but the caller's id, so the page's values are the
+/// statement's first.
 static AROUND_PAGE: LazyLock<Memo<(bool, WithOrders, bool), Around>> =
     LazyLock::new(|| Memo::new(64));
 
@@ -357,8 +359,8 @@ fn around_page(
         }
     };
     let (before, after) = &*around;
-    // the SQL around binds nothing, so the offset, right after the page's SQL, is the next
-    // value, and the caller's id, in the last branch, the last
+    // the SQL around binds only the caller's id (its stand-in, in the last branch), so the
+    // offset, right after the page's SQL, is the next value, and the caller's id the last
     let mut values = page.values.unwrap_or_else(|| Values(Vec::new()));
     let mut bind = |value: i64| {
         values.0.push(Value::BigInt(Some(value)));

@@ -1,6 +1,6 @@
 //! One executor (issue 12): every field has one resolver, which reads the request's loaded
 //! `OrderGraph` when the request has one and its DataLoaders otherwise. These tests check that
-//! both ways give the same answers, that the benchmark's queries cost two statements, and
+//! both ways give the same answers, that the benchmark's queries cost one statement, and
 //! that a query runs every statement on the one connection it holds.
 
 use std::time::{Duration, Instant};

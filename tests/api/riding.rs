@@ -66,49 +66,82 @@ async fn user_with_order(app: &TestApp, d: &Demo, name: &str, staff: bool) -> (i
     (id, token, order)
 }
 
+/// A read of each kind, as `token`: (status or GraphQL code, body, statements sent).
+async fn refused(app: &TestApp, kind: usize, order: i64, token: &str) -> (String, Value, u64) {
+    let before = app.sql_count();
+    let (outcome, body) = match kind {
+        0 | 1 => {
+            let (query, vars) = match kind {
+                0 => (ONE, json!({ "id": order })),
+                _ => (PAGE, json!({})),
+            };
+            let r = app.gql(query, vars, Some(token)).await;
+            let leaked = r["data"]
+                .as_object()
+                .is_some_and(|o| o.values().any(|v| !v.is_null()));
+            assert!(!leaked, "data next to the error: {r}");
+            (error_code(&r).to_owned(), r)
+        }
+        _ => {
+            let path = match kind {
+                2 => format!("/api/erp/oms/orders/{order}/"),
+                _ => "/api/erp/oms/orders/".to_owned(),
+            };
+            let r = app.get(&path, Some(token)).await;
+            (r.status.to_string(), r.body)
+        }
+    };
+    (outcome, body, app.sql_count() - before)
+}
+
+/// The four reads that look their caller up in their own statement.
+const KINDS: [&str; 4] = ["order", "orders", "REST order", "REST list"];
+
 #[tokio::test]
 async fn a_user_deactivated_or_deleted_since_the_last_read_is_refused_by_the_next() {
     let app = spawn_app().await;
     let d = demo(&app).await;
     let (idle_id, idle, idle_order) = user_with_order(&app, &d, "idle", false).await;
-    // staff without orders of their own, so that the user can be deleted
-    let ghost_id = app.create_user("ghost", "ghost-password", true).await;
-    let (ghost, _) = app.login("ghost", "ghost-password").await;
-    let ghost_order = d.order;
-    for (token, order) in [(&idle, idle_order), (&ghost, ghost_order)] {
-        // the first read looks its user up first; the second within its statement
-        for statements in [2, 1] {
-            let (r, n) = counted(&app, ONE, json!({ "id": order }), token).await;
-            assert_eq!(data(&r)["order"]["id"], order);
-            assert_eq!(n, statements);
-        }
+    // the first read looks its user up first; the second within its statement
+    for statements in [2, 1] {
+        let (r, n) = counted(&app, ONE, json!({ "id": idle_order }), &idle).await;
+        assert_eq!(data(&r)["order"]["id"], idle_order);
+        assert_eq!(n, statements);
     }
-    app.set_active(idle_id, false).await;
-    user::Entity::delete_by_id(ghost_id)
-        .exec(app.db())
-        .await
-        .expect("delete the user");
     let inactive = json!({ "detail": "User is inactive", "code": "user_inactive" });
     let missing = json!({ "detail": "User not found", "code": "user_not_found" });
-    for (token, order, detail) in [
-        (&idle, idle_order, &inactive),
-        (&ghost, ghost_order, &missing),
-    ] {
-        for (query, vars) in [(ONE, json!({ "id": order })), (PAGE, json!({}))] {
-            let (r, n) = counted(&app, query, vars, token).await;
-            assert_eq!(error_code(&r), "UNAUTHENTICATED", "{query}: {r}");
-            assert!(r["data"].is_null() || r["data"]["order"].is_null(), "{r}");
-            assert!(r["data"].is_null() || r["data"]["orders"].is_null(), "{r}");
-            // refused by the lookup that rode on the read, nothing read again
-            assert_eq!(n, 1, "{query}");
+    for (kind, name) in KINDS.iter().enumerate() {
+        // active when its scope was remembered, inactive by the next read
+        app.set_active(idle_id, true).await;
+        app.remember_caller(&idle).await;
+        app.set_active(idle_id, false).await;
+        let (outcome, body, n) = refused(&app, kind, idle_order, &idle).await;
+        // refused by the lookup that rode on the read: one statement, nothing read again
+        assert_eq!(n, 1, "{name}");
+        match kind {
+            0 | 1 => assert_eq!(outcome, "UNAUTHENTICATED", "{name}: {body}"),
+            _ => {
+                assert!(outcome.starts_with("401"), "{name}: {outcome} {body}");
+                assert_eq!(body, inactive, "{name}");
+            }
         }
-        for path in [
-            format!("/api/erp/oms/orders/{order}/"),
-            "/api/erp/oms/orders/".to_owned(),
-        ] {
-            let r = app.get(&path, Some(token)).await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {:?}", r.body);
-            assert_eq!(&r.body, detail, "{path}");
+        // staff deleted (by the legacy application, say) since their last read
+        let ghost = format!("ghost{kind}");
+        let ghost_id = app.create_user(&ghost, "ghost-password", true).await;
+        let (token, _) = app.login(&ghost, "ghost-password").await;
+        app.remember_caller(&token).await;
+        user::Entity::delete_by_id(ghost_id)
+            .exec(app.db())
+            .await
+            .expect("delete the user");
+        let (outcome, body, n) = refused(&app, kind, d.order, &token).await;
+        assert_eq!(n, 1, "{name}");
+        match kind {
+            0 | 1 => assert_eq!(outcome, "UNAUTHENTICATED", "{name}: {body}"),
+            _ => {
+                assert!(outcome.starts_with("401"), "{name}: {outcome} {body}");
+                assert_eq!(body, missing, "{name}");
+            }
         }
     }
 }
@@ -136,6 +169,11 @@ async fn a_demoted_or_promoted_user_is_read_for_under_the_scope_they_now_have() 
     let (r, n) = counted(&app, PAGE, json!({}), &boss).await;
     assert_eq!(ids(&r), [own]);
     assert_eq!(n, 2, "the read made again");
+    // a count asked beside the page counts under the scope the caller now has
+    let r = app
+        .gql("{ orders { totalCount } }", json!({}), Some(&boss))
+        .await;
+    assert_eq!(data(&r)["orders"]["totalCount"], 1);
     let (r, n) = counted(&app, PAGE, json!({}), &clerk).await;
     assert_eq!(ids(&r), everything);
     assert_eq!(n, 2, "the read made again");
@@ -191,4 +229,19 @@ async fn a_refused_read_of_an_inactive_user_is_a_401_first() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
     assert_eq!(r.body["code"], "user_inactive");
+}
+
+/// A lone read that does not run (skipped) reads nothing, the caller's lookup included.
+#[tokio::test]
+async fn a_skipped_lone_read_sends_no_statement() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    app.remember_caller(&d.user).await;
+    let skipped = "query($s: Boolean!) { orders @skip(if: $s) { nodes { id } } }";
+    let (r, n) = counted(&app, skipped, json!({ "s": true }), &d.user).await;
+    assert!(data(&r)["orders"].is_null(), "{r}");
+    assert_eq!(n, 0);
+    let (r, n) = counted(&app, skipped, json!({ "s": false }), &d.user).await;
+    assert_eq!(ids(&r), [d.order]);
+    assert_eq!(n, 1);
 }

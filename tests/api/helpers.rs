@@ -275,13 +275,27 @@ impl TestApp {
 
     /// Sets `is_active` of a user directly in the database.
     pub async fn set_active(&self, user_id: i64, active: bool) {
+        self.update_user(user_id, |model| model.is_active = Set(active))
+            .await;
+    }
+
+    /// Sets `is_staff` and `is_superuser` of a user directly in the database.
+    pub async fn set_staff(&self, user_id: i64, staff: bool) {
+        self.update_user(user_id, |model| {
+            model.is_staff = Set(staff);
+            model.is_superuser = Set(staff);
+        })
+        .await;
+    }
+
+    async fn update_user(&self, user_id: i64, change: impl FnOnce(&mut user::ActiveModel)) {
         let found = user::Entity::find_by_id(user_id)
             .one(self.db())
             .await
             .expect("read the user")
             .expect("the user exists");
         let mut model = found.into_active_model();
-        model.is_active = Set(active);
+        change(&mut model);
         model.update(self.db()).await.expect("update the user");
     }
 

@@ -44,43 +44,39 @@ where
     // pointer to the read's, not the read's (several KiB, copied when it is created and
     // moved: BENCHMARKS.md)
     let read = |scope, lookup| Box::pin(read_under(scope, lookup));
-    let pending = match caller {
-        Caller::Resolved(access) => return Ok(read(access.read_scope()?, None).await?.0),
-        Caller::Pending(pending) => pending,
-        deferred @ Caller::Deferred { .. } => {
-            let scope = resolved(db, deferred, None).await.read_scope()?;
-            return Ok(read(scope, None).await?.0);
-        }
+    let riding = match caller {
+        Caller::Pending(pending) => pending.assumed_scope().map(|s| (pending, s)),
+        _ => None,
     };
-    let Some(assumed) = pending.assumed_scope() else {
-        let scope = resolved(db, caller, None).await.read_scope()?;
-        return Ok(read(scope, None).await?.0);
+    let Some((pending, assumed)) = riding else {
+        return Ok(read(scope_of(db, caller).await?, None).await?.0);
     };
-    let (found, lookup) = match read(assumed, Some(pending.user_id())).await {
-        Ok(along) => along,
+    let (outcome, lookup) = match read(assumed, Some(pending.user_id())).await {
+        Ok((found, lookup)) => (Ok(found), lookup),
         // the database cannot be reached: it would not look the caller up either (nor quickly)
         Err(AppError::Unavailable) => return Err(AppError::Unavailable),
-        Err(failed) => {
-            // failed before its lookup came back (a bad cursor, say): who asks decides first,
-            // as when the caller is looked up before the read, and the failure stands only
-            // under the scope it was read under
-            let scope = resolved(db, caller, None).await.read_scope()?;
-            return match scope == assumed {
-                true => Err(failed),
-                false => Ok(read(scope, None).await?.0),
-            };
-        }
+        // failed before its lookup came back (a bad cursor, say): who asks decides first, as
+        // when the caller is looked up before the read, and the failure stands only under the
+        // scope it was read under
+        Err(failed) => (Err(failed), None),
     };
-    // `None`: a read that did not look its caller up after all, looked up now
+    // `None`: looked up now
     let scope = resolved(db, caller, lookup).await.read_scope()?;
     if scope == assumed {
-        Ok(found)
-    } else {
-        tracing::debug!(
-            user_id = pending.user_id(),
-            "the caller's scope changed: read again"
-        );
-        Ok(read(scope, None).await?.0)
+        return outcome;
+    }
+    tracing::debug!(
+        user_id = pending.user_id(),
+        "the caller's scope changed: read again"
+    );
+    Ok(read(scope, None).await?.0)
+}
+
+/// The scope of a caller that no read looks up: its own, looked up first when it is due.
+async fn scope_of<C: ConnectionTrait>(db: &C, caller: Caller<'_>) -> AppResult<ReadScope> {
+    match caller {
+        Caller::Resolved(access) => access.read_scope(),
+        other => resolved(db, other, None).await.read_scope(),
     }
 }
 

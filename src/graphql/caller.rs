@@ -91,12 +91,12 @@ fn lone_field<'a>(
 /// Identifies the caller as `plan` says. A token that names no user is settled here, without
 /// the database, whatever the plan.
 pub async fn identify(state: &AppState, credentials: Credentials, plan: Plan) -> Caller {
+    let held = match plan {
+        Plan::Hold | Plan::LoneRead => Some(hold(state).await),
+        Plan::LoneWrite | Plan::Pool => None,
+    };
     if let (Plan::LoneWrite | Plan::LoneRead, Credentials::User(user_id)) = (&plan, &credentials) {
         let pending = PendingCaller::new(*user_id, &state.settings, &state.scopes);
-        let held = match plan {
-            Plan::LoneRead => Some(hold(state).await),
-            _ => None,
-        };
         return Caller {
             access: pending.access().clone(),
             pending: Some(Arc::new(pending)),
@@ -104,10 +104,6 @@ pub async fn identify(state: &AppState, credentials: Credentials, plan: Plan) ->
             unidentified: false,
         };
     }
-    let held = match plan {
-        Plan::Hold | Plan::LoneRead => Some(hold(state).await),
-        Plan::LoneWrite | Plan::Pool => None,
-    };
     let auth = match &held {
         Some(db) => credentials.resolve(db).await,
         None => credentials.resolve(&state.db).await,

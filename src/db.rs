@@ -78,7 +78,7 @@ pub fn connection_trouble() {
     );
 }
 
-fn checking_connections() -> bool {
+pub(crate) fn checking_connections() -> bool {
     unix_ms() < CHECK_CONNECTIONS_UNTIL.load(Ordering::Relaxed)
 }
 
@@ -111,7 +111,9 @@ pub async fn connect(
         // sqlx pings a connection on every checkout by default: one more round trip for each
         // statement outside a transaction. Only a connection idle for a second or more is
         // pinged, so one the database closed while it sat in the pool (a restart, a terminated
-        // backend) is replaced before use, and a busy pool sends no pings at all.
+        // backend) is replaced before use, and a busy pool sends no pings at all. (The reads
+        // of a request take an idle connection without this check and make their first
+        // statement again if the connection turns out closed: `db::Reads`.)
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
         // ... and after connection trouble, every connection for a while (see above)
         .map_sqlx_postgres_before_acquire(|conn, _meta| {

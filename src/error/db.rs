@@ -37,15 +37,27 @@ pub fn is_connection_error(err: &DbErr) -> bool {
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            matches!(
-                e.as_ref(),
-                sea_orm::sqlx::Error::Io(_)
-                    | sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::PoolClosed
-                    | sea_orm::sqlx::Error::WorkerCrashed
-            ) || matches!(e.as_ref(), sea_orm::sqlx::Error::Database(d)
-                    if d.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+            connection_lost(e)
+                || matches!(
+                    e.as_ref(),
+                    sea_orm::sqlx::Error::PoolTimedOut
+                        | sea_orm::sqlx::Error::PoolClosed
+                        | sea_orm::sqlx::Error::WorkerCrashed
+                )
         }
+        _ => false,
+    }
+}
+
+/// Whether a statement failed because its connection was gone, not because of the statement:
+/// I/O, the server ending the session (SQLSTATE 57P: `pg_terminate_backend`, a shutdown) or
+/// a connection exception (08).
+pub(crate) fn connection_lost(e: &sea_orm::sqlx::Error) -> bool {
+    match e {
+        sea_orm::sqlx::Error::Io(_) => true,
+        sea_orm::sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
         _ => false,
     }
 }

@@ -10,6 +10,7 @@
 mod db;
 mod fields;
 
+pub(crate) use db::connection_lost;
 pub use db::{is_connection_error, short_db_error, unique_violation_field};
 pub use fields::{FieldErrors, FieldPath, PathSeg, Problem};
 

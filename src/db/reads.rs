@@ -38,7 +38,7 @@ pub enum Reads {
 
 /// The connection a request holds.
 pub struct Held {
-    /// `None` only while a lost connection is being replaced.
+    /// `None` once a lost connection could not be replaced (see `Held::conn`).
     conn: Option<PoolConnection<Postgres>>,
     /// The pool, until the connection's first statement has come back. A connection can be
     /// closed under the pool (a database restart, a terminated backend): one taken straight
@@ -113,8 +113,9 @@ impl Held {
         counter: &SqlCounter,
         stmt: &Statement,
     ) -> Result<T, DbErr> {
+        let conn = self.conn()?;
         counter.record();
-        let got = T::fetch(stmt, self.conn()?).await;
+        let got = T::fetch(stmt, conn).await;
         let Some(pool) = self.unproven.take() else {
             return got.map_err(query_err);
         };
@@ -131,9 +132,9 @@ impl Held {
                 if let Some(dead) = self.conn.take() {
                     drop(dead.detach());
                 }
-                self.conn = Some(acquire(&pool).await.map_err(conn_err)?);
+                let conn = self.conn.insert(acquire(&pool).await.map_err(conn_err)?);
                 counter.record();
-                T::fetch(stmt, self.conn()?).await.map_err(query_err)
+                T::fetch(stmt, conn).await.map_err(query_err)
             }
             other => other.map_err(query_err),
         }
@@ -214,8 +215,9 @@ impl ConnectionTrait for Reads {
             Reads::Pool(db) => db.execute_raw(stmt).await,
             Reads::Held { held, counter } => {
                 let mut held = held.lock().await;
+                let conn = held.conn()?;
                 counter.record();
-                let done = query(&stmt).execute(held.conn()?).await;
+                let done = query(&stmt).execute(conn).await;
                 held.executed(done)
             }
         }
@@ -226,9 +228,10 @@ impl ConnectionTrait for Reads {
             Reads::Pool(db) => db.execute_unprepared(sql).await,
             Reads::Held { held, counter } => {
                 let mut held = held.lock().await;
+                let conn = held.conn()?;
                 counter.record();
                 let done = sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
-                    .execute(held.conn()?)
+                    .execute(conn)
                     .await;
                 held.executed(done)
             }

@@ -22,6 +22,9 @@ pub struct PendingCaller {
     unresolved: Access,
     resolved: OnceLock<Access>,
     scopes: Arc<LastScopes>,
+    /// What `scopes` held for the user when the request began (read once: the request's read
+    /// assumes it, and its lookup is remembered only when it gives something else).
+    last: Option<ReadScope>,
 }
 
 /// Users remembered, the least recently used forgotten first.
@@ -56,9 +59,9 @@ impl LastScopes {
         self.memo.get(&user_id).flatten()
     }
 
-    /// Remembers what a lookup of `user_id` gave (`None`: no scope, a refusal).
-    fn remember(&self, user_id: i64, access: &Access) {
-        self.memo.put(user_id, access.read_scope().ok());
+    /// Remembers the scope a lookup of `user_id` gave (`None`: none, a refusal).
+    fn remember(&self, user_id: i64, scope: Option<ReadScope>) {
+        self.memo.put(user_id, scope);
     }
 }
 
@@ -69,6 +72,7 @@ impl PendingCaller {
             unresolved: Access::new(AuthState::Invalid(AuthError::Unavailable), settings),
             resolved: OnceLock::new(),
             scopes: Arc::clone(scopes),
+            last: scopes.of(user_id),
         }
     }
 
@@ -76,7 +80,8 @@ impl PendingCaller {
     /// user's last lookup gave. `None` once the lookup ran, or when nothing is remembered (the
     /// user is then looked up first).
     pub(crate) fn assumed_scope(&self) -> Option<ReadScope> {
-        self.scopes.of(self.lookup_due()?)
+        self.lookup_due()?;
+        self.last
     }
 
     /// The caller as looked up, or `Unavailable` before the lookup.
@@ -116,9 +121,12 @@ impl PendingCaller {
             auth: AuthState::of_lookup(self.user_id, lookup),
             ..self.unresolved.clone()
         };
-        // a lookup the database could not make says nothing of the user
-        if !matches!(access.auth, AuthState::Invalid(AuthError::Unavailable)) {
-            self.scopes.remember(self.user_id, &access);
+        // a lookup the database could not make says nothing of the user; one that gave what is
+        // remembered leaves the memo as it is (reading it made the user the most recent)
+        let unavailable = matches!(access.auth, AuthState::Invalid(AuthError::Unavailable));
+        let scope = access.read_scope().ok();
+        if !unavailable && scope != self.last {
+            self.scopes.remember(self.user_id, scope);
         }
         self.resolved.get_or_init(|| access).clone()
     }

@@ -27,7 +27,6 @@
 //! the SQL around it binds nothing but the caller's id and is built once per shape, the
 //! page's limit written into it (`listing::Span`).
 
-use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 
 use entity::positional::Cell;
@@ -324,8 +323,15 @@ const PAGE_STAND_IN: &str = "SELECT gw_page_stand_in";
 /// values and its OFFSET.
 const CALLER_STAND_IN: &str = "gw_caller_stand_in";
 
-/// The SQL before and after a page's.
-type Around = Arc<(String, String)>;
+/// The SQL around a page's: before it, after it up to the caller's id (all of it when the
+/// caller is not looked up), and after the caller's id.
+struct AroundSql {
+    before: String,
+    after: String,
+    after_caller: String,
+}
+
+type Around = Arc<AroundSql>;
 
 /// The SQL around a page's by backend, what is wanted and whether the caller is looked up,
 /// built once: it binds nothing of its own but the caller's id, so the page's values are the
@@ -348,17 +354,30 @@ fn around_page(
         None => {
             let built = page_statement(backend, wanted, caller.is_some());
             let unbound = built.values.as_ref().is_none_or(|v| v.0.is_empty());
-            let split = built
+            let unexpected = || DbErr::Custom("relations: the SQL around a page".into());
+            let (before, after) = built
                 .sql
                 .split_once(PAGE_STAND_IN)
                 .filter(|_| unbound)
-                .ok_or_else(|| DbErr::Custom("relations: the SQL around a page".into()))?;
-            let around = Arc::new((split.0.to_owned(), split.1.to_owned()));
+                .ok_or_else(unexpected)?;
+            let (after, after_caller) = match caller {
+                Some(_) => after.split_once(CALLER_STAND_IN).ok_or_else(unexpected)?,
+                None => (after, ""),
+            };
+            let around = Arc::new(AroundSql {
+                before: before.to_owned(),
+                after: after.to_owned(),
+                after_caller: after_caller.to_owned(),
+            });
             AROUND_PAGE.put(key, around.clone());
             around
         }
     };
-    let (before, after) = &*around;
+    let AroundSql {
+        before,
+        after,
+        after_caller,
+    } = &*around;
     // the SQL around binds only the caller's id (its stand-in, in the last branch), so the
     // offset, right after the page's SQL, is the next value, and the caller's id the last
     let mut values = page.values.unwrap_or_else(|| Values(Vec::new()));
@@ -373,11 +392,12 @@ fn around_page(
         0 => String::new(),
         n => bind(n as i64),
     };
-    let after = match caller {
-        Some(id) => Cow::Owned(after.replacen(CALLER_STAND_IN, &bind(id), 1)),
-        None => Cow::Borrowed(after.as_str()),
-    };
-    let sql = format!("{before}{}{}{after}", page.sql, span.sql(&offset));
+    let caller = caller.map(&mut bind).unwrap_or_default();
+    let sql = format!(
+        "{before}{}{}{after}{caller}{after_caller}",
+        page.sql,
+        span.sql(&offset)
+    );
     Ok(Statement {
         sql,
         values: Some(values),

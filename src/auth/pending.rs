@@ -1,15 +1,77 @@
 //! The caller of a request whose one write or read looks its user up (see
-//! `policy::Caller::Pending`, `graphql::caller` and `auth::riding`).
+//! `policy::Caller::Pending`, `graphql::caller` and `auth::riding`), and [`Asking`]: who asks
+//! a request, as both faces (GraphQL, REST) hold it while the request runs.
 
 use std::sync::{Arc, OnceLock};
 
 use sea_orm::ConnectionTrait;
 
-use crate::auth::policy::{Access, ReadScope};
-use crate::auth::principal::{AuthState, UserLookup, load_user};
+use crate::auth::policy::{Access, Caller, ReadScope};
+use crate::auth::principal::{AuthState, Credentials, UserLookup, load_user};
 use crate::config::Settings;
 use crate::error::{AppError, AuthError};
 use crate::memo::Memo;
+use crate::state::AppState;
+
+/// Who asks a request: a token's user left to the request's one write or read to look up (in
+/// its transaction, in its statement: `auth::riding`), or a caller known already (looked up, or
+/// known without the database: anonymous, a refused token).
+#[derive(Debug, Clone)]
+pub enum Asking {
+    Pending(Arc<PendingCaller>),
+    Known(Access),
+}
+
+impl Asking {
+    /// Who `credentials` name. With `defer`, a token's user is left pending; otherwise it is
+    /// looked up on `db` now. Credentials that name no user never ask the database.
+    pub async fn of<C: ConnectionTrait>(
+        state: &AppState,
+        credentials: Credentials,
+        defer: bool,
+        db: &C,
+    ) -> Asking {
+        match credentials {
+            Credentials::User(id) if defer => Asking::Pending(Arc::new(PendingCaller::new(
+                id,
+                &state.settings,
+                &state.scopes,
+            ))),
+            other => Asking::Known(Access::new(other.resolve(db).await, &state.settings)),
+        }
+    }
+
+    /// The caller as a write or a read takes it (a pending one looks its user up itself).
+    pub fn caller(&self) -> Caller<'_> {
+        match self {
+            Asking::Pending(pending) => Caller::Pending(pending),
+            Asking::Known(access) => Caller::Resolved(access),
+        }
+    }
+
+    /// The caller's access as far as it is known: a pending user's is `Unavailable` until the
+    /// lookup ran.
+    pub fn access(&self) -> &Access {
+        match self {
+            Asking::Pending(pending) => pending.access(),
+            Asking::Known(access) => access,
+        }
+    }
+
+    /// The caller's access, its user looked up on `db` unless a read or write did already.
+    pub async fn resolve<C: ConnectionTrait>(&self, db: &C) -> Access {
+        self.caller().resolve(db).await
+    }
+
+    /// Whether the database could not be asked who the caller is (or was not asked yet):
+    /// nothing can have run or been written, so a retry is safe.
+    pub fn unidentified(&self) -> bool {
+        matches!(
+            self.access().auth,
+            AuthState::Invalid(AuthError::Unavailable)
+        )
+    }
+}
 
 /// The caller of a request made of one write (`createOrder`, `createPayment`) or one read of
 /// orders: the token checked out, its user not looked up yet. The write looks the user up in
@@ -87,14 +149,6 @@ impl PendingCaller {
     /// The caller as looked up, or `Unavailable` before the lookup.
     pub fn access(&self) -> &Access {
         self.resolved.get().unwrap_or(&self.unresolved)
-    }
-
-    /// Whether the lookup failed or never ran: the write cannot have written anything.
-    pub fn unidentified(&self) -> bool {
-        matches!(
-            self.access().auth,
-            AuthState::Invalid(AuthError::Unavailable)
-        )
     }
 
     /// The token's user id.

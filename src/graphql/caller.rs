@@ -7,15 +7,11 @@
 //! is one read of orders (`order`, `orders`) leaves it to that read's statement
 //! (`auth::riding`), so that it costs one statement instead of two.
 
-use std::sync::Arc;
-
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 
-use crate::auth::Access;
-use crate::auth::policy::PendingCaller;
-use crate::auth::principal::{AuthState, Credentials};
+use crate::auth::Credentials;
+use crate::auth::pending::Asking;
 use crate::db::Reads;
-use crate::error::AuthError;
 use crate::graphql::operation;
 use crate::state::AppState;
 
@@ -25,26 +21,14 @@ const LOOKING_UP_IN_THEIR_WRITE: &[&str] = &["createOrder", "createPayment"];
 /// The queries that look their caller up in their own statement.
 const LOOKING_UP_IN_THEIR_READ: &[&str] = &["order", "orders"];
 
-/// Who is asking.
+/// Who is asking, and the connection the request holds.
 pub struct Caller {
-    pub access: Access,
-    /// The user of a lone write or read, looked up by it (see the module's doc).
-    pub pending: Option<Arc<PendingCaller>>,
+    /// The user of a lone write or read is left pending, looked up by it (see the module's
+    /// doc); anyone else is known before the request runs.
+    pub asking: Asking,
     /// The connection a read-only request holds, when the caller was looked up on it (or is
     /// left to the request's one read).
     pub held: Option<Reads>,
-    unidentified: bool,
-}
-
-impl Caller {
-    /// The database could not be asked who the caller is: nothing can have run or been
-    /// written, so a retry is safe.
-    pub fn unidentified(&self) -> bool {
-        match &self.pending {
-            Some(pending) => pending.unidentified(),
-            None => self.unidentified,
-        }
-    }
 }
 
 /// How the request reaches the database.
@@ -95,26 +79,12 @@ pub async fn identify(state: &AppState, credentials: Credentials, plan: Plan) ->
         Plan::Hold | Plan::LoneRead => Some(hold(state).await),
         Plan::LoneWrite | Plan::Pool => None,
     };
-    if let (Plan::LoneWrite | Plan::LoneRead, Credentials::User(user_id)) = (&plan, &credentials) {
-        let pending = PendingCaller::new(*user_id, &state.settings, &state.scopes);
-        return Caller {
-            access: pending.access().clone(),
-            pending: Some(Arc::new(pending)),
-            held,
-            unidentified: false,
-        };
-    }
-    let auth = match &held {
-        Some(db) => credentials.resolve(db).await,
-        None => credentials.resolve(&state.db).await,
+    let defer = matches!(plan, Plan::LoneWrite | Plan::LoneRead);
+    let asking = match &held {
+        Some(db) => Asking::of(state, credentials, defer, db).await,
+        None => Asking::of(state, credentials, defer, &state.db).await,
     };
-    let unidentified = matches!(auth, AuthState::Invalid(AuthError::Unavailable));
-    Caller {
-        access: Access::new(auth, &state.settings),
-        pending: None,
-        held,
-        unidentified,
-    }
+    Caller { asking, held }
 }
 
 /// A connection held for a read-only request's statements; the pool itself when none can be

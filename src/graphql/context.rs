@@ -1,12 +1,11 @@
 //! What a resolver reads from the request: the application state, the caller's `Access`, the
 //! connection the request's statements go to, and the per-request DataLoaders.
 
-use std::sync::Arc;
-
 use async_graphql::Context;
 
 use crate::auth::Access;
-use crate::auth::policy::{Caller, PendingCaller};
+use crate::auth::pending::Asking;
+use crate::auth::policy::Caller;
 use crate::db::Reads;
 use crate::graphql::loaders::Loaders;
 use crate::state::AppState;
@@ -30,17 +29,11 @@ impl ContextExt for Context<'_> {
     }
 
     fn access(&self) -> &Access {
-        match self.data_opt::<Arc<PendingCaller>>() {
-            Some(pending) => pending.access(),
-            None => self.data_unchecked::<Access>(),
-        }
+        self.data_unchecked::<Asking>().access()
     }
 
     fn caller(&self) -> Caller<'_> {
-        match self.data_opt::<Arc<PendingCaller>>() {
-            Some(pending) => Caller::Pending(pending),
-            None => Caller::Resolved(self.data_unchecked::<Access>()),
-        }
+        self.data_unchecked::<Asking>().caller()
     }
 
     fn loaders(&self) -> &Loaders {

@@ -233,7 +233,7 @@ async fn execute(
     }
     let reads_only = !writes && prepared.iter().any(Result::is_ok);
     let mut caller = identify(state, &http, reads_only, single, &prepared).await;
-    let charged = match charge(state, &http, &caller.access, &mut prepared).await {
+    let charged = match charge(state, &http, caller.asking.access(), &mut prepared).await {
         Ok(charged) => charged,
         Err(refusal) => return respond::cost_refused(headers, single, refusal),
     };
@@ -258,7 +258,7 @@ async fn execute(
         }
         None => return request_error(headers, StatusCode::BAD_REQUEST, "Empty request."),
     };
-    respond::executed(headers, response, caller.unidentified() || !writes)
+    respond::executed(headers, response, caller.asking.unidentified() || !writes)
 }
 
 /// Identifies the caller once per HTTP request (see `graphql::caller`): on the connection a
@@ -344,12 +344,9 @@ async fn run(
     };
     let operation = request.operation_name.clone();
     let variables = request.variables.clone();
-    let mut request = request
-        .data(caller.access.clone())
+    let request = request
+        .data(caller.asking.clone())
         .data(Loaders::new(Arc::clone(db)));
-    if let Some(pending) = &caller.pending {
-        request = request.data(Arc::clone(pending));
-    }
     let mut response = absorb_self_wakes(executor.execute(request)).await;
     codes::classify(&mut response);
     key_order::restore(

@@ -27,7 +27,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::pending::Asking;
 use crate::auth::{Access, AuthState};
+use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::rest::links::RequestUrl;
 use crate::rest::methods::{ROOT_METHODS, View};
@@ -86,17 +88,13 @@ pub async fn api_root(
 pub struct ItemId(Option<i64>);
 
 impl ItemId {
-    /// The id, if the path gave an integer.
-    pub fn given(self) -> Option<i64> {
-        self.0
-    }
-
-    /// The id for a read.
-    pub fn read(self, access: &Access, model: &'static str) -> AppResult<i64> {
+    /// The id for a read. The caller is looked up (on `db`) only when the path gave none, to
+    /// answer 401 before 404 as DRF does; a read of a given id looks it up itself.
+    pub async fn read(self, asking: &Asking, db: &Reads, model: &'static str) -> AppResult<i64> {
         match self.0 {
             Some(id) => Ok(id),
             None => {
-                access.read_scope()?;
+                asking.resolve(db).await.read_scope()?;
                 Err(AppError::NotFound(model))
             }
         }

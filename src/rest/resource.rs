@@ -15,7 +15,8 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::auth::policy::{Caller, PendingCaller};
+use crate::auth::pending::Asking;
+use crate::auth::policy::Caller;
 use crate::auth::{Access, AuthState, Credentials};
 use crate::db::Reads;
 use crate::error::{AppError, AppResult};
@@ -181,37 +182,6 @@ async fn chunk_of<R: Resource>(
     Ok(Chunk::of(shown, last))
 }
 
-/// Who asks a read: a token's user still to be looked up (by the read's own statement where
-/// the read can: `auth::riding`), or a caller known without the database.
-enum Asking {
-    Pending(PendingCaller),
-    Known(Access),
-}
-
-impl Asking {
-    async fn of(state: &AppState, credentials: Credentials) -> Asking {
-        match credentials {
-            Credentials::User(id) => {
-                Asking::Pending(PendingCaller::new(id, &state.settings, &state.scopes))
-            }
-            // no user to look up: the database is not asked
-            other => Asking::Known(Access::new(other.resolve(&state.db).await, &state.settings)),
-        }
-    }
-
-    fn caller(&self) -> Caller<'_> {
-        match self {
-            Asking::Pending(pending) => Caller::Pending(pending),
-            Asking::Known(access) => Caller::Resolved(access),
-        }
-    }
-
-    /// The caller's access; its user looked up on `db` unless a read did already.
-    async fn access(&self, db: &Reads) -> Access {
-        self.caller().resolve(db).await
-    }
-}
-
 /// The list, newest first: the bare array, streamed in chunks (every statement of the first
 /// chunk on one connection, the caller's lookup included, within the chunk's own statement
 /// where it can: see `Reads` and `auth::riding`), or a page.
@@ -221,7 +191,7 @@ async fn list<R: Resource>(
     url: RequestUrl,
 ) -> AppResult<Response> {
     let db = Reads::take(&state.db, &state.sql).await?;
-    let asking = Asking::of(&state, credentials).await;
+    let asking = Asking::of(&state, credentials, true, &db).await;
     if let Asking::Known(access) = &asking {
         access.read_scope()?;
     }
@@ -229,7 +199,7 @@ async fn list<R: Resource>(
         Ok(filter) => filter,
         Err(refused) => {
             // 401 before anything else, as in DRF
-            asking.access(&db).await.read_scope()?;
+            asking.resolve(&db).await.read_scope()?;
             return Err(refused);
         }
     };
@@ -242,7 +212,7 @@ async fn list<R: Resource>(
             };
             let first = chunk_of::<R>(&db, asking.caller(), &filter, first).await?;
             // looked up by the chunk's read
-            let access = asking.access(&db).await;
+            let access = asking.resolve(&db).await;
             if first.shown.is_empty() {
                 R::nothing_matched(&db, &access, &filter).await?;
             }
@@ -261,7 +231,7 @@ async fn list<R: Resource>(
             });
         }
     };
-    let access = asking.access(&db).await;
+    let access = asking.resolve(&db).await;
     access.read_scope()?;
     let (db, access, filter) = (&db, &access, &filter);
     pagination::page(
@@ -322,11 +292,8 @@ async fn retrieve<R: Resource>(
     id: ItemId,
 ) -> AppResult<Response> {
     let db = Reads::take(&state.db, &state.sql).await?;
-    let asking = Asking::of(&state, credentials).await;
-    let id = match id.given() {
-        Some(id) => id,
-        None => id.read(&asking.access(&db).await, R::MODEL)?,
-    };
+    let asking = Asking::of(&state, credentials, true, &db).await;
+    let id = id.read(&asking, &db, R::MODEL).await?;
     let found = R::find_shown(&db, asking.caller(), id)
         .await?
         .ok_or(AppError::NotFound(R::MODEL))?;

@@ -40,6 +40,7 @@ use axum::{Extension, Router};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 
+use crate::auth::pending::Asking;
 use crate::auth::{Access, AuthState, principal};
 use crate::error::AuthError;
 use crate::graphql::subscriptions::FreshLoaders;
@@ -157,7 +158,7 @@ async fn connection(
     }
     let executor = trusted::Guarded::new(schema, &state, &auth);
     let mut data = Data::default();
-    data.insert(Access::new(auth, &state.settings));
+    data.insert(Asking::Known(Access::new(auth, &state.settings)));
 
     // the `connection_init` we read goes first, so that the library acknowledges it
     let input =

@@ -34,7 +34,7 @@ impl ScalarType for Dec {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(format!("{:.2}", self.0))
+        Value::String(entity::money::two_places(self.0))
     }
 }
 

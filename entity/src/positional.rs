@@ -55,8 +55,15 @@ fn null_at(at: usize) -> DbErr {
 
 impl Cell for Option<Money> {
     fn cell(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
-        Option::<String>::cell(row, at)?
-            .map(|text| Money::from_column_text(&text))
+        // on PostgreSQL the text is read where it lies in the row, not copied into a `String`
+        let Some(pg) = row.try_as_pg_row() else {
+            return Option::<String>::cell(row, at)?
+                .map(|text| Money::from_column_text(&text))
+                .transpose();
+        };
+        pg.try_get_unchecked::<Option<&str>, _>(at)
+            .map_err(|e| DbErr::Type(format!("column {at}: {e}")))?
+            .map(Money::from_column_text)
             .transpose()
     }
 }

@@ -47,7 +47,9 @@ by_ids!(warehouses_by_id, warehouse);
 /// How the legacy application names a stock row: `"<warehouse name> - <location code>"`, e.g.
 /// `"Main WH - A1"` (GraphQL's `Stock.label`, REST's `stock`).
 pub fn stock_label(warehouse: &warehouse::Model, location: &location::Model) -> String {
-    format!("{} - {}", warehouse.name, location.code)
+    // `concat` sizes the string once; `format!` would write it piece by piece through
+    // `fmt::write`, and a REST list writes a label per line
+    [warehouse.name.as_str(), " - ", location.code.as_str()].concat()
 }
 
 /// What selects the rows of the stock list: its product and location arguments and its filter.

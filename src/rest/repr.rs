@@ -10,7 +10,7 @@ use crate::error::AppError;
 
 /// `"999.99"`: exactly two places, as DRF's `DecimalField(decimal_places=2)` renders.
 pub fn money(amount: Money) -> String {
-    amount.to_string()
+    entity::money::two_places(amount.0)
 }
 
 /// `2025-11-21T12:00:00Z` (microseconds only when there are any), as DRF renders.

@@ -31,7 +31,7 @@ macro_rules! sqlx_cell {
                 match row.try_as_pg_row() {
                     Some(pg) => pg
                         .try_get_unchecked::<Option<$t>, _>(at)
-                        .map_err(|e| DbErr::Type(format!("column {at}: {e}"))),
+                        .map_err(|e| undecodable(at, e)),
                     None => row.try_get_by_index(at),
                 }
             }
@@ -46,6 +46,11 @@ macro_rules! sqlx_cell {
 }
 
 sqlx_cell!(i64, i32, bool, String, DateTimeUtc);
+
+/// Column `at` held bytes its type cannot decode.
+fn undecodable(at: usize, e: impl std::fmt::Display) -> DbErr {
+    DbErr::Type(format!("column {at}: {e}"))
+}
 
 fn null_at(at: usize) -> DbErr {
     DbErr::Type(format!(
@@ -62,7 +67,7 @@ impl Cell for Option<Money> {
                 .transpose();
         };
         pg.try_get_unchecked::<Option<&str>, _>(at)
-            .map_err(|e| DbErr::Type(format!("column {at}: {e}")))?
+            .map_err(|e| undecodable(at, e))?
             .map(Money::from_column_text)
             .transpose()
     }

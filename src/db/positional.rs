@@ -42,7 +42,6 @@ pub async fn first_positional<M: Positional, C: ConnectionTrait>(
         .transpose()
 }
 
-// checked here rather than in `entity`: `cargo test` at the root runs this crate's tests only
 #[cfg(test)]
 mod tests {
     use sea_orm::{EntityTrait, IdenStatic, Iterable};

@@ -13,7 +13,8 @@
 //! - a `subscribe` before `connection_init`: 4401; no `connection_init` within 10 s: 4408.
 //!
 //! Then the `connection_init` frame is handed on, unchanged, to `GraphQLWebSocket`, whose
-//! `on_connection_init` returns the caller's `Access` as the connection's data.
+//! `on_connection_init` returns the caller (`Asking::Known`, its `Access`) as the connection's
+//! data.
 //!
 //! A client that stops reading: once the socket buffers are full, its subscriptions fall behind
 //! and are dropped by the event bus; a frame that cannot be written for [`SEND_STALL_TIMEOUT`]

@@ -38,10 +38,17 @@ pub fn drf(ts: &DateTime<Utc>) -> String {
     s
 }
 
-fn digits(s: &mut String, n: u32, width: u32) {
-    for i in (0..width).rev() {
-        s.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
+/// The last `width` (at most 6) decimal digits of `n`, zero-padded. Taken off the end by
+/// constant divisions (multiplications once compiled), not by `n / 10^i` for each place, a
+/// division by a variable per digit.
+fn digits(s: &mut String, n: u32, width: usize) {
+    let mut places = [b'0'; 6];
+    let mut rest = n;
+    for place in places[..width].iter_mut().rev() {
+        *place = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
+    s.extend(places[..width].iter().map(|&b| char::from(b)));
 }
 
 fn drf_by_pattern(ts: &DateTime<Utc>) -> String {
